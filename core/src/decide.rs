@@ -1,0 +1,935 @@
+//! The decision: does this redirect get a `Link` preload, and if not, why not.
+
+use url::{Position, Url};
+
+use crate::config::{ExcludeSet, StatusSet};
+use crate::link::{link_value, uri_references};
+
+/// The largest Location that is resolved; longer ones are `bad-location`.
+pub const MAX_LOCATION_LEN: usize = 8192;
+
+/// The configuration in force for one response, borrowed from the merged
+/// per-directory configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Policy<'a> {
+    /// `PushRedirectStatus`.
+    pub statuses: StatusSet,
+    /// `PushRedirectExclude`; `None` when no pattern applies.
+    pub excludes: Option<&'a ExcludeSet>,
+    /// `PushRedirectRequireTLS`.
+    pub require_tls: bool,
+    /// `PushRedirectWithCredentials`.
+    pub with_credentials: bool,
+}
+
+impl Default for Policy<'_> {
+    fn default() -> Self {
+        Policy {
+            statuses: StatusSet::DEFAULT,
+            excludes: None,
+            require_tls: true,
+            with_credentials: false,
+        }
+    }
+}
+
+/// What the decision looks at: the client's request and the response as it
+/// stands when its headers are final. Everything is borrowed, and byte
+/// strings stay bytes until a rule needs text, so nothing is copied or
+/// validated for a response that is not a redirect.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Exchange<'a> {
+    /// The response status.
+    pub status: i32,
+    /// The method of the request the client sent.
+    pub method: &'a [u8],
+    /// `http` or `https`, as Apache reports it for the client's request.
+    pub scheme: &'a [u8],
+    /// The `Host` header (HTTP/2: `:authority`), when the client sent one.
+    pub host: Option<&'a [u8]>,
+    /// Fallback authority when there is no `Host`: the server's name...
+    pub server_name: &'a [u8],
+    /// ...and port.
+    pub server_port: u16,
+    /// The request target exactly as the client sent it.
+    pub request_target: &'a [u8],
+    /// Whether the request came over HTTP/2.
+    pub http2: bool,
+    /// mod_http2's `H2_PUSH` for this request is `on` (server config, client
+    /// SETTINGS_ENABLE_PUSH, and not itself a pushed stream).
+    pub h2_push: bool,
+    /// The request carries a `Cookie` header.
+    pub has_cookie: bool,
+    /// The request carries an `Authorization` header.
+    pub has_authorization: bool,
+    /// The `no-push-redirect` environment variable is set.
+    pub opt_out_env: bool,
+    /// Values of `X-Push-Redirect` response fields.
+    pub opt_out_values: &'a [&'a [u8]],
+    /// Values of `Location` response fields.
+    pub locations: &'a [&'a [u8]],
+    /// Values of `Link` response fields.
+    pub links: &'a [&'a [u8]],
+}
+
+/// Why a redirect was not given a preload. [`Reason::as_str`] is the token of
+/// the spec, which the module puts in `PUSH_REDIRECT_SKIPPED`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reason {
+    OptOut,
+    Method,
+    Insecure,
+    PushDisabled,
+    Credentials,
+    NoLocation,
+    BadLocation,
+    CrossOrigin,
+    SelfRedirect,
+    Excluded,
+    AlreadyLinked,
+    /// Not produced by [`decide`]: the FFI boundary reports a caught panic so.
+    InternalError,
+}
+
+impl Reason {
+    /// Every reason, in the order of the spec's rules.
+    pub const ALL: [Reason; 12] = [
+        Reason::OptOut,
+        Reason::Method,
+        Reason::Insecure,
+        Reason::PushDisabled,
+        Reason::Credentials,
+        Reason::NoLocation,
+        Reason::BadLocation,
+        Reason::CrossOrigin,
+        Reason::SelfRedirect,
+        Reason::Excluded,
+        Reason::AlreadyLinked,
+        Reason::InternalError,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Reason::OptOut => "opt-out",
+            Reason::Method => "method",
+            Reason::Insecure => "insecure",
+            Reason::PushDisabled => "push-disabled",
+            Reason::Credentials => "credentials",
+            Reason::NoLocation => "no-location",
+            Reason::BadLocation => "bad-location",
+            Reason::CrossOrigin => "cross-origin",
+            Reason::SelfRedirect => "self",
+            Reason::Excluded => "excluded",
+            Reason::AlreadyLinked => "already-linked",
+            Reason::InternalError => "internal-error",
+        }
+    }
+}
+
+/// The target of a pushed redirect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Push {
+    link: String,
+}
+
+impl Push {
+    /// The `Link` field value to append: `</path?query>; as=document; rel=preload`.
+    pub fn link_value(&self) -> &str {
+        &self.link
+    }
+
+    /// The pushed path+query (for `PUSH_REDIRECT`).
+    pub fn path_and_query(&self) -> &str {
+        let end = self.link.find('>').expect("a link value holds '<target>'");
+        &self.link[1..end]
+    }
+}
+
+/// The outcome for one response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// The status is not in `PushRedirectStatus`: leave the response alone.
+    NotRedirect,
+    /// Append this preload.
+    Push(Push),
+    /// A redirect that gets no preload, and the first rule it failed.
+    Skip(Reason),
+}
+
+/// Applies the spec's rules, in the spec's order, to one response.
+pub fn decide(policy: &Policy<'_>, exchange: &Exchange<'_>) -> Decision {
+    if !policy.statuses.contains(exchange.status) {
+        return Decision::NotRedirect;
+    }
+    match check_redirect(policy, exchange) {
+        Ok(push) => Decision::Push(push),
+        Err(reason) => Decision::Skip(reason),
+    }
+}
+
+fn check_redirect(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<Push, Reason> {
+    if ex.opt_out_env || ex.opt_out_values.iter().any(|v| is_opt_out(v)) {
+        return Err(Reason::OptOut);
+    }
+    if ex.method != b"GET" {
+        return Err(Reason::Method);
+    }
+    if policy.require_tls && !ex.scheme.eq_ignore_ascii_case(b"https") {
+        return Err(Reason::Insecure);
+    }
+    if ex.http2 && !ex.h2_push {
+        return Err(Reason::PushDisabled);
+    }
+    if !policy.with_credentials && (ex.has_cookie || ex.has_authorization) {
+        return Err(Reason::Credentials);
+    }
+    let location = single_location(ex.locations)?;
+    let requested = requested_url(ex).ok_or(Reason::BadLocation)?;
+    let target = requested.join(location).map_err(|_| Reason::BadLocation)?;
+    if !same_origin(&requested, &target) {
+        return Err(Reason::CrossOrigin);
+    }
+    let target_path = path_and_query(&target);
+    if target_path == path_and_query(&requested) {
+        return Err(Reason::SelfRedirect);
+    }
+    if policy.excludes.is_some_and(|set| set.is_match(target_path)) {
+        return Err(Reason::Excluded);
+    }
+    if links_to(ex.links, &requested, &target) {
+        return Err(Reason::AlreadyLinked);
+    }
+    if !is_safe_in_link(target_path) {
+        // The URL serialiser percent-encodes all of these; this keeps the
+        // promise of the spec even if a future `url` release did not.
+        return Err(Reason::BadLocation);
+    }
+    Ok(Push {
+        link: link_value(target_path),
+    })
+}
+
+/// `off`, `0`, `false` or `no`, trimmed, in any case.
+fn is_opt_out(value: &[u8]) -> bool {
+    let value = value.trim_ascii();
+    [&b"off"[..], b"0", b"false", b"no"]
+        .iter()
+        .any(|token| value.eq_ignore_ascii_case(token))
+}
+
+fn single_location<'a>(locations: &[&'a [u8]]) -> Result<&'a str, Reason> {
+    let value = match locations {
+        [] => return Err(Reason::NoLocation),
+        [one] => *one,
+        _ => return Err(Reason::BadLocation),
+    };
+    if value.trim_ascii().is_empty() {
+        return Err(Reason::NoLocation);
+    }
+    if value.len() > MAX_LOCATION_LEN {
+        return Err(Reason::BadLocation);
+    }
+    std::str::from_utf8(value).map_err(|_| Reason::BadLocation)
+}
+
+/// The URL the client asked for: scheme, authority (Host, or the server's
+/// name and port) and the origin-form request target.
+fn requested_url(ex: &Exchange<'_>) -> Option<Url> {
+    let scheme: &str = if ex.scheme.eq_ignore_ascii_case(b"https") {
+        "https"
+    } else if ex.scheme.eq_ignore_ascii_case(b"http") {
+        "http"
+    } else {
+        return None;
+    };
+    let target = std::str::from_utf8(ex.request_target).ok()?;
+    if !target.starts_with('/') {
+        return None; // `*` or absolute-form: no path of ours to resolve against.
+    }
+    let mut text = String::with_capacity(scheme.len() + 3 + 64 + target.len());
+    text.push_str(scheme);
+    text.push_str("://");
+    match ex.host.filter(|host| !host.is_empty()) {
+        Some(host) => text.push_str(authority(host)?),
+        None => {
+            text.push_str(authority(ex.server_name)?);
+            text.push(':');
+            text.push_str(itoa_port(ex.server_port, &mut [0; 5]));
+        }
+    }
+    text.push_str(target);
+    let url = Url::parse(&text).ok()?;
+    (url.has_host() && url.username().is_empty() && url.password().is_none()).then_some(url)
+}
+
+/// A Host value usable as an authority: no userinfo, path, query or
+/// fragment can be smuggled in through it.
+fn authority(host: &[u8]) -> Option<&str> {
+    let allowed = |b: &u8| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+;=:[]".contains(b);
+    if host.is_empty() || !host.iter().all(allowed) {
+        return None;
+    }
+    std::str::from_utf8(host).ok()
+}
+
+fn itoa_port(port: u16, buf: &mut [u8; 5]) -> &str {
+    let mut n = port;
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).expect("ASCII digits")
+}
+
+/// Same scheme, host (after IDNA and case folding, as the URL parser does
+/// them) and port (default ports folded), and no userinfo on the target.
+fn same_origin(requested: &Url, target: &Url) -> bool {
+    target.username().is_empty()
+        && target.password().is_none()
+        && target.scheme() == requested.scheme()
+        && target.host() == requested.host()
+        && target.port_or_known_default() == requested.port_or_known_default()
+}
+
+fn path_and_query(url: &Url) -> &str {
+    &url[Position::BeforePath..Position::AfterQuery]
+}
+
+/// Whether any existing `Link` field already refers to `target`, resolving
+/// each reference against the requested URL as a client would.
+fn links_to(links: &[&[u8]], requested: &Url, target: &Url) -> bool {
+    let target_path = path_and_query(target);
+    links.iter().any(|field| {
+        uri_references(field).any(|reference| {
+            let Ok(reference) = std::str::from_utf8(reference) else {
+                return false;
+            };
+            requested.join(reference).is_ok_and(|linked| {
+                same_origin(requested, &linked) && path_and_query(&linked) == target_path
+            })
+        })
+    })
+}
+
+fn is_safe_in_link(path_and_query: &str) -> bool {
+    path_and_query
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A GET over HTTP/2 with push on, to https://example.com:8443/old?x=1,
+    /// answered with `302 Location: <location>`. Every rule passes unless a
+    /// test changes a field.
+    fn redirect_to(locations: &'static [&'static [u8]]) -> Exchange<'static> {
+        Exchange {
+            status: 302,
+            method: b"GET",
+            scheme: b"https",
+            host: Some(b"example.com:8443"),
+            server_name: b"server.invalid",
+            server_port: 9999,
+            request_target: b"/dir/old?x=1",
+            http2: true,
+            h2_push: true,
+            locations,
+            ..Exchange::default()
+        }
+    }
+
+    fn run(ex: &Exchange<'_>) -> Decision {
+        decide(&Policy::default(), ex)
+    }
+
+    fn pushed(ex: &Exchange<'_>) -> String {
+        match run(ex) {
+            Decision::Push(push) => {
+                assert_eq!(
+                    push.link_value(),
+                    format!("<{}>; as=document; rel=preload", push.path_and_query())
+                );
+                push.path_and_query().to_owned()
+            }
+            other => panic!("expected a push, got {other:?}"),
+        }
+    }
+
+    fn skipped(ex: &Exchange<'_>) -> Reason {
+        match run(ex) {
+            Decision::Skip(reason) => reason,
+            other => panic!("expected a skip, got {other:?}"),
+        }
+    }
+
+    fn location(value: &'static str) -> Exchange<'static> {
+        let leaked: &'static [&'static [u8]] = Box::leak(Box::new([value.as_bytes()]));
+        redirect_to(leaked)
+    }
+
+    #[test]
+    fn reasons_have_the_specs_tokens() {
+        let tokens: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(
+            tokens,
+            [
+                "opt-out",
+                "method",
+                "insecure",
+                "push-disabled",
+                "credentials",
+                "no-location",
+                "bad-location",
+                "cross-origin",
+                "self",
+                "excluded",
+                "already-linked",
+                "internal-error"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_same_origin_redirect_is_pushed() {
+        assert_eq!(pushed(&location("/new")), "/new");
+        let Decision::Push(push) = run(&location("/new?q=1")) else {
+            panic!()
+        };
+        assert_eq!(push.link_value(), "</new?q=1>; as=document; rel=preload");
+    }
+
+    #[test]
+    fn only_configured_statuses_are_redirects() {
+        for status in [200, 204, 300, 304, 305, 306, 400, 404, 500, 0, -5] {
+            let ex = Exchange {
+                status,
+                ..location("/new")
+            };
+            assert_eq!(run(&ex), Decision::NotRedirect, "{status}");
+        }
+        for status in [301, 302, 303, 307, 308] {
+            let ex = Exchange {
+                status,
+                ..location("/new")
+            };
+            assert_eq!(pushed(&ex), "/new", "{status}");
+        }
+        let policy = Policy {
+            statuses: StatusSet::parse("301 300").unwrap(),
+            ..Policy::default()
+        };
+        assert_eq!(decide(&policy, &location("/new")), Decision::NotRedirect);
+        assert!(matches!(
+            decide(
+                &policy,
+                &Exchange {
+                    status: 300,
+                    ..location("/new")
+                }
+            ),
+            Decision::Push(_)
+        ));
+    }
+
+    #[test]
+    fn rule_1_opt_out_by_env_or_header() {
+        let ex = Exchange {
+            opt_out_env: true,
+            ..location("/new")
+        };
+        assert_eq!(skipped(&ex), Reason::OptOut);
+        for value in ["off", "OFF", " Off\t", "0", "false", "False", "no", "NO"] {
+            let values: &'static [&'static [u8]] = Box::leak(Box::new([value.as_bytes()]));
+            let ex = Exchange {
+                opt_out_values: values,
+                ..location("/new")
+            };
+            assert_eq!(skipped(&ex), Reason::OptOut, "{value:?}");
+        }
+        for value in ["on", "1", "yes", "", "offf", "n o"] {
+            let values: &'static [&'static [u8]] = Box::leak(Box::new([value.as_bytes()]));
+            let ex = Exchange {
+                opt_out_values: values,
+                ..location("/new")
+            };
+            assert_eq!(pushed(&ex), "/new", "{value:?}");
+        }
+        let two: &[&[u8]] = &[b"on", b"no"];
+        assert_eq!(
+            skipped(&Exchange {
+                opt_out_values: two,
+                ..location("/new")
+            }),
+            Reason::OptOut
+        );
+    }
+
+    #[test]
+    fn rule_2_only_get() {
+        for method in [&b"POST"[..], b"HEAD", b"PUT", b"get", b""] {
+            let ex = Exchange {
+                method,
+                ..location("/new")
+            };
+            assert_eq!(skipped(&ex), Reason::Method);
+        }
+    }
+
+    #[test]
+    fn rule_3_tls_unless_not_required() {
+        let ex = Exchange {
+            scheme: b"http",
+            http2: false,
+            ..location("/new")
+        };
+        assert_eq!(skipped(&ex), Reason::Insecure);
+        let policy = Policy {
+            require_tls: false,
+            ..Policy::default()
+        };
+        assert!(matches!(decide(&policy, &ex), Decision::Push(_)));
+    }
+
+    #[test]
+    fn rule_4_http2_needs_h2_push_on() {
+        let ex = Exchange {
+            h2_push: false,
+            ..location("/new")
+        };
+        assert_eq!(skipped(&ex), Reason::PushDisabled);
+        let http1 = Exchange {
+            http2: false,
+            h2_push: false,
+            ..location("/new")
+        };
+        assert_eq!(pushed(&http1), "/new");
+    }
+
+    #[test]
+    fn rule_5_credentials() {
+        let cookie = Exchange {
+            has_cookie: true,
+            ..location("/new")
+        };
+        let auth = Exchange {
+            has_authorization: true,
+            ..location("/new")
+        };
+        assert_eq!(skipped(&cookie), Reason::Credentials);
+        assert_eq!(skipped(&auth), Reason::Credentials);
+        let policy = Policy {
+            with_credentials: true,
+            ..Policy::default()
+        };
+        assert!(matches!(decide(&policy, &cookie), Decision::Push(_)));
+        assert!(matches!(decide(&policy, &auth), Decision::Push(_)));
+    }
+
+    #[test]
+    fn rule_6_exactly_one_usable_location() {
+        assert_eq!(skipped(&redirect_to(&[])), Reason::NoLocation);
+        assert_eq!(skipped(&location("")), Reason::NoLocation);
+        assert_eq!(skipped(&location(" \t ")), Reason::NoLocation);
+        assert_eq!(skipped(&redirect_to(&[b"/a", b"/b"])), Reason::BadLocation);
+        assert_eq!(skipped(&redirect_to(&[b"/a", b"/a"])), Reason::BadLocation);
+        assert_eq!(skipped(&redirect_to(&[b"/\xff\xfe"])), Reason::BadLocation);
+        let long: &'static str =
+            Box::leak(format!("/{}", "a".repeat(MAX_LOCATION_LEN - 1)).into_boxed_str());
+        assert_eq!(pushed(&location(long)).len(), MAX_LOCATION_LEN);
+        let too_long: &'static str =
+            Box::leak(format!("/{}", "a".repeat(MAX_LOCATION_LEN)).into_boxed_str());
+        assert_eq!(skipped(&location(too_long)), Reason::BadLocation);
+    }
+
+    #[test]
+    fn rule_7_location_must_resolve() {
+        // `///host/x` is an empty host to the url crate, the spec's reference.
+        for bad in [
+            "http://[::1",
+            "https://exa mple.com/",
+            "https://a:99999/",
+            "http://",
+            "///other.example/new",
+        ] {
+            assert_eq!(skipped(&location(bad)), Reason::BadLocation, "{bad}");
+        }
+    }
+
+    #[test]
+    fn rule_7_request_target_must_be_origin_form() {
+        for target in [
+            &b"*"[..],
+            b"https://example.com:8443/dir/old",
+            b"",
+            b"dir/old",
+            b"/\xff",
+        ] {
+            let ex = Exchange {
+                request_target: target,
+                ..location("/new")
+            };
+            assert_eq!(skipped(&ex), Reason::BadLocation, "{target:?}");
+        }
+    }
+
+    #[test]
+    fn rule_7_host_must_be_a_plain_authority() {
+        for host in [
+            &b"evil.com/x"[..],
+            b"user@example.com:8443",
+            b"a b",
+            b"ex\\ample.com",
+            b"h?x",
+            b"h#x",
+        ] {
+            let ex = Exchange {
+                host: Some(host),
+                ..location("/new")
+            };
+            assert_eq!(skipped(&ex), Reason::BadLocation, "{host:?}");
+        }
+    }
+
+    #[test]
+    fn without_host_the_server_name_and_port_are_the_origin() {
+        let ex = Exchange {
+            host: None,
+            server_name: b"example.com",
+            server_port: 8443,
+            ..location("https://example.com:8443/new")
+        };
+        assert_eq!(pushed(&ex), "/new");
+        let empty = Exchange {
+            host: Some(b""),
+            ..ex
+        };
+        assert_eq!(pushed(&empty), "/new");
+        let other_port = Exchange {
+            server_port: 443,
+            ..ex
+        };
+        assert_eq!(skipped(&other_port), Reason::CrossOrigin);
+        let default_port = Exchange {
+            server_port: 443,
+            ..location("https://example.com/new")
+        };
+        assert_eq!(
+            pushed(&Exchange {
+                host: None,
+                server_name: b"example.com",
+                ..default_port
+            }),
+            "/new"
+        );
+        let ipv6 = Exchange {
+            host: None,
+            server_name: b"[::1]",
+            server_port: 8443,
+            ..location("https://[0:0::1]:8443/v6")
+        };
+        assert_eq!(pushed(&ipv6), "/v6");
+    }
+
+    #[test]
+    fn relative_locations_resolve_against_the_requested_url() {
+        let cases = [
+            ("new", "/dir/new"),
+            ("./new", "/dir/new"),
+            ("../new", "/new"),
+            ("../../../new", "/new"),
+            ("/a/./b/../c", "/a/c"),
+            ("?y=2", "/dir/old?y=2"),
+            ("#frag", "/dir/old?x=1"), // self: see below
+            ("/new#frag", "/new"),
+            ("/new?q=a b", "/new?q=a%20b"),
+            ("/n e w", "/n%20e%20w"),
+            ("/caf\u{e9}", "/caf%C3%A9"),
+            ("/%7euser", "/%7euser"),
+            ("//example.com:8443/x", "/x"),
+            ("https:new", "/dir/new"),
+            ("https:/new", "/new"),
+            ("\\new", "/new"),
+            ("/a\\b", "/a/b"),
+            ("  /trimmed  ", "/trimmed"),
+            ("/new?", "/new?"),
+            ("/tab\tbed", "/tabbed"),
+        ];
+        for (loc, expected) in cases {
+            let ex = location(loc);
+            if expected == "/dir/old?x=1" {
+                assert_eq!(skipped(&ex), Reason::SelfRedirect, "{loc}");
+            } else {
+                assert_eq!(pushed(&ex), expected, "{loc}");
+            }
+        }
+    }
+
+    #[test]
+    fn rule_8_absolute_locations_must_be_same_origin() {
+        let same = [
+            "https://example.com:8443/new",
+            "HTTPS://EXAMPLE.COM:8443/new",
+            "https://Example.Com:8443/new",
+        ];
+        for loc in same {
+            assert_eq!(pushed(&location(loc)), "/new", "{loc}");
+        }
+        let cross = [
+            "https://other.example:8443/new",
+            "https://example.com/new",
+            "https://example.com:443/new",
+            "https://example.com:8444/new",
+            "http://example.com:8443/new",
+            "//other.example/new",
+            "\\\\other.example/new",
+            "/\\other.example/new",
+            "https://user@example.com:8443/new",
+            "https://user:pw@example.com:8443/new",
+            "https://:pw@example.com:8443/new",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "mailto:a@example.com",
+            "ftp://example.com:8443/new",
+            "https://example.com.:8443/new",
+            "https://xn--exmple-cua.com:8443/",
+            "https://exämple.com:8443/",
+        ];
+        for loc in cross {
+            assert_eq!(skipped(&location(loc)), Reason::CrossOrigin, "{loc}");
+        }
+    }
+
+    #[test]
+    fn rule_8_hosts_compare_after_idna_case_and_default_port_folding() {
+        let idn = Exchange {
+            host: Some(b"xn--exmple-cua.com"),
+            ..location("https://EXÄMPLE.com/new")
+        };
+        assert_eq!(pushed(&idn), "/new");
+        let default_port = Exchange {
+            host: Some(b"Example.COM"),
+            ..location("https://example.com:443/new")
+        };
+        assert_eq!(pushed(&default_port), "/new");
+        let http = Exchange {
+            scheme: b"http",
+            host: Some(b"example.com:80"),
+            http2: false,
+            ..location("http://example.com/new")
+        };
+        let policy = Policy {
+            require_tls: false,
+            ..Policy::default()
+        };
+        assert!(matches!(decide(&policy, &http), Decision::Push(_)));
+        let v6 = Exchange {
+            host: Some(b"[::1]:8443"),
+            ..location("https://[0::1]:8443/new")
+        };
+        assert_eq!(pushed(&v6), "/new");
+    }
+
+    #[test]
+    fn rule_9_self_redirects_are_skipped() {
+        for loc in [
+            "/dir/old?x=1",
+            "old?x=1",
+            "https://example.com:8443/dir/old?x=1",
+            "/dir/./old?x=1",
+            "#top",
+        ] {
+            assert_eq!(skipped(&location(loc)), Reason::SelfRedirect, "{loc}");
+        }
+        assert_eq!(pushed(&location("/dir/old")), "/dir/old");
+        assert_eq!(pushed(&location("/dir/old?x=2")), "/dir/old?x=2");
+        let normalised = Exchange {
+            request_target: b"/a/../dir/old?x=1",
+            ..location("/dir/old?x=1")
+        };
+        assert_eq!(skipped(&normalised), Reason::SelfRedirect);
+    }
+
+    #[test]
+    fn rule_10_excludes_match_path_and_query() {
+        let mut set = ExcludeSet::new();
+        set.add("^/admin").unwrap();
+        set.add("logout").unwrap();
+        let policy = Policy {
+            excludes: Some(&set),
+            ..Policy::default()
+        };
+        assert_eq!(
+            decide(&policy, &location("/admin/x")),
+            Decision::Skip(Reason::Excluded)
+        );
+        assert_eq!(
+            decide(&policy, &location("/x?do=logout")),
+            Decision::Skip(Reason::Excluded)
+        );
+        assert_eq!(
+            decide(&policy, &location("https://example.com:8443/admin")),
+            Decision::Skip(Reason::Excluded)
+        );
+        assert!(matches!(
+            decide(&policy, &location("/public/admin")),
+            Decision::Push(_)
+        ));
+        // Patterns see the serialised target, so an encoded space is %20.
+        let mut encoded = ExcludeSet::new();
+        encoded.add("a%20b").unwrap();
+        let policy = Policy {
+            excludes: Some(&encoded),
+            ..Policy::default()
+        };
+        assert_eq!(
+            decide(&policy, &location("/a b")),
+            Decision::Skip(Reason::Excluded)
+        );
+    }
+
+    #[test]
+    fn rule_11_an_existing_link_to_the_target() {
+        let linked = |links: &'static [&'static [u8]]| Exchange {
+            links,
+            ..location("/new?q=1")
+        };
+        for field in [
+            &b"</new?q=1>; rel=preload"[..],
+            b"</new?q=1>; rel=preload; nopush",
+            b"<https://example.com:8443/new?q=1>; rel=preload",
+            b"<HTTPS://EXAMPLE.com:8443/new?q=1#x>",
+            b"</style.css>; rel=preload; as=style, <../new?q=1>; rel=next",
+            b"<../dir/../new?q=1>",
+        ] {
+            let links: &'static [&'static [u8]] = Box::leak(Box::new([field]));
+            assert_eq!(
+                skipped(&linked(links)),
+                Reason::AlreadyLinked,
+                "{:?}",
+                String::from_utf8_lossy(field)
+            );
+        }
+        let several: &[&[u8]] = &[b"</a.css>; rel=preload", b"</new?q=1>; rel=preload; nopush"];
+        assert_eq!(skipped(&linked(several)), Reason::AlreadyLinked);
+        for field in [
+            &b"</new>; rel=preload"[..],
+            b"</new?q=2>",
+            b"<https://other.example:8443/new?q=1>",
+            b"<https://example.com/new?q=1>",
+            b"</style.css>; rel=preload; as=style",
+            b"garbage",
+            b"<\xff>",
+            b"<http://[::1>",
+        ] {
+            let links: &'static [&'static [u8]] = Box::leak(Box::new([field]));
+            assert_eq!(
+                pushed(&linked(links)),
+                "/new?q=1",
+                "{:?}",
+                String::from_utf8_lossy(field)
+            );
+        }
+    }
+
+    #[test]
+    fn rules_apply_in_the_specs_order() {
+        // Every rule fails at once: the first one is reported, then the next
+        // one once the first is fixed, and so on.
+        let mut set = ExcludeSet::new();
+        set.add(".").unwrap();
+        let policy = Policy {
+            excludes: Some(&set),
+            ..Policy::default()
+        };
+        let all_bad = Exchange {
+            opt_out_env: true,
+            method: b"POST",
+            scheme: b"http",
+            h2_push: false,
+            has_cookie: true,
+            locations: &[],
+            ..location("/new")
+        };
+        type Fix = fn(Exchange<'static>) -> Exchange<'static>;
+        let steps: [(Reason, Fix); 6] = [
+            (Reason::OptOut, |ex| Exchange {
+                opt_out_env: false,
+                ..ex
+            }),
+            (Reason::Method, |ex| Exchange {
+                method: b"GET",
+                ..ex
+            }),
+            (Reason::Insecure, |ex| Exchange {
+                scheme: b"https",
+                ..ex
+            }),
+            (Reason::PushDisabled, |ex| Exchange {
+                h2_push: true,
+                ..ex
+            }),
+            (Reason::Credentials, |ex| Exchange {
+                has_cookie: false,
+                ..ex
+            }),
+            (Reason::NoLocation, |ex| Exchange {
+                locations: &[b"//evil.example/dir/old?x=1"],
+                ..ex
+            }),
+        ];
+        let mut ex = all_bad;
+        for (reason, fix) in steps {
+            assert_eq!(decide(&policy, &ex), Decision::Skip(reason));
+            ex = fix(ex);
+        }
+        assert_eq!(decide(&policy, &ex), Decision::Skip(Reason::CrossOrigin));
+        ex.locations = &[b"/dir/old?x=1"];
+        assert_eq!(decide(&policy, &ex), Decision::Skip(Reason::SelfRedirect));
+        ex.locations = &[b"/new"];
+        ex.links = &[b"</new>"];
+        assert_eq!(decide(&policy, &ex), Decision::Skip(Reason::Excluded));
+        assert_eq!(
+            decide(&Policy::default(), &ex),
+            Decision::Skip(Reason::AlreadyLinked)
+        );
+    }
+
+    #[test]
+    fn produced_links_never_carry_unsafe_bytes() {
+        for loc in [
+            "/a\"b",
+            "/a<b>c",
+            "/\u{7f}",
+            "/a\u{0}b",
+            "/x?a=\"<>\"",
+            "/\u{1}\u{1f}",
+            "/a b?c d",
+            "/`{}|^",
+            "/%0d%0aSet-Cookie:%20x",
+            "/new\r\nSet-Cookie: x",
+            "/\u{202e}",
+            "/?'",
+        ] {
+            if let Decision::Push(push) = run(&location(loc)) {
+                let target = push.path_and_query();
+                assert!(is_safe_in_link(target), "{loc:?} gave {target:?}");
+                assert!(target.starts_with('/'), "{loc:?} gave {target:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_port_fallback_formats_every_port() {
+        let mut buf = [0; 5];
+        assert_eq!(itoa_port(0, &mut buf), "0");
+        assert_eq!(itoa_port(8443, &mut buf), "8443");
+        assert_eq!(itoa_port(u16::MAX, &mut buf), "65535");
+    }
+}

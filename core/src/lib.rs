@@ -1,0 +1,37 @@
+//! The policy of mod_push_redirect, free of Apache: which redirects get a
+//! `Link: </target>; as=document; rel=preload` field so that mod_http2 pushes
+//! the target with the redirect, and why the others do not.
+//!
+//! The rules, their order and their skip tokens are those of the project's
+//! behaviour contract (`spec.md`). The Apache module builds a [`Policy`] from
+//! its merged directives and an [`Exchange`] that borrows the request and
+//! response, and applies the [`Decision`] of [`decide`].
+//!
+//! ```
+//! use push_redirect_core::{decide, Decision, Exchange, Policy};
+//!
+//! let exchange = Exchange {
+//!     status: 302,
+//!     method: b"GET",
+//!     scheme: b"https",
+//!     host: Some(b"example.com"),
+//!     request_target: b"/old",
+//!     http2: true,
+//!     h2_push: true,
+//!     locations: &[b"/new?from=old"],
+//!     ..Exchange::default()
+//! };
+//! match decide(&Policy::default(), &exchange) {
+//!     Decision::Push(push) => {
+//!         assert_eq!(push.link_value(), "</new?from=old>; as=document; rel=preload")
+//!     }
+//!     other => panic!("{other:?}"),
+//! }
+//! ```
+
+mod config;
+mod decide;
+mod link;
+
+pub use config::{parse_flag, ConfigError, ExcludeSet, StatusSet, STATUS_RANGE};
+pub use decide::{decide, Decision, Exchange, Policy, Push, Reason, MAX_LOCATION_LEN};
