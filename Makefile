@@ -1,0 +1,69 @@
+# mod_push_redirect: the commands of the README.
+#
+#   make          build build/mod_push_redirect.so (cargo + cc)
+#   make demo     deps + build, then an Apache with the module on https://localhost:8443
+#   make test     deps + both builds, then lint, Rust tests and the integration suite
+#   make install  install the module with apxs (and the Debian .load/.conf)
+#
+# `deps` apt-get installs what is missing when run as root on Debian.
+
+CARGO  ?= cargo
+PYTHON ?= /usr/bin/python3
+
+# Debian packages the build, the demo and the tests use.
+DEB_PACKAGES := apache2 apache2-dev nghttp2-client openssl curl python3-django gunicorn python3-pytest
+
+BUILD       := build
+MODULE      := $(BUILD)/mod_push_redirect.so
+APXS_MODULE := $(BUILD)/apxs/mod_push_redirect.so
+
+.PHONY: all build apxs deps demo test lint unit integration install header clean
+
+all: build
+
+build:
+	$(MAKE) -C apxs
+
+apxs:
+	$(MAKE) -C apxs apxs
+
+deps:
+	@missing=""; \
+	for pkg in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$pkg 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" != 0 ]; then \
+	        echo "missing Debian packages:$$missing (run 'make deps' as root, or apt-get install them)" >&2; exit 1; \
+	    fi; \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust >= 1.80 (rustup)" >&2; exit 1; }
+
+demo: deps build
+	demo/run.sh
+
+test: deps build apxs lint unit integration
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --locked --workspace
+
+integration:
+	PUSH_REDIRECT_MODULE=$(abspath $(MODULE)) PUSH_REDIRECT_MODULE_APXS=$(abspath $(APXS_MODULE)) \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider tests
+
+install: build
+	$(MAKE) -C apxs install
+
+# Regenerates mod_push_redirect/include/push_redirect.h with cbindgen.
+header:
+	PUSH_REDIRECT_BLESS=1 $(CARGO) test --locked -p mod_push_redirect header_matches_cbindgen
+
+clean:
+	$(CARGO) clean
+	rm -rf $(BUILD)

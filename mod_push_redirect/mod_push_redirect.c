@@ -1,0 +1,418 @@
+/* Licensed under the Apache License, Version 2.0 (see Cargo.toml).
+ *
+ * mod_push_redirect: when Apache answers with a same-origin redirect and the
+ * client takes HTTP/2 server push, add `Link: </target>; as=document;
+ * rel=preload` so that mod_http2 pushes the target with the redirect.
+ *
+ * This file is the Apache side only: directives, per-dir config merging, the
+ * output filter that reads the request and response into the core's view and
+ * applies its verdict. What to push, and why not, is decided by the Rust
+ * core behind push_redirect.h.
+ */
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "util_filter.h"
+
+#include "apr_optional.h"
+#include "apr_strings.h"
+#include "apr_tables.h"
+
+#include "mod_http2.h"
+
+#include "push_redirect.h"
+
+#define FILTER_NAME "PUSH_REDIRECT"
+#define OPT_OUT_HEADER "X-Push-Redirect"
+#define OPT_OUT_ENV "no-push-redirect"
+#define PUSHED_ENV "PUSH_REDIRECT"
+#define SKIPPED_ENV "PUSH_REDIRECT_SKIPPED"
+#define INTERNAL_ERROR "internal-error"
+
+/* Our own log message tags; AHnnnnn numbers belong to httpd. */
+#define PRLOGNO(n) "PR" #n ": "
+
+/* How much of a Location goes into a trace line. */
+#define LOG_LOCATION_MAX 256
+
+#define UNSET -1
+
+module AP_MODULE_DECLARE_DATA push_redirect_module;
+
+static APR_OPTIONAL_FN_TYPE(http2_var_lookup) *h2_var_lookup;
+static APR_OPTIONAL_FN_TYPE(http2_is_h2) *h2_is_h2;
+
+/* One per scope. UNSET / NULL means "not set here": inherit from outside. */
+typedef struct {
+    int enabled;
+    int require_tls;
+    int with_credentials;
+    push_redirect_statuses *statuses;
+    push_redirect_excludes *excludes;
+} push_redirect_conf;
+
+static void *create_dir_conf(apr_pool_t *p, char *dir)
+{
+    push_redirect_conf *conf = apr_pcalloc(p, sizeof(*conf));
+    (void)dir;
+    conf->enabled = UNSET;
+    conf->require_tls = UNSET;
+    conf->with_credentials = UNSET;
+    return conf;
+}
+
+static void *merge_dir_conf(apr_pool_t *p, void *outer_conf, void *inner_conf)
+{
+    const push_redirect_conf *outer = outer_conf;
+    const push_redirect_conf *inner = inner_conf;
+    push_redirect_conf *merged = apr_palloc(p, sizeof(*merged));
+
+    merged->enabled = inner->enabled != UNSET ? inner->enabled : outer->enabled;
+    merged->require_tls = inner->require_tls != UNSET ? inner->require_tls
+                                                      : outer->require_tls;
+    merged->with_credentials = inner->with_credentials != UNSET
+                                   ? inner->with_credentials
+                                   : outer->with_credentials;
+    merged->statuses = inner->statuses ? inner->statuses : outer->statuses;
+    merged->excludes = inner->excludes ? inner->excludes : outer->excludes;
+    return merged;
+}
+
+/* ------------------------------------------------------------------ */
+/* Directives                                                          */
+
+static const char *directive_error(cmd_parms *cmd, push_redirect_result rv,
+                                   const char *message, const char *value)
+{
+    if (rv == PUSH_REDIRECT_RESULT_INVALID_VALUE) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, message);
+    }
+    return apr_psprintf(cmd->pool, "%s: internal error (%d) reading '%s'",
+                        cmd->cmd->name, (int)rv, value);
+}
+
+static apr_status_t free_statuses(void *set)
+{
+    push_redirect_statuses_free(set);
+    return APR_SUCCESS;
+}
+
+static apr_status_t free_excludes(void *set)
+{
+    push_redirect_excludes_free(set);
+    return APR_SUCCESS;
+}
+
+/* PushRedirect, PushRedirectRequireTLS, PushRedirectWithCredentials: TAKE1
+ * rather than FLAG, so that a bad value is named in the error. */
+static const char *set_flag(cmd_parms *cmd, void *dir_conf, const char *value)
+{
+    int *field = (int *)((char *)dir_conf + (apr_size_t)cmd->info);
+    char message[256];
+    bool flag = false;
+    push_redirect_result rv =
+        push_redirect_flag_parse(value, &flag, message, sizeof(message));
+
+    if (rv != PUSH_REDIRECT_RESULT_OK) {
+        return directive_error(cmd, rv, message, value);
+    }
+    *field = flag ? 1 : 0;
+    return NULL;
+}
+
+static const char *set_statuses(cmd_parms *cmd, void *dir_conf,
+                                const char *args)
+{
+    push_redirect_conf *conf = dir_conf;
+    push_redirect_statuses *set = NULL;
+    char message[512];
+    push_redirect_result rv =
+        push_redirect_statuses_parse(args, &set, message, sizeof(message));
+
+    if (rv != PUSH_REDIRECT_RESULT_OK) {
+        return directive_error(cmd, rv, message, args);
+    }
+    apr_pool_cleanup_register(cmd->pool, set, free_statuses,
+                              apr_pool_cleanup_null);
+    conf->statuses = set;
+    return NULL;
+}
+
+static const char *add_exclude(cmd_parms *cmd, void *dir_conf,
+                               const char *pattern)
+{
+    push_redirect_conf *conf = dir_conf;
+    char message[512];
+    push_redirect_result rv;
+
+    if (!conf->excludes) {
+        conf->excludes = push_redirect_excludes_new();
+        if (!conf->excludes) {
+            return directive_error(cmd, PUSH_REDIRECT_RESULT_PANIC, "", pattern);
+        }
+        apr_pool_cleanup_register(cmd->pool, conf->excludes, free_excludes,
+                                  apr_pool_cleanup_null);
+    }
+    rv = push_redirect_excludes_add(conf->excludes, pattern, message,
+                                    sizeof(message));
+    if (rv != PUSH_REDIRECT_RESULT_OK) {
+        return directive_error(cmd, rv, message, pattern);
+    }
+    return NULL;
+}
+
+#define DIRECTIVE_SCOPES (RSRC_CONF | ACCESS_CONF | OR_FILEINFO)
+
+static const command_rec push_redirect_cmds[] = {
+    AP_INIT_TAKE1("PushRedirect", set_flag,
+                  (void *)APR_OFFSETOF(push_redirect_conf, enabled),
+                  DIRECTIVE_SCOPES,
+                  "On to add a Link preload to same-origin redirects "
+                  "(default Off)"),
+    AP_INIT_RAW_ARGS("PushRedirectStatus", set_statuses, NULL,
+                     DIRECTIVE_SCOPES,
+                     "Redirect statuses to consider, 300-399 "
+                     "(default 301 302 303 307 308)"),
+    AP_INIT_ITERATE("PushRedirectExclude", add_exclude, NULL,
+                    DIRECTIVE_SCOPES,
+                    "Regular expressions; a redirect whose target path+query "
+                    "matches one is not pushed"),
+    AP_INIT_TAKE1("PushRedirectRequireTLS", set_flag,
+                  (void *)APR_OFFSETOF(push_redirect_conf, require_tls),
+                  DIRECTIVE_SCOPES,
+                  "Off to also add the Link on plain-HTTP requests "
+                  "(default On)"),
+    AP_INIT_TAKE1("PushRedirectWithCredentials", set_flag,
+                  (void *)APR_OFFSETOF(push_redirect_conf, with_credentials),
+                  DIRECTIVE_SCOPES,
+                  "On to push for requests with Cookie or Authorization "
+                  "(default Off: a pushed request carries neither)"),
+    {NULL}
+};
+
+/* ------------------------------------------------------------------ */
+/* The filter                                                          */
+
+static int collect_value(void *values, const char *key, const char *value)
+{
+    (void)key;
+    APR_ARRAY_PUSH((apr_array_header_t *)values, const char *) = value;
+    return 1;
+}
+
+/* Every value of a response field, as the client will see them: from
+ * headers_out and err_headers_out. */
+static apr_array_header_t *field_values(request_rec *r, const char *name)
+{
+    apr_array_header_t *values = apr_array_make(r->pool, 2, sizeof(char *));
+
+    apr_table_do(collect_value, values, r->headers_out, name, NULL);
+    apr_table_do(collect_value, values, r->err_headers_out, name, NULL);
+    return values;
+}
+
+/* The request the client sent, before internal redirects and subrequests. */
+static request_rec *initial_request(request_rec *r)
+{
+    for (;;) {
+        if (r->prev) {
+            r = r->prev;
+        }
+        else if (r->main) {
+            r = r->main;
+        }
+        else {
+            return r;
+        }
+    }
+}
+
+static int is_http2(request_rec *r)
+{
+    return h2_is_h2 ? h2_is_h2(r->connection) : r->proto_num >= 2000;
+}
+
+/* mod_http2's own answer, which accounts for H2Push, the client's
+ * SETTINGS_ENABLE_PUSH, Accept-Push-Policy and pushed streams. Asked here
+ * because the fixup that copies it into subprocess_env does not run for
+ * redirects made before the handler. */
+static int h2_push_enabled(request_rec *r)
+{
+    const char *value;
+
+    if (!h2_var_lookup) {
+        return 0;
+    }
+    value = h2_var_lookup(r->pool, r->server, r->connection, r,
+                          (char *)"H2_PUSH");
+    return value && !strcmp(value, "on");
+}
+
+static void *pool_alloc(void *pool, size_t size)
+{
+    return apr_palloc(pool, size);
+}
+
+static const char *location_for_log(request_rec *r,
+                                    const apr_array_header_t *locations)
+{
+    const char *location;
+
+    if (locations->nelts == 0) {
+        return "(none)";
+    }
+    location = APR_ARRAY_IDX(locations, 0, const char *);
+    if (strlen(location) > LOG_LOCATION_MAX) {
+        location = apr_pstrmemdup(r->pool, location, LOG_LOCATION_MAX);
+    }
+    return ap_escape_logitem(r->pool, location);
+}
+
+static void decide_and_apply(request_rec *r, const push_redirect_conf *conf)
+{
+    request_rec *first = initial_request(r);
+    int http2 = is_http2(r);
+    apr_array_header_t *opt_outs = field_values(r, OPT_OUT_HEADER);
+    apr_array_header_t *locations = field_values(r, "Location");
+    apr_array_header_t *links = field_values(r, "Link");
+    push_redirect_policy policy;
+    push_redirect_exchange exchange;
+    push_redirect_verdict verdict;
+    push_redirect_result rv;
+
+    policy.statuses = conf->statuses;
+    policy.excludes = conf->excludes;
+    policy.require_tls = conf->require_tls != 0;
+    policy.with_credentials = conf->with_credentials == 1;
+
+    exchange.status = r->status;
+    exchange.method = first->method;
+    exchange.scheme = ap_http_scheme(first);
+    exchange.host = apr_table_get(first->headers_in, "Host");
+    exchange.server_name = ap_get_server_name_for_url(first);
+    exchange.server_port = ap_get_server_port(first);
+    exchange.request_target = first->unparsed_uri;
+    exchange.is_http2 = http2;
+    exchange.h2_push_on = http2 && h2_push_enabled(r);
+    exchange.has_cookie = apr_table_get(first->headers_in, "Cookie") != NULL;
+    exchange.has_authorization =
+        apr_table_get(first->headers_in, "Authorization") != NULL;
+    exchange.opt_out_env = apr_table_get(r->subprocess_env, OPT_OUT_ENV) != NULL;
+    exchange.opt_out_values = (const char *const *)opt_outs->elts;
+    exchange.opt_out_count = opt_outs->nelts;
+    exchange.locations = (const char *const *)locations->elts;
+    exchange.location_count = locations->nelts;
+    exchange.links = (const char *const *)links->elts;
+    exchange.link_count = links->nelts;
+
+    rv = push_redirect_decide(&policy, &exchange, pool_alloc, r->pool, &verdict);
+
+    switch (verdict.outcome) {
+    case PUSH_REDIRECT_OUTCOME_PUSH:
+        apr_table_addn(r->headers_out, "Link", verdict.link_value);
+        apr_table_setn(r->subprocess_env, PUSHED_ENV, verdict.target);
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                      "push %s for %d to %s %s (Location: %s)",
+                      verdict.target, r->status, first->method,
+                      first->unparsed_uri, location_for_log(r, locations));
+        break;
+    case PUSH_REDIRECT_OUTCOME_SKIP:
+        apr_table_setn(r->subprocess_env, SKIPPED_ENV, verdict.reason);
+        if (rv != PUSH_REDIRECT_RESULT_OK
+            || !strcmp(verdict.reason, INTERNAL_ERROR)) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PRLOGNO(0001)
+                          "internal error (%d) deciding on the %d response "
+                          "to %s; sent unchanged (Location: %s)",
+                          (int)rv, r->status, first->unparsed_uri,
+                          location_for_log(r, locations));
+        }
+        else {
+            ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                          "skip (%s) for %d to %s %s (Location: %s)",
+                          verdict.reason, r->status, first->method,
+                          first->unparsed_uri, location_for_log(r, locations));
+        }
+        break;
+    case PUSH_REDIRECT_OUTCOME_NOT_REDIRECT:
+        break;
+    }
+}
+
+/* Decides once, on the first brigade, when the headers are final and before
+ * mod_http2 or the HTTP/1 header filter reads them; then steps aside. */
+static apr_status_t push_redirect_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    const push_redirect_conf *conf;
+
+    if (APR_BRIGADE_EMPTY(bb)) {
+        return APR_SUCCESS;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &push_redirect_module);
+    if (push_redirect_statuses_contain(conf->statuses, r->status)) {
+        decide_and_apply(r, conf);
+    }
+    apr_table_unset(r->headers_out, OPT_OUT_HEADER);
+    apr_table_unset(r->err_headers_out, OPT_OUT_HEADER);
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+/* From insert_filter for responses made by a handler, and from
+ * insert_error_filter for those made by ap_send_error_response (mod_alias,
+ * mod_rewrite [R], mod_dir, ErrorDocument), which drops the filters added
+ * before it. Subrequests never reach the client as such: left alone. */
+static void insert_filter(request_rec *r)
+{
+    const push_redirect_conf *conf =
+        ap_get_module_config(r->per_dir_config, &push_redirect_module);
+
+    if (conf->enabled == 1 && !r->main) {
+        ap_add_output_filter(FILTER_NAME, NULL, r, r->connection);
+    }
+}
+
+/* mod_http2 registers its optional functions from its register_hooks, so
+ * they are known by post_config whatever the LoadModule order. */
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *s)
+{
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    h2_var_lookup = APR_RETRIEVE_OPTIONAL_FN(http2_var_lookup);
+    h2_is_h2 = APR_RETRIEVE_OPTIONAL_FN(http2_is_h2);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, PRLOGNO(0002)
+                 "mod_push_redirect %s loaded%s", push_redirect_version(),
+                 h2_var_lookup ? "" : "; mod_http2 is not loaded, so nothing "
+                                      "can be pushed (HTTP/1.1 still gets "
+                                      "the Link)");
+    return OK;
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_register_output_filter(FILTER_NAME, push_redirect_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
+    ap_hook_insert_filter(insert_filter, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_insert_error_filter(insert_filter, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(push_redirect) = {
+    STANDARD20_MODULE_STUFF,
+    create_dir_conf,
+    merge_dir_conf,
+    NULL,
+    NULL,
+    push_redirect_cmds,
+    register_hooks
+#if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
+    , AP_MODULE_FLAG_NONE
+#endif
+};
