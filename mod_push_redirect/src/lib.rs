@@ -149,16 +149,12 @@ pub unsafe extern "C" fn push_redirect_statuses_parse(
         if out.is_null() {
             return push_redirect_result::NullParameter;
         }
-        let text = match directive_text(args, err, err_len) {
-            Ok(text) => text,
-            Err(result) => return result,
-        };
-        match StatusSet::parse(text) {
+        match parse_directive(args, err, err_len, StatusSet::parse) {
             Ok(set) => {
                 *out = Box::into_raw(Box::new(set)).cast();
                 push_redirect_result::Ok
             }
-            Err(error) => invalid_value(&error, err, err_len),
+            Err(result) => result,
         }
     })
 }
@@ -215,13 +211,9 @@ pub unsafe extern "C" fn push_redirect_excludes_add(
         let Some(set) = set.cast::<ExcludeSet>().as_mut() else {
             return push_redirect_result::NullParameter;
         };
-        let text = match directive_text(pattern, err, err_len) {
-            Ok(text) => text,
-            Err(result) => return result,
-        };
-        match set.add(text) {
+        match parse_directive(pattern, err, err_len, |text| set.add(text)) {
             Ok(()) => push_redirect_result::Ok,
-            Err(error) => invalid_value(&error, err, err_len),
+            Err(result) => result,
         }
     })
 }
@@ -254,16 +246,12 @@ pub unsafe extern "C" fn push_redirect_flag_parse(
         if out.is_null() {
             return push_redirect_result::NullParameter;
         }
-        let text = match directive_text(value, err, err_len) {
-            Ok(text) => text,
-            Err(result) => return result,
-        };
-        match parse_flag(text) {
+        match parse_directive(value, err, err_len, parse_flag) {
             Ok(flag) => {
                 *out = flag;
                 push_redirect_result::Ok
             }
-            Err(error) => invalid_value(&error, err, err_len),
+            Err(result) => result,
         }
     })
 }
@@ -448,30 +436,28 @@ unsafe fn byte_strings<'a>(array: *const *const c_char, count: usize) -> Vec<&'a
         .collect()
 }
 
-/// A directive argument as UTF-8 text, or the result to return.
-unsafe fn directive_text<'a>(
-    text: *const c_char,
+/// Parses a directive argument with `parse`. A NULL argument, non-UTF-8
+/// text or a parse error becomes the result to return, with the message in
+/// `err`.
+unsafe fn parse_directive<T>(
+    value: *const c_char,
     err: *mut c_char,
     err_len: usize,
-) -> Result<&'a str, push_redirect_result> {
-    if text.is_null() {
+    parse: impl FnOnce(&str) -> Result<T, ConfigError>,
+) -> Result<T, push_redirect_result> {
+    if value.is_null() {
         return Err(push_redirect_result::NullParameter);
     }
-    let raw = CStr::from_ptr(text);
-    raw.to_str().map_err(|_| {
-        let lossy = raw.to_string_lossy();
-        write_message(&format!("'{lossy}' is not valid UTF-8"), err, err_len);
-        push_redirect_result::InvalidValue
-    })
-}
-
-unsafe fn invalid_value(
-    error: &ConfigError,
-    err: *mut c_char,
-    err_len: usize,
-) -> push_redirect_result {
-    write_message(&error.to_string(), err, err_len);
-    push_redirect_result::InvalidValue
+    let raw = CStr::from_ptr(value);
+    let message = match raw.to_str() {
+        Ok(text) => match parse(text) {
+            Ok(parsed) => return Ok(parsed),
+            Err(error) => error.to_string(),
+        },
+        Err(_) => format!("'{}' is not valid UTF-8", raw.to_string_lossy()),
+    };
+    write_message(&message, err, err_len);
+    Err(push_redirect_result::InvalidValue)
 }
 
 /// Writes `message` into `err` as a NUL-terminated string, cut at a
