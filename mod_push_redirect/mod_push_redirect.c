@@ -142,10 +142,9 @@ static const char *set_statuses(cmd_parms *cmd, void *dir_conf,
     return NULL;
 }
 
-static const char *add_exclude(cmd_parms *cmd, void *dir_conf,
+static const char *add_exclude(cmd_parms *cmd, push_redirect_conf *conf,
                                const char *pattern)
 {
-    push_redirect_conf *conf = dir_conf;
     char message[512];
     push_redirect_result rv;
 
@@ -165,6 +164,27 @@ static const char *add_exclude(cmd_parms *cmd, void *dir_conf,
     return NULL;
 }
 
+/* RAW_ARGS split with Apache's own quoting rules rather than ITERATE, which
+ * stops at an empty word: `PushRedirectExclude ^/a ""` must be an error,
+ * not a silently shorter list. */
+static const char *add_excludes(cmd_parms *cmd, void *dir_conf,
+                                const char *args)
+{
+    const char *error;
+
+    if (!*args) {
+        return apr_psprintf(cmd->pool, "%s: needs at least one pattern",
+                            cmd->cmd->name);
+    }
+    while (*args) {
+        error = add_exclude(cmd, dir_conf, ap_getword_conf(cmd->temp_pool, &args));
+        if (error) {
+            return error;
+        }
+    }
+    return NULL;
+}
+
 #define DIRECTIVE_SCOPES (RSRC_CONF | ACCESS_CONF | OR_FILEINFO)
 
 static const command_rec push_redirect_cmds[] = {
@@ -177,10 +197,10 @@ static const command_rec push_redirect_cmds[] = {
                      DIRECTIVE_SCOPES,
                      "Redirect statuses to consider, 300-399 "
                      "(default 301 302 303 307 308)"),
-    AP_INIT_ITERATE("PushRedirectExclude", add_exclude, NULL,
-                    DIRECTIVE_SCOPES,
-                    "Regular expressions; a redirect whose target path+query "
-                    "matches one is not pushed"),
+    AP_INIT_RAW_ARGS("PushRedirectExclude", add_excludes, NULL,
+                     DIRECTIVE_SCOPES,
+                     "Regular expressions; a redirect whose target "
+                     "path+query matches one is not pushed"),
     AP_INIT_TAKE1("PushRedirectRequireTLS", set_flag,
                   (void *)APR_OFFSETOF(push_redirect_conf, require_tls),
                   DIRECTIVE_SCOPES,
