@@ -256,20 +256,19 @@ static int is_http2(request_rec *r)
     return h2_is_h2 ? h2_is_h2(r->connection) : r->proto_num >= 2000;
 }
 
-/* mod_http2's own answer, which accounts for H2Push, the client's
- * SETTINGS_ENABLE_PUSH, Accept-Push-Policy and pushed streams. Asked here
- * because the fixup that copies it into subprocess_env does not run for
- * redirects made before the handler. */
-static int h2_push_enabled(request_rec *r)
+/* Whether mod_http2's variable `name` has `value` for this request. Asked
+ * through its optional function rather than read from subprocess_env: the
+ * fixup that copies them there does not run for redirects made before the
+ * handler. */
+static int h2_var_is(request_rec *r, const char *name, const char *value)
 {
-    const char *value;
+    const char *actual;
 
     if (!h2_var_lookup) {
         return 0;
     }
-    value = h2_var_lookup(r->pool, r->server, r->connection, r,
-                          (char *)"H2_PUSH");
-    return value && !strcmp(value, "on");
+    actual = h2_var_lookup(r->pool, r->server, r->connection, r, (char *)name);
+    return actual && !strcmp(actual, value);
 }
 
 static void *pool_alloc(void *pool, size_t size)
@@ -317,7 +316,10 @@ static void decide_and_apply(request_rec *r, const push_redirect_conf *conf)
     exchange.server_port = ap_get_server_port(first);
     exchange.request_target = first->unparsed_uri;
     exchange.is_http2 = http2;
-    exchange.h2_push_on = http2 && h2_push_enabled(r);
+    /* H2_PUSH stays "on" on a pushed stream, which mod_http2 never pushes
+     * from: H2_PUSHED tells those apart. */
+    exchange.h2_push_on = http2 && h2_var_is(r, "H2_PUSH", "on");
+    exchange.is_pushed_stream = http2 && h2_var_is(r, "H2_PUSHED", "PUSHED");
     exchange.has_cookie = apr_table_get(first->headers_in, "Cookie") != NULL;
     exchange.has_authorization =
         apr_table_get(first->headers_in, "Authorization") != NULL;

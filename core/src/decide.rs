@@ -56,8 +56,11 @@ pub struct Exchange<'a> {
     /// Whether the request came over HTTP/2.
     pub http2: bool,
     /// mod_http2's `H2_PUSH` for this request is `on` (server config, client
-    /// SETTINGS_ENABLE_PUSH, and not itself a pushed stream).
+    /// SETTINGS_ENABLE_PUSH, Accept-Push-Policy).
     pub h2_push: bool,
+    /// The request is itself a pushed stream (mod_http2's `H2_PUSHED`).
+    /// mod_http2 never pushes from one, yet reports `H2_PUSH` as `on` for it.
+    pub pushed_stream: bool,
     /// The request carries a `Cookie` header.
     pub has_cookie: bool,
     /// The request carries an `Authorization` header.
@@ -177,7 +180,7 @@ fn check_redirect(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<Push, Reason
     if policy.require_tls && !ex.scheme.eq_ignore_ascii_case(b"https") {
         return Err(Reason::Insecure);
     }
-    if ex.http2 && !ex.h2_push {
+    if ex.http2 && (!ex.h2_push || ex.pushed_stream) {
         return Err(Reason::PushDisabled);
     }
     if !policy.with_credentials && (ex.has_cookie || ex.has_authorization) {
@@ -186,6 +189,9 @@ fn check_redirect(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<Push, Reason
     let location = single_location(ex.locations)?;
     let requested = requested_url(ex).ok_or(Reason::BadLocation)?;
     let target = requested.join(location).map_err(|_| Reason::BadLocation)?;
+    if !is_servable_path(target.path()) {
+        return Err(Reason::BadLocation);
+    }
     if !same_origin(&requested, &target) {
         return Err(Reason::CrossOrigin);
     }
@@ -316,6 +322,27 @@ fn links_to(links: &[&[u8]], requested: &Url, target: &Url) -> bool {
     })
 }
 
+/// Whether Apache can serve this path at all. The URL standard keeps a
+/// malformed escape (`%zz`) and `%00` as they are, but Apache answers both
+/// with 400 and logs an error for each: a push of one only adds noise.
+fn is_servable_path(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    while let Some(offset) = bytes[i..].iter().position(|&b| b == b'%') {
+        let at = i + offset;
+        match bytes.get(at + 1..at + 3) {
+            Some([hi, lo]) if hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit() => {
+                if *hi == b'0' && *lo == b'0' {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+        i = at + 3;
+    }
+    true
+}
+
 fn is_safe_in_link(path_and_query: &str) -> bool {
     path_and_query
         .bytes()
@@ -349,7 +376,7 @@ mod tests {
         decide(&Policy::default(), ex)
     }
 
-    fn pushed(ex: &Exchange<'_>) -> String {
+    fn pushed_target(ex: &Exchange<'_>) -> String {
         match run(ex) {
             Decision::Push(push) => {
                 assert_eq!(
@@ -398,7 +425,7 @@ mod tests {
 
     #[test]
     fn a_same_origin_redirect_is_pushed() {
-        assert_eq!(pushed(&location("/new")), "/new");
+        assert_eq!(pushed_target(&location("/new")), "/new");
         let Decision::Push(push) = run(&location("/new?q=1")) else {
             panic!()
         };
@@ -419,7 +446,7 @@ mod tests {
                 status,
                 ..location("/new")
             };
-            assert_eq!(pushed(&ex), "/new", "{status}");
+            assert_eq!(pushed_target(&ex), "/new", "{status}");
         }
         let policy = Policy {
             statuses: StatusSet::parse("301 300").unwrap(),
@@ -459,7 +486,7 @@ mod tests {
                 opt_out_values: values,
                 ..location("/new")
             };
-            assert_eq!(pushed(&ex), "/new", "{value:?}");
+            assert_eq!(pushed_target(&ex), "/new", "{value:?}");
         }
         let two: &[&[u8]] = &[b"on", b"no"];
         assert_eq!(
@@ -509,7 +536,38 @@ mod tests {
             h2_push: false,
             ..location("/new")
         };
-        assert_eq!(pushed(&http1), "/new");
+        assert_eq!(pushed_target(&http1), "/new");
+    }
+
+    #[test]
+    fn rule_4_a_pushed_stream_never_pushes() {
+        let pushed = Exchange {
+            pushed_stream: true,
+            ..location("/new")
+        };
+        assert_eq!(skipped(&pushed), Reason::PushDisabled);
+        let http1 = Exchange {
+            http2: false,
+            h2_push: false,
+            pushed_stream: true,
+            ..location("/new")
+        };
+        assert_eq!(pushed_target(&http1), "/new");
+    }
+
+    #[test]
+    fn rule_7_paths_apache_refuses_are_bad_locations() {
+        for loc in ["/%", "/a%zz", "/a%2", "/%00", "/a/%00/b", "%", "/%g0"] {
+            assert_eq!(skipped(&location(loc)), Reason::BadLocation, "{loc}");
+        }
+        for (loc, expected) in [
+            ("/%20%2F%ff", "/%20%2F%ff"),
+            ("/a?q=%zz", "/a?q=%zz"),
+            ("/%0A", "/%0A"),
+            ("/100%25", "/100%25"),
+        ] {
+            assert_eq!(pushed_target(&location(loc)), expected, "{loc}");
+        }
     }
 
     #[test]
@@ -542,7 +600,7 @@ mod tests {
         assert_eq!(skipped(&redirect_to(&[b"/\xff\xfe"])), Reason::BadLocation);
         let long: &'static str =
             Box::leak(format!("/{}", "a".repeat(MAX_LOCATION_LEN - 1)).into_boxed_str());
-        assert_eq!(pushed(&location(long)).len(), MAX_LOCATION_LEN);
+        assert_eq!(pushed_target(&location(long)).len(), MAX_LOCATION_LEN);
         let too_long: &'static str =
             Box::leak(format!("/{}", "a".repeat(MAX_LOCATION_LEN)).into_boxed_str());
         assert_eq!(skipped(&location(too_long)), Reason::BadLocation);
@@ -605,12 +663,12 @@ mod tests {
             server_port: 8443,
             ..location("https://example.com:8443/new")
         };
-        assert_eq!(pushed(&ex), "/new");
+        assert_eq!(pushed_target(&ex), "/new");
         let empty = Exchange {
             host: Some(b""),
             ..ex
         };
-        assert_eq!(pushed(&empty), "/new");
+        assert_eq!(pushed_target(&empty), "/new");
         let other_port = Exchange {
             server_port: 443,
             ..ex
@@ -621,7 +679,7 @@ mod tests {
             ..location("https://example.com/new")
         };
         assert_eq!(
-            pushed(&Exchange {
+            pushed_target(&Exchange {
                 host: None,
                 server_name: b"example.com",
                 ..default_port
@@ -634,7 +692,7 @@ mod tests {
             server_port: 8443,
             ..location("https://[0:0::1]:8443/v6")
         };
-        assert_eq!(pushed(&ipv6), "/v6");
+        assert_eq!(pushed_target(&ipv6), "/v6");
     }
 
     #[test]
@@ -666,7 +724,7 @@ mod tests {
             if expected == "/dir/old?x=1" {
                 assert_eq!(skipped(&ex), Reason::SelfRedirect, "{loc}");
             } else {
-                assert_eq!(pushed(&ex), expected, "{loc}");
+                assert_eq!(pushed_target(&ex), expected, "{loc}");
             }
         }
     }
@@ -679,7 +737,7 @@ mod tests {
             "https://Example.Com:8443/new",
         ];
         for loc in same {
-            assert_eq!(pushed(&location(loc)), "/new", "{loc}");
+            assert_eq!(pushed_target(&location(loc)), "/new", "{loc}");
         }
         let cross = [
             "https://other.example:8443/new",
@@ -712,12 +770,12 @@ mod tests {
             host: Some(b"xn--exmple-cua.com"),
             ..location("https://EXÄMPLE.com/new")
         };
-        assert_eq!(pushed(&idn), "/new");
+        assert_eq!(pushed_target(&idn), "/new");
         let default_port = Exchange {
             host: Some(b"Example.COM"),
             ..location("https://example.com:443/new")
         };
-        assert_eq!(pushed(&default_port), "/new");
+        assert_eq!(pushed_target(&default_port), "/new");
         let http = Exchange {
             scheme: b"http",
             host: Some(b"example.com:80"),
@@ -733,7 +791,7 @@ mod tests {
             host: Some(b"[::1]:8443"),
             ..location("https://[0::1]:8443/new")
         };
-        assert_eq!(pushed(&v6), "/new");
+        assert_eq!(pushed_target(&v6), "/new");
     }
 
     #[test]
@@ -747,8 +805,8 @@ mod tests {
         ] {
             assert_eq!(skipped(&location(loc)), Reason::SelfRedirect, "{loc}");
         }
-        assert_eq!(pushed(&location("/dir/old")), "/dir/old");
-        assert_eq!(pushed(&location("/dir/old?x=2")), "/dir/old?x=2");
+        assert_eq!(pushed_target(&location("/dir/old")), "/dir/old");
+        assert_eq!(pushed_target(&location("/dir/old?x=2")), "/dir/old?x=2");
         let normalised = Exchange {
             request_target: b"/a/../dir/old?x=1",
             ..location("/dir/old?x=1")
@@ -830,7 +888,7 @@ mod tests {
         ] {
             let links: &'static [&'static [u8]] = Box::leak(Box::new([field]));
             assert_eq!(
-                pushed(&linked(links)),
+                pushed_target(&linked(links)),
                 "/new?q=1",
                 "{:?}",
                 String::from_utf8_lossy(field)

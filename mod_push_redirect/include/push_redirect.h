@@ -80,6 +80,7 @@ typedef struct {
   const char *request_target;
   bool is_http2;
   bool h2_push_on;
+  bool is_pushed_stream;
   bool has_cookie;
   bool has_authorization;
   bool opt_out_env;

@@ -66,6 +66,7 @@ impl Request {
             request_target: self.keep("/old"),
             is_http2: true,
             h2_push_on: true,
+            is_pushed_stream: false,
             has_cookie: false,
             has_authorization: false,
             opt_out_env: false,
@@ -165,6 +166,7 @@ fn not_a_redirect_reads_nothing_but_the_status() {
         request_target: 1 as *const c_char,
         is_http2: true,
         h2_push_on: true,
+        is_pushed_stream: false,
         has_cookie: false,
         has_authorization: false,
         opt_out_env: false,
@@ -272,6 +274,18 @@ fn values_arrays_reach_the_rules() {
     assert_eq!(
         text(run(&default_policy(), &exchange, &mut arena).1.reason).unwrap(),
         "no-location"
+    );
+}
+
+#[test]
+fn a_pushed_stream_is_push_disabled() {
+    let mut arena = Arena::default();
+    let mut request = Request::redirect(302, &["/new"]);
+    let mut exchange = request.exchange();
+    exchange.is_pushed_stream = true;
+    assert_eq!(
+        text(run(&default_policy(), &exchange, &mut arena).1.reason).unwrap(),
+        "push-disabled"
     );
 }
 
