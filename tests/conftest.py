@@ -1,0 +1,104 @@
+"""Fixtures: certificates, the Django backend, Apache instances, the error-log check.
+
+Each test module starts its own Apache (scope="module") from a config it
+describes; the backend and the certificate are shared by the session. After every
+test, the lines its Apache instances and the backend wrote to their logs during
+that test are scanned: a warning, an error or a crash that the test did not
+declare with @pytest.mark.expect_log(regex, ...) fails it.
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from harness import env
+from harness.backend import Backend
+from harness.httpd import CRASH_LINE, RUNNING, Httpd, bad_lines
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "expect_log(*regexes): error-log lines matching one of these "
+                   "regexes are expected by the test and do not fail it")
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    """A temp directory readable by Apache's children (www-data)."""
+    d = Path(tempfile.mkdtemp(prefix="push-redirect-tests-"))
+    d.chmod(0o755)
+    yield d
+    if not os.environ.get("PUSH_REDIRECT_KEEP_TMP"):
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def cert(workdir):
+    return env.make_cert(workdir / "certs")
+
+
+@pytest.fixture(scope="session")
+def module_so():
+    """The module under test; its absence is an error, not a skip."""
+    path = env.module_path()
+    if not path.is_file():
+        pytest.fail(f"module not built: {path} does not exist "
+                    "(run `make build`, or set PUSH_REDIRECT_MODULE)", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def backend(workdir):
+    b = Backend(workdir)
+    try:
+        b.start()
+        yield b
+    finally:
+        b.stop()
+
+
+@pytest.fixture(scope="module")
+def httpd_factory(request, workdir, cert):
+    """make(name, module=<.so or None>, mpm="event") -> a configured, not started Httpd."""
+    made = []
+
+    def make(name: str, module=None, mpm: str = "event") -> Httpd:
+        root = Path(tempfile.mkdtemp(prefix=f"{request.module.__name__}-{name}-", dir=workdir))
+        h = Httpd(root, cert[0], cert[1], module=module, name=name, mpm=mpm)
+        made.append(h)
+        return h
+
+    yield make
+    crashes = []
+    for h in made:
+        h.stop()
+        crashes += [f"{h.name}: {line}" for line in h.read_error_log().splitlines()
+                    if CRASH_LINE.search(line)]
+    # A child crash can be logged by the parent after the test that caused it ended.
+    assert not crashes, "Apache crashed during this module:\n" + "\n".join(crashes)
+
+
+@pytest.fixture(autouse=True)
+def error_log_check(request):
+    """Fail the test on unexpected warnings, errors or crashes logged during it."""
+    marker = request.node.get_closest_marker("expect_log")
+    expected = marker.args if marker else ()
+    instances = list(RUNNING)
+    offsets = {h: h.error_log_size() for h in instances}
+    backend = request.getfixturevalue("backend") if "backend" in request.fixturenames else None
+    backend_offset = backend.log_size() if backend else 0
+    yield
+    problems = []
+    for h in instances:
+        lines = bad_lines(h.read_error_log(offsets[h]), expected)
+        problems += [f"{h.name} error.log: {line}" for line in lines]
+        if not h.alive():
+            problems.append(f"{h.name}: apache2 parent process is gone")
+    if backend:
+        problems += [f"gunicorn: {line}" for line in backend.bad_lines(backend_offset)]
+    if problems:
+        pytest.fail("unexpected log lines during the test:\n" + "\n".join(problems),
+                    pytrace=False)
