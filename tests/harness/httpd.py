@@ -273,7 +273,9 @@ Group {env.RUN_USER}
 
 StartServers 1
 <IfModule !mpm_prefork_module>
-    ServerLimit 4
+    # Slots beyond MaxRequestWorkers/ThreadsPerChild for the children of the
+    # old generation that a graceful restart leaves running (else AH03490).
+    ServerLimit 16
     ThreadsPerChild 25
     MaxRequestWorkers 100
 </IfModule>
