@@ -19,6 +19,9 @@ APXS_MODULE := $(BUILD)/apxs/mod_push_redirect.so
 
 .PHONY: all build apxs deps demo test lint unit integration install header clean
 
+# The targets of `test` run in the order written, even under make -j.
+.NOTPARALLEL:
+
 all: build
 
 build:

@@ -39,14 +39,15 @@
 /* How much of a Location goes into a trace line. */
 #define LOG_LOCATION_MAX 256
 
-#define UNSET -1
+#define PUSH_REDIRECT_UNSET (-1)
 
 module AP_MODULE_DECLARE_DATA push_redirect_module;
 
 static APR_OPTIONAL_FN_TYPE(http2_var_lookup) *h2_var_lookup;
 static APR_OPTIONAL_FN_TYPE(http2_is_h2) *h2_is_h2;
 
-/* One per scope. UNSET / NULL means "not set here": inherit from outside. */
+/* One per scope. PUSH_REDIRECT_UNSET or NULL means "not set here": inherit
+ * from the enclosing scope. */
 typedef struct {
     int enabled;
     int require_tls;
@@ -59,11 +60,14 @@ static void *create_dir_conf(apr_pool_t *p, char *dir)
 {
     push_redirect_conf *conf = apr_pcalloc(p, sizeof(*conf));
     (void)dir;
-    conf->enabled = UNSET;
-    conf->require_tls = UNSET;
-    conf->with_credentials = UNSET;
+    conf->enabled = PUSH_REDIRECT_UNSET;
+    conf->require_tls = PUSH_REDIRECT_UNSET;
+    conf->with_credentials = PUSH_REDIRECT_UNSET;
     return conf;
 }
+
+#define MERGE_FLAG(field) \
+    (inner->field != PUSH_REDIRECT_UNSET ? inner->field : outer->field)
 
 static void *merge_dir_conf(apr_pool_t *p, void *outer_conf, void *inner_conf)
 {
@@ -71,12 +75,9 @@ static void *merge_dir_conf(apr_pool_t *p, void *outer_conf, void *inner_conf)
     const push_redirect_conf *inner = inner_conf;
     push_redirect_conf *merged = apr_palloc(p, sizeof(*merged));
 
-    merged->enabled = inner->enabled != UNSET ? inner->enabled : outer->enabled;
-    merged->require_tls = inner->require_tls != UNSET ? inner->require_tls
-                                                      : outer->require_tls;
-    merged->with_credentials = inner->with_credentials != UNSET
-                                   ? inner->with_credentials
-                                   : outer->with_credentials;
+    merged->enabled = MERGE_FLAG(enabled);
+    merged->require_tls = MERGE_FLAG(require_tls);
+    merged->with_credentials = MERGE_FLAG(with_credentials);
     merged->statuses = inner->statuses ? inner->statuses : outer->statuses;
     merged->excludes = inner->excludes ? inner->excludes : outer->excludes;
     return merged;
@@ -151,7 +152,8 @@ static const char *add_exclude(cmd_parms *cmd, push_redirect_conf *conf,
     if (!conf->excludes) {
         conf->excludes = push_redirect_excludes_new();
         if (!conf->excludes) {
-            return directive_error(cmd, PUSH_REDIRECT_RESULT_PANIC, "", pattern);
+            return directive_error(cmd, PUSH_REDIRECT_RESULT_PANIC, "",
+                                   pattern);
         }
         apr_pool_cleanup_register(cmd->pool, conf->excludes, free_excludes,
                                   apr_pool_cleanup_null);
@@ -177,7 +179,9 @@ static const char *add_excludes(cmd_parms *cmd, void *dir_conf,
                             cmd->cmd->name);
     }
     while (*args) {
-        error = add_exclude(cmd, dir_conf, ap_getword_conf(cmd->temp_pool, &args));
+        const char *pattern = ap_getword_conf(cmd->temp_pool, &args);
+
+        error = add_exclude(cmd, dir_conf, pattern);
         if (error) {
             return error;
         }
@@ -298,40 +302,43 @@ static void decide_and_apply(request_rec *r, const push_redirect_conf *conf)
     apr_array_header_t *opt_outs = field_values(r, OPT_OUT_HEADER);
     apr_array_header_t *locations = field_values(r, "Location");
     apr_array_header_t *links = field_values(r, "Link");
-    push_redirect_policy policy;
-    push_redirect_exchange exchange;
+    push_redirect_policy policy = {
+        .statuses = conf->statuses,
+        .excludes = conf->excludes,
+        .require_tls = conf->require_tls != 0,
+        .with_credentials = conf->with_credentials == 1,
+    };
+    /* Designated initializers: a field the shim does not know of reads as
+     * zero, never as stack garbage. */
+    push_redirect_exchange exchange = {
+        .status = r->status,
+        .method = first->method,
+        .scheme = ap_http_scheme(first),
+        .host = apr_table_get(first->headers_in, "Host"),
+        .server_name = ap_get_server_name_for_url(first),
+        .server_port = ap_get_server_port(first),
+        .request_target = first->unparsed_uri,
+        .is_http2 = http2,
+        /* H2_PUSH stays "on" on a pushed stream, which mod_http2 never
+         * pushes from: H2_PUSHED tells those apart. */
+        .h2_push_on = http2 && h2_var_is(r, "H2_PUSH", "on"),
+        .is_pushed_stream = http2 && h2_var_is(r, "H2_PUSHED", "PUSHED"),
+        .has_cookie = apr_table_get(first->headers_in, "Cookie") != NULL,
+        .has_authorization =
+            apr_table_get(first->headers_in, "Authorization") != NULL,
+        .opt_out_env = apr_table_get(r->subprocess_env, OPT_OUT_ENV) != NULL,
+        .opt_out_values = (const char *const *)opt_outs->elts,
+        .opt_out_count = opt_outs->nelts,
+        .locations = (const char *const *)locations->elts,
+        .location_count = locations->nelts,
+        .links = (const char *const *)links->elts,
+        .link_count = links->nelts,
+    };
     push_redirect_verdict verdict;
     push_redirect_result rv;
 
-    policy.statuses = conf->statuses;
-    policy.excludes = conf->excludes;
-    policy.require_tls = conf->require_tls != 0;
-    policy.with_credentials = conf->with_credentials == 1;
-
-    exchange.status = r->status;
-    exchange.method = first->method;
-    exchange.scheme = ap_http_scheme(first);
-    exchange.host = apr_table_get(first->headers_in, "Host");
-    exchange.server_name = ap_get_server_name_for_url(first);
-    exchange.server_port = ap_get_server_port(first);
-    exchange.request_target = first->unparsed_uri;
-    exchange.is_http2 = http2;
-    /* H2_PUSH stays "on" on a pushed stream, which mod_http2 never pushes
-     * from: H2_PUSHED tells those apart. */
-    exchange.h2_push_on = http2 && h2_var_is(r, "H2_PUSH", "on");
-    exchange.is_pushed_stream = http2 && h2_var_is(r, "H2_PUSHED", "PUSHED");
-    exchange.has_cookie = apr_table_get(first->headers_in, "Cookie") != NULL;
-    exchange.has_authorization =
-        apr_table_get(first->headers_in, "Authorization") != NULL;
-    exchange.opt_out_env = apr_table_get(r->subprocess_env, OPT_OUT_ENV) != NULL;
-    exchange.opt_out_values = (const char *const *)opt_outs->elts;
-    exchange.opt_out_count = opt_outs->nelts;
-    exchange.locations = (const char *const *)locations->elts;
-    exchange.location_count = locations->nelts;
-    exchange.links = (const char *const *)links->elts;
-    exchange.link_count = links->nelts;
-
-    rv = push_redirect_decide(&policy, &exchange, pool_alloc, r->pool, &verdict);
+    rv = push_redirect_decide(&policy, &exchange, pool_alloc, r->pool,
+                              &verdict);
 
     switch (verdict.outcome) {
     case PUSH_REDIRECT_OUTCOME_PUSH:
@@ -419,8 +426,15 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 static void register_hooks(apr_pool_t *p)
 {
     (void)p;
+    /* The last content filter type, just before the protocol filters that
+     * turn headers_out into the response (HTTP_HEADER, mod_http2's
+     * H2_C2_RESPONSE_OUT): the headers are final there. At CONTENT_SET we
+     * would run before mod_headers when LoadModule lists us first (so a
+     * `Header set X-Push-Redirect off` would be missed and leak) and before
+     * mod_cache's CACHE_SAVE/CACHE_OUT (CONTENT_SET + 1), so our Link would be
+     * cached and replayed on hits without a decision. */
     ap_register_output_filter(FILTER_NAME, push_redirect_filter, NULL,
-                              AP_FTYPE_CONTENT_SET);
+                              AP_FTYPE_PROTOCOL - 1);
     ap_hook_insert_filter(insert_filter, NULL, NULL, APR_HOOK_LAST);
     ap_hook_insert_error_filter(insert_filter, NULL, NULL, APR_HOOK_LAST);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);

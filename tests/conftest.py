@@ -62,12 +62,14 @@ def backend(workdir):
 
 @pytest.fixture(scope="module")
 def httpd_factory(request, workdir, cert):
-    """make(name, module=<.so or None>, mpm="event") -> a configured, not started Httpd."""
+    """make(name, module=<.so or None>, mpm="event", module_first=False) -> a configured,
+    not started Httpd."""
     made = []
 
-    def make(name: str, module=None, mpm: str = "event") -> Httpd:
+    def make(name: str, module=None, mpm: str = "event", module_first: bool = False) -> Httpd:
         root = Path(tempfile.mkdtemp(prefix=f"{request.module.__name__}-{name}-", dir=workdir))
-        h = Httpd(root, cert[0], cert[1], module=module, name=name, mpm=mpm)
+        h = Httpd(root, cert[0], cert[1], module=module, name=name, mpm=mpm,
+                  module_first=module_first)
         made.append(h)
         return h
 

@@ -133,6 +133,8 @@ impl Reason {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Push {
     link: String,
+    /// Where the target ends in `link` (it starts after the `<`).
+    target_end: usize,
 }
 
 impl Push {
@@ -143,8 +145,7 @@ impl Push {
 
     /// The pushed path+query (for `PUSH_REDIRECT`).
     pub fn path_and_query(&self) -> &str {
-        let end = self.link.find('>').expect("a link value holds '<target>'");
-        &self.link[1..end]
+        &self.link[1..self.target_end]
     }
 }
 
@@ -189,11 +190,13 @@ fn check_redirect(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<Push, Reason
     let location = single_location(ex.locations)?;
     let requested = requested_url(ex).ok_or(Reason::BadLocation)?;
     let target = requested.join(location).map_err(|_| Reason::BadLocation)?;
-    if !is_servable_path(target.path()) {
-        return Err(Reason::BadLocation);
-    }
     if !same_origin(&requested, &target) {
         return Err(Reason::CrossOrigin);
+    }
+    // Rule 7 as far as our own origin goes: the resolved target must be
+    // something we can write as a path and Apache can serve.
+    if !is_linkable(&target) {
+        return Err(Reason::BadLocation);
     }
     let target_path = path_and_query(&target);
     if target_path == path_and_query(&requested) {
@@ -205,13 +208,9 @@ fn check_redirect(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<Push, Reason
     if links_to(ex.links, &requested, &target) {
         return Err(Reason::AlreadyLinked);
     }
-    if !is_safe_in_link(target_path) {
-        // The URL serialiser percent-encodes all of these; this keeps the
-        // promise of the spec even if a future `url` release did not.
-        return Err(Reason::BadLocation);
-    }
     Ok(Push {
         link: link_value(target_path),
+        target_end: 1 + target_path.len(),
     })
 }
 
@@ -320,6 +319,19 @@ fn links_to(links: &[&[u8]], requested: &Url, target: &Url) -> bool {
             })
         })
     })
+}
+
+/// Whether the target's path+query can stand in a `Link` as a path-absolute
+/// reference that Apache can serve:
+/// - it must not begin with `//` (`/.//host/x` resolves to the path
+///   `//host/x`, which a client would read back as a link to `host`);
+/// - no byte that could end the reference or the field: the URL serialiser
+///   percent-encodes all of them, and this keeps the spec's promise even if
+///   a future `url` release did not;
+/// - a path Apache accepts (see [`is_servable_path`]).
+fn is_linkable(target: &Url) -> bool {
+    let path = target.path();
+    !path.starts_with("//") && is_safe_in_link(path_and_query(target)) && is_servable_path(path)
 }
 
 /// Whether Apache can serve this path at all. The URL standard keeps a
@@ -553,6 +565,44 @@ mod tests {
             ..location("/new")
         };
         assert_eq!(pushed_target(&http1), "/new");
+    }
+
+    #[test]
+    fn rule_7_a_target_path_that_reads_as_another_host_is_a_bad_location() {
+        for loc in [
+            "/.//evil.example/x",
+            "/%2e//evil.example/x",
+            "/a/..//evil.example/x",
+            "https://example.com:8443//evil.example/x",
+            "/./\\evil.example/x",
+        ] {
+            assert_eq!(skipped(&location(loc)), Reason::BadLocation, "{loc}");
+        }
+        let double_slash_request = Exchange {
+            request_target: b"//evil.example/old",
+            ..location("new")
+        };
+        assert_eq!(skipped(&double_slash_request), Reason::BadLocation);
+        assert_eq!(pushed_target(&location("/a//b")), "/a//b");
+    }
+
+    #[test]
+    fn hosts_compare_as_the_url_standard_normalises_them() {
+        let encoded = Exchange {
+            host: Some(b"ex%61mple.com:8443"),
+            ..location("https://example.com:8443/new")
+        };
+        assert_eq!(pushed_target(&encoded), "/new");
+        let short_ipv4 = Exchange {
+            host: Some(b"127.1:8443"),
+            ..location("https://127.0.0.1:8443/new")
+        };
+        assert_eq!(pushed_target(&short_ipv4), "/new");
+        let explicit_default = Exchange {
+            host: Some(b"example.com:443"),
+            ..location("https://example.com/new")
+        };
+        assert_eq!(pushed_target(&explicit_default), "/new");
     }
 
     #[test]
@@ -948,6 +998,10 @@ mod tests {
             ex = fix(ex);
         }
         assert_eq!(decide(&policy, &ex), Decision::Skip(Reason::CrossOrigin));
+        ex.locations = &[b"https://evil.example/%zz"];
+        assert_eq!(decide(&policy, &ex), Decision::Skip(Reason::CrossOrigin));
+        ex.locations = &[b"/%zz"];
+        assert_eq!(decide(&policy, &ex), Decision::Skip(Reason::BadLocation));
         ex.locations = &[b"/dir/old?x=1"];
         assert_eq!(decide(&policy, &ex), Decision::Skip(Reason::SelfRedirect));
         ex.locations = &[b"/new"];

@@ -199,8 +199,9 @@ push_redirect_result push_redirect_flag_parse(const char *value,
  Decides for one response and fills `*verdict`. A status outside the
  policy's set returns `NotRedirect` before anything else is read. On a
  push, the Link value and target are written to memory from `alloc`.
- Whatever happens, `*verdict` is filled: a caught panic, or an
- allocation failure, is a `Skip` with reason `internal-error`.
+ Unless `verdict` is NULL, `*verdict` is always filled: a caught panic, a
+ NULL argument or an allocation failure is a `Skip` with reason
+ `internal-error`.
 
  # Safety
  `policy` and `exchange` are valid for reads as documented on their types

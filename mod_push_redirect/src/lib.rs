@@ -260,14 +260,28 @@ pub unsafe extern "C" fn push_redirect_flag_parse(
 /// Decides for one response and fills `*verdict`. A status outside the
 /// policy's set returns `NotRedirect` before anything else is read. On a
 /// push, the Link value and target are written to memory from `alloc`.
-/// Whatever happens, `*verdict` is filled: a caught panic, or an
-/// allocation failure, is a `Skip` with reason `internal-error`.
+/// Unless `verdict` is NULL, `*verdict` is always filled: a caught panic, a
+/// NULL argument or an allocation failure is a `Skip` with reason
+/// `internal-error`.
 ///
 /// # Safety
 /// `policy` and `exchange` are valid for reads as documented on their types
 /// (their pointers borrowed for the call only); `verdict` is writable.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_decide(
+    policy: *const push_redirect_policy,
+    exchange: *const push_redirect_exchange,
+    alloc: push_redirect_alloc_fn,
+    alloc_ctx: *mut c_void,
+    verdict: *mut push_redirect_verdict,
+) -> push_redirect_result {
+    decide_with(decide, policy, exchange, alloc, alloc_ctx, verdict)
+}
+
+/// [`push_redirect_decide`] with the decision function as a parameter, so
+/// that a test can make it panic and watch the boundary at work.
+unsafe fn decide_with(
+    decide: impl FnOnce(&Policy<'_>, &Exchange<'_>) -> Decision,
     policy: *const push_redirect_policy,
     exchange: *const push_redirect_exchange,
     alloc: push_redirect_alloc_fn,

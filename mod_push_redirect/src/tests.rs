@@ -450,8 +450,27 @@ fn config_errors_are_written_to_the_buffer_and_cut_to_fit() {
     }
 }
 
+/// Panics these tests cause on purpose are not printed; others still are.
+/// Installed once, because the hook is process-wide and tests run in parallel.
+fn silence_deliberate_panics() {
+    static QUIET: std::sync::Once = std::sync::Once::new();
+    QUIET.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let deliberate = info
+                .payload()
+                .downcast_ref::<&str>()
+                .is_some_and(|m| m.starts_with("deliberate"));
+            if !deliberate {
+                default(info);
+            }
+        }));
+    });
+}
+
 #[test]
 fn the_boundary_turns_a_panic_into_its_fallback() {
+    silence_deliberate_panics();
     fn boundary(fail: bool) -> push_redirect_result {
         ffi_panic_boundary!(push_redirect_result::Panic, {
             if fail {
@@ -460,14 +479,35 @@ fn the_boundary_turns_a_panic_into_its_fallback() {
             push_redirect_result::Ok
         })
     }
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let results = (boundary(false), boundary(true));
-    std::panic::set_hook(hook);
     assert_eq!(
-        results,
+        (boundary(false), boundary(true)),
         (push_redirect_result::Ok, push_redirect_result::Panic)
     );
+}
+
+#[test]
+fn a_panic_while_deciding_is_an_internal_error_skip() {
+    silence_deliberate_panics();
+    let mut arena = Arena::default();
+    let mut request = Request::redirect(302, &["/new"]);
+    let exchange = request.exchange();
+    let mut verdict = empty_verdict();
+    let result = unsafe {
+        decide_with(
+            |_: &Policy<'_>, _: &Exchange<'_>| -> Decision {
+                panic!("deliberate: a bug in the core")
+            },
+            &default_policy(),
+            &exchange,
+            Some(arena_alloc),
+            (&mut arena as *mut Arena).cast(),
+            &mut verdict,
+        )
+    };
+    assert_eq!(result, push_redirect_result::Panic);
+    assert_eq!(verdict.outcome, push_redirect_outcome::Skip);
+    assert_eq!(text(verdict.reason).unwrap(), "internal-error");
+    assert!(verdict.link_value.is_null() && verdict.target.is_null());
 }
 
 #[test]
