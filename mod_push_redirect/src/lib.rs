@@ -179,11 +179,7 @@ pub unsafe extern "C" fn push_redirect_statuses_contain(
 /// `set` is NULL or was returned by `push_redirect_statuses_parse` and is not used again.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_statuses_free(set: *mut push_redirect_statuses) {
-    ffi_panic_boundary!((), {
-        if !set.is_null() {
-            drop(Box::from_raw(set.cast::<StatusSet>()));
-        }
-    })
+    ffi_panic_boundary!((), { drop_boxed::<StatusSet>(set.cast()) })
 }
 
 /// A new, empty pattern set, to be released with [`push_redirect_excludes_free`].
@@ -225,11 +221,7 @@ pub unsafe extern "C" fn push_redirect_excludes_add(
 /// `set` is NULL or was returned by `push_redirect_excludes_new` and is not used again.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_excludes_free(set: *mut push_redirect_excludes) {
-    ffi_panic_boundary!((), {
-        if !set.is_null() {
-            drop(Box::from_raw(set.cast::<ExcludeSet>()));
-        }
-    })
+    ffi_panic_boundary!((), { drop_boxed::<ExcludeSet>(set.cast()) })
 }
 
 /// Parses an `On|Off` argument (any case) into `*out`.
@@ -423,6 +415,13 @@ unsafe fn copy_out(
     ptr::copy_nonoverlapping(target.as_ptr(), target_at, target.len());
     target_at.add(target.len()).write(0);
     Some((buf.cast_const().cast(), target_at.cast_const().cast()))
+}
+
+/// Drops a `T` that was boxed here and handed to C as an opaque pointer.
+unsafe fn drop_boxed<T>(boxed: *mut T) {
+    if !boxed.is_null() {
+        drop(Box::from_raw(boxed));
+    }
 }
 
 unsafe fn status_set<'a>(set: *const push_redirect_statuses) -> &'a StatusSet {

@@ -116,6 +116,18 @@ fn run(
     (result, verdict)
 }
 
+/// The skip reason for `exchange` under the default policy.
+fn skip_reason(exchange: &push_redirect_exchange) -> String {
+    let (_, verdict) = run(&default_policy(), exchange, &mut Arena::default());
+    text(verdict.reason).expect("a skip")
+}
+
+/// The pushed target for `exchange` under the default policy.
+fn push_target(exchange: &push_redirect_exchange) -> String {
+    let (_, verdict) = run(&default_policy(), exchange, &mut Arena::default());
+    text(verdict.target).expect("a push")
+}
+
 #[test]
 fn a_push_fills_link_value_and_target_from_the_allocator() {
     let mut arena = Arena::default();
@@ -241,64 +253,43 @@ fn statuses_and_excludes_from_directives_steer_the_decision() {
 
 #[test]
 fn values_arrays_reach_the_rules() {
-    let mut arena = Arena::default();
     let mut request = Request::redirect(302, &["/new"]);
     let link = request.keep("</new>; rel=preload; nopush");
     request.links.push(link);
     let exchange = request.exchange();
-    assert_eq!(
-        text(run(&default_policy(), &exchange, &mut arena).1.reason).unwrap(),
-        "already-linked"
-    );
+    assert_eq!(skip_reason(&exchange), "already-linked");
 
     let mut request = Request::redirect(302, &["/new"]);
     let off = request.keep(" OFF ");
     request.opt_outs.push(off);
     let exchange = request.exchange();
-    assert_eq!(
-        text(run(&default_policy(), &exchange, &mut arena).1.reason).unwrap(),
-        "opt-out"
-    );
+    assert_eq!(skip_reason(&exchange), "opt-out");
 
     let mut request = Request::redirect(302, &["/a", "/b"]);
     let exchange = request.exchange();
-    assert_eq!(
-        text(run(&default_policy(), &exchange, &mut arena).1.reason).unwrap(),
-        "bad-location"
-    );
+    assert_eq!(skip_reason(&exchange), "bad-location");
 
     let mut request = Request::redirect(302, &[]);
     let mut exchange = request.exchange();
     exchange.locations = ptr::null();
     exchange.location_count = 3;
-    assert_eq!(
-        text(run(&default_policy(), &exchange, &mut arena).1.reason).unwrap(),
-        "no-location"
-    );
+    assert_eq!(skip_reason(&exchange), "no-location");
 }
 
 #[test]
 fn a_pushed_stream_is_push_disabled() {
-    let mut arena = Arena::default();
     let mut request = Request::redirect(302, &["/new"]);
     let mut exchange = request.exchange();
     exchange.is_pushed_stream = true;
-    assert_eq!(
-        text(run(&default_policy(), &exchange, &mut arena).1.reason).unwrap(),
-        "push-disabled"
-    );
+    assert_eq!(skip_reason(&exchange), "push-disabled");
 }
 
 #[test]
 fn a_null_host_falls_back_to_the_server_name() {
-    let mut arena = Arena::default();
     let mut request = Request::redirect(302, &["https://localhost:8443/new"]);
     let mut exchange = request.exchange();
     exchange.host = ptr::null();
-    assert_eq!(
-        text(run(&default_policy(), &exchange, &mut arena).1.target).unwrap(),
-        "/new"
-    );
+    assert_eq!(push_target(&exchange), "/new");
 }
 
 #[test]
