@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from harness import clients
+from harness import clients, sites
 from harness.asserts import assert_pushed, assert_skipped
 
-TARGET = "/targets/t.html"
+TARGET = sites.TARGET
 BODY = b"lifecycle target\n"
 RESUMING = "resuming normal operations"
 
@@ -17,14 +17,7 @@ RESUMING = "resuming normal operations"
 @pytest.fixture(scope="module")
 def httpd(httpd_factory, module_so):
     h = httpd_factory("lifecycle", module=module_so)
-    h.write(f"htdocs{TARGET}", BODY.decode())
-    h.add_vhost("main", f"""
-    H2Push on
-    PushRedirect On
-    PushRedirectExclude ^/targets/excluded
-    Redirect /r/target {TARGET}
-    Redirect /r/excluded /targets/excluded.html
-""")
+    sites.push_and_exclude(h, BODY)
     h.start()
     return h
 

@@ -6,10 +6,10 @@ only), so there the Link field is all there is to see.
 
 import pytest
 
-from harness import clients
+from harness import clients, sites
 from harness.asserts import assert_pushed, assert_skipped, link_for
 
-TARGET = "/targets/t.html"
+TARGET = sites.TARGET
 BODY = b"mpm target\n"
 PREFORK_WARNING = r"AH10034: The mpm module \(prefork\.c\) is not supported by mod_http2"
 
@@ -18,14 +18,7 @@ PREFORK_WARNING = r"AH10034: The mpm module \(prefork\.c\) is not supported by m
 def httpd(request, httpd_factory, module_so):
     mpm = request.param
     h = httpd_factory(mpm, module=module_so, mpm=mpm)
-    h.write(f"htdocs{TARGET}", BODY.decode())
-    h.add_vhost("main", f"""
-    H2Push on
-    PushRedirect On
-    PushRedirectExclude ^/targets/excluded
-    Redirect /r/target {TARGET}
-    Redirect /r/excluded /targets/excluded.html
-""")
+    sites.push_and_exclude(h, BODY)
     h.start(expected_log=[PREFORK_WARNING] if mpm == "prefork" else [])
     return h
 
