@@ -83,8 +83,8 @@ curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$backend_port/" || die "guni
 # ---------------------------------------------------------------- Apache
 
 render "$here/httpd.conf.in" "$out/conf/httpd.conf" \
-    OUT="$out" MODULE="$module" MODULE_DIR="$module_dir" PORT="$port" HTTP_PORT="$http_port" \
-    BACKEND_PORT="$backend_port" RUN_USER="$run_user" RUN_GROUP="$run_group"
+    OUT="$out" MODULE="$module" MODULE_DIR="$module_dir" LISTEN_ADDR=127.0.0.1 PORT="$port" \
+    HTTP_PORT="$http_port" BACKEND="127.0.0.1:$backend_port" RUN_USER="$run_user" RUN_GROUP="$run_group"
 httpd_args=(-d "$out" -f "$out/conf/httpd.conf")
 start_apache
 
