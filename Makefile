@@ -70,3 +70,35 @@ header:
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)
+
+# ---------------------------------------------------------------- packaging
+#
+#   make deb          build/deb/libapache2-mod-push-redirect_<version>_<arch>.deb
+#                     (dpkg-buildpackage on a copy of the tree in build/deb/src,
+#                     so its output lands in build/deb/), then lintian
+#   make demo-django  the Django example (examples/django) behind a throwaway Apache
+#
+# The package test (tests/test_package.py) installs that .deb into the system
+# Apache, so `make test` builds it first.
+
+DEB_PACKAGES += debhelper dpkg-dev fakeroot lintian
+
+DEB_DIR := $(BUILD)/deb
+
+.PHONY: deb demo-django
+
+deb: deps
+	@changelog=$$(dpkg-parsechangelog -l debian/changelog -S Version | sed 's/-[^-]*$$//'); \
+	crate=$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1); \
+	[ "$$changelog" = "$$crate" ] || { echo "debian/changelog says $$changelog, Cargo.toml says $$crate: add a changelog entry (dch -v $$crate-1)" >&2; exit 1; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	tar -c --exclude=./build --exclude=./target --exclude=./.git --exclude=__pycache__ . | tar -x -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && CARGO_TARGET_DIR=$(abspath target)/deb dpkg-buildpackage -us -uc -b
+	lintian --fail-on error --tag-display-limit 0 $(DEB_DIR)/*.changes
+	@echo "package: $$(ls $(DEB_DIR)/libapache2-mod-push-redirect_*.deb)"
+
+integration: deb
+
+demo-django: deps build
+	examples/django/run.sh
