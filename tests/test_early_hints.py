@@ -19,10 +19,10 @@ from test_config import config_test
 # lifetime, so that the bounds and the expiry can be seen.
 CACHE_ENTRIES, CACHE_SECONDS = 3, 3
 
-D_CSS = "</static/d.css>; rel=preload; as=style; nopush"
+D_CSS = "</static/d.css>; rel=preload; as=style"
 PRECONNECT = "<https://cdn.example>; rel=preconnect"
-L_CSS = "</static/l.css>; rel=preload; as=style; nopush"
-L_JS = "</static/l.js>; rel=preload; as=script; nopush"
+L_CSS = "</static/l.css>; rel=preload; as=style"
+L_JS = "</static/l.js>; rel=preload; as=script"
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +137,7 @@ def test_declared_hints_come_in_a_103_before_the_302(httpd):
     assert r.main.status == 302, r.describe()
     assert early_hints_links(r) == [f"{D_CSS}, {PRECONNECT}"]
     assert r.main.header("link") is None, "PushRedirect is off: no push Link"
-    assert r.pushes == [], "the hints carry nopush: mod_http2 pushes none of them"
+    assert r.pushes == [], "mod_http2 pushes nothing from the 103"
     assert early_hints_entry(httpd, r.ua)["eh"] == "/declared/new.html"
 
 
@@ -196,8 +196,8 @@ def test_hostile_learned_values_are_dropped(httpd):
     assert len(page.main.headers("link")) == 5, page.describe()
     r = get(httpd, "/hostile/old")
     links = early_hints_links(r)
-    assert links == ["</static/ok.css>; rel=preload; as=style; nopush, "
-                     "</static/a%20b%22%3Cc>; rel=preload; as=image; nopush"], links
+    assert links == ["</static/ok.css>; rel=preload; as=style, "
+                     "</static/a%20b%22%3Cc>; rel=preload; as=image"], links
     assert "evil" not in "".join(links)
 
 
@@ -208,7 +208,7 @@ def test_the_cache_keeps_the_newest_entries(httpd):
     assert_no_103(httpd, get(httpd, "/bound/old1"), "no-hints")
     for i in range(2, 5):
         r = get(httpd, f"/bound/old{i}")
-        assert early_hints_links(r) == ["</static/b.css>; rel=preload; as=style; nopush"]
+        assert early_hints_links(r) == ["</static/b.css>; rel=preload; as=style"]
 
 
 def test_learned_hints_expire(httpd):

@@ -40,11 +40,12 @@ const PRELOAD_DESTINATIONS: [&str; 9] = [
 ];
 
 /// One hint, validated and serialised, e.g.
-/// `</static/app.css>; rel=preload; as=style; nopush`.
+/// `</static/app.css>; rel=preload; as=style`.
 ///
-/// Preloads carry `nopush`: the client fetches them itself, with its own
-/// cookies, and mod_http2 would otherwise push them (anonymously) to clients
-/// that take push, from the 103 as from any response.
+/// No `nopush` parameter, although mod_http2 pushes from a 103's preloads
+/// as from any response: Chromium 156 ignores an Early Hints preload that
+/// carries `nopush` (measured). The Apache module keeps mod_http2 from
+/// pushing from the 103 by other means.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Hint {
     value: String,
@@ -132,9 +133,6 @@ impl Hint {
             value.push_str("; type=\"");
             value.push_str(mime);
             value.push('"');
-        }
-        if relation == Relation::Preload {
-            value.push_str("; nopush");
         }
         (value.len() <= MAX_HINTS_LEN).then_some(Hint { value })
     }
@@ -659,25 +657,27 @@ mod tests {
     fn preloads_are_reserialised_from_their_parts() {
         assert_eq!(
             hint("</static/app.css>; rel=preload; as=style").as_deref(),
-            Some("</static/app.css>; rel=preload; as=style; nopush")
+            Some("</static/app.css>; rel=preload; as=style")
         );
         assert_eq!(
-            hint(r#"<app.js> ;REL="Preload" ; AS="SCRIPT"; title=x; nopush"#).as_deref(),
-            Some("</dir/app.js>; rel=preload; as=script; nopush")
+            hint(r#"<app.js> ;REL="Preload" ; AS="SCRIPT"; title=x"#).as_deref(),
+            Some("</dir/app.js>; rel=preload; as=script")
         );
         assert_eq!(
             hint(r#"<https://example.com:8443/f.woff2>; rel=preload; as=font; crossorigin; type="font/woff2""#)
                 .as_deref(),
-            Some(r#"</f.woff2>; rel=preload; as=font; crossorigin; type="font/woff2"; nopush"#)
+            Some(r#"</f.woff2>; rel=preload; as=font; crossorigin; type="font/woff2""#)
         );
         assert_eq!(
-            hint("<https://cdn.example/a.css#x>; rel=preload; as=style; crossorigin=use-credentials")
-                .as_deref(),
-            Some("<https://cdn.example/a.css>; rel=preload; as=style; crossorigin=use-credentials; nopush")
+            hint(
+                "<https://cdn.example/a.css#x>; rel=preload; as=style; crossorigin=use-credentials"
+            )
+            .as_deref(),
+            Some("<https://cdn.example/a.css>; rel=preload; as=style; crossorigin=use-credentials")
         );
         assert_eq!(
             hint("</a.png>; rel=\"preload prefetch\"; as=image; crossorigin=bogus").as_deref(),
-            Some("</a.png>; rel=preload; as=image; crossorigin; nopush")
+            Some("</a.png>; rel=preload; as=image; crossorigin")
         );
     }
 
@@ -720,7 +720,7 @@ mod tests {
             "</a.css>; rel=preload; as=style; title=\"a\u{0}b\"",
         ] {
             let expected = if value.starts_with("<//evil") {
-                Some("<https://evil.example/a.css>; rel=preload; as=style; nopush".to_owned())
+                Some("<https://evil.example/a.css>; rel=preload; as=style".to_owned())
             } else {
                 None
             };
@@ -770,10 +770,7 @@ mod tests {
         let base = Url::parse(&format!("{ORIGIN}/")).unwrap();
         let hints = hints_of(&[field.as_bytes()], &base);
         assert_eq!(hints.len(), MAX_HINTS);
-        assert_eq!(
-            hints[0].as_str(),
-            "</s0.css>; rel=preload; as=style; nopush"
-        );
+        assert_eq!(hints[0].as_str(), "</s0.css>; rel=preload; as=style");
 
         let long: Vec<String> = (0..16)
             .map(|i| format!("</{i}{}>; rel=preload; as=image", "x".repeat(400)))
@@ -812,7 +809,7 @@ mod tests {
         };
         assert_eq!(
             hints.link_value(),
-            "</static/app.css>; rel=preload; as=style; nopush, <https://fonts.example>; rel=preconnect"
+            "</static/app.css>; rel=preload; as=style, <https://fonts.example>; rel=preconnect"
         );
         assert_eq!(hints.count(), 2);
         assert_eq!(hints.target_path(), "/new");
@@ -877,8 +874,14 @@ mod tests {
         );
         let policy = Policy::default();
         assert_eq!(
-            sent(early_hints(&policy, None, Some(&cache), &redirect("/new"), 101)),
-            "</static/app.css>; rel=preload; as=style; nopush, <https://cdn.example>; rel=preconnect"
+            sent(early_hints(
+                &policy,
+                None,
+                Some(&cache),
+                &redirect("/new"),
+                101
+            )),
+            "</static/app.css>; rel=preload; as=style, <https://cdn.example>; rel=preconnect"
         );
         // Declared first, duplicates once.
         let set = declared(&[
@@ -887,7 +890,7 @@ mod tests {
         ]);
         assert_eq!(
             sent(early_hints(&policy, Some(&set), Some(&cache), &redirect("/new"), 101)),
-            "</d.js>; rel=preload; as=script; nopush, </static/app.css>; rel=preload; as=style; nopush, <https://cdn.example>; rel=preconnect"
+            "</d.js>; rel=preload; as=script, </static/app.css>; rel=preload; as=style, <https://cdn.example>; rel=preconnect"
         );
         // Another host's page is another entry.
         let other_host = Exchange {

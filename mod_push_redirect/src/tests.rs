@@ -587,7 +587,7 @@ fn declared_and_learned_hints_come_back_as_one_link_value() {
     assert_eq!(verdict.outcome, push_redirect_outcome::Push);
     assert_eq!(
         text(verdict.link_value).unwrap(),
-        "</d.css>; rel=preload; as=style; nopush, </l.js>; rel=preload; as=script; nopush"
+        "</d.css>; rel=preload; as=style, </l.js>; rel=preload; as=script"
     );
     assert_eq!(text(verdict.target).unwrap(), "/new");
 
