@@ -70,3 +70,14 @@ header:
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)
+
+# ---- Early Hints (issue 6) ------------------------------------------------
+# tests/test_early_hints_browser.py drives Debian's Chromium through
+# chromedriver, with the latency proxy of the tools crate in front of Apache.
+DEB_PACKAGES += chromium chromium-driver
+
+.PHONY: early-hints-proxy
+early-hints-proxy:
+	$(CARGO) build --release --locked -p push-redirect-tools
+
+integration: early-hints-proxy
