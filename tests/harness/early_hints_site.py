@@ -1,8 +1,9 @@
-"""The site of the browser test and the FCP benchmark: `/on/old` and `/off/old`
-both answer `302 Location: /new.html`, a page whose render-blocking stylesheet
-is declared as its Early Hint; PushRedirectEarlyHints is On for `/on/` only.
+"""The site of the browser test and the FCP benchmark. For each page size,
+`/on/<size>` and `/off/<size>` both answer `302 Location: <page>`, a page whose
+render-blocking stylesheet is declared as its Early Hint; PushRedirectEarlyHints
+is On for `/on/` only. Sizes: "large" (a 22 KB stylesheet) and "small" (3 KB).
 
-The stylesheet is cacheable (`Cache-Control: max-age`): Chromium hands an
+The stylesheets are cacheable (`Cache-Control: max-age`): Chromium hands an
 Early Hints preload to the page through its HTTP cache, so a response it may
 not reuse is fetched again and the hint is wasted.
 """
@@ -11,28 +12,38 @@ from pathlib import Path
 
 from .httpd import Httpd
 
-NEW_PAGE = "/new.html"
-STYLESHEET = "/static/app.css"
 
-PAGE = f"""<!doctype html>
+def _css(rules: int) -> str:
+    return "".join(f".rule{i} {{ color: #{i % 4096:03x}; margin: {i % 7}px; }}\n"
+                   for i in range(rules)) + "h1 { color: green; }\n"
+
+
+# size -> (page, stylesheet, stylesheet text)
+PAGES = {
+    "large": ("/new.html", "/static/app.css", _css(600)),
+    "small": ("/new-small.html", "/static/small.css", _css(90)),
+}
+
+
+def _page(stylesheet: str) -> str:
+    return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>new</title>
-<link rel="stylesheet" href="{STYLESHEET}">
+<link rel="stylesheet" href="{stylesheet}">
 </head><body><h1>The new page</h1><p>Its first paint waits for the stylesheet.</p></body></html>
 """
-# Big enough to take more than one packet, small next to a round trip.
-CSS = "".join(f".rule{i} {{ color: #{i % 4096:03x}; margin: {i % 7}px; }}\n" for i in range(600)) \
-    + "h1 { color: green; }\n"
 
 
 def configure(h: Httpd):
     """Pages and the virtual host "main" (https) on `h`, which is not started."""
-    h.write(f"htdocs{NEW_PAGE}", PAGE)
-    h.write(f"htdocs{STYLESHEET}", CSS)
+    lines = []
+    for size, (page, stylesheet, css) in PAGES.items():
+        h.write(f"htdocs{page}", _page(stylesheet))
+        h.write(f"htdocs{stylesheet}", css)
+        lines += [f'PushRedirectEarlyHint {page} "<{stylesheet}>; rel=preload; as=style"',
+                  f"Redirect /on/{size} {page}",
+                  f"Redirect /off/{size} {page}"]
     h.add_global("H2EarlyHints on")
-    h.add_vhost("main", f"""
-    PushRedirectEarlyHint {NEW_PAGE} "<{STYLESHEET}>; rel=preload; as=style"
-    Redirect /on/old {NEW_PAGE}
-    Redirect /off/old {NEW_PAGE}
+    h.add_vhost("main", "\n".join(f"    {line}" for line in lines) + """
     <Location /on/>
         PushRedirectEarlyHints On
     </Location>
@@ -42,9 +53,12 @@ def configure(h: Httpd):
 """)
 
 
-def stylesheet_entry(report: dict) -> dict:
-    """The stylesheet's resource-timing entry in a page report."""
-    entries = [e for e in report["resources"] if e["name"].endswith(STYLESHEET)]
+def stylesheet_entry(report: dict, size: str) -> dict:
+    """The resource-timing entry of the stylesheet of page `size` in a page report."""
+    page, stylesheet, _ = PAGES[size]
+    assert report["url"].endswith(page), report
+    assert report["redirectCount"] == 1, report
+    entries = [e for e in report["resources"] if e["name"].endswith(stylesheet)]
     assert len(entries) == 1, report
     return entries[0]
 
