@@ -102,3 +102,15 @@ integration: deb
 
 demo-django: deps build
 	examples/django/run.sh
+
+# ------------------------------------------------------------- early hints
+# tests/test_early_hints_browser.py drives Debian's Chromium through
+# chromedriver, with the latency proxy of the tools crate in front of Apache.
+DEB_PACKAGES += chromium chromium-driver
+
+.PHONY: tools
+# latency-proxy (and the bench's push-follow client), in release.
+tools:
+	$(CARGO) build --release --locked -p push-redirect-tools
+
+integration: tools

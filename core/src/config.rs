@@ -160,8 +160,16 @@ pub enum ConfigError {
     NotARedirectStatus(String),
     MissingStatus,
     EmptyPattern,
-    BadPattern { pattern: String, reason: String },
+    BadPattern {
+        pattern: String,
+        reason: String,
+    },
     NotAFlag(String),
+    /// A value of an Early Hints directive: the value (quoted) and why not.
+    BadEarlyHints {
+        value: String,
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -183,6 +191,7 @@ impl fmt::Display for ConfigError {
                 write!(f, "{pattern} is not a valid regular expression: {reason}")
             }
             ConfigError::NotAFlag(v) => write!(f, "{v} is not On or Off"),
+            ConfigError::BadEarlyHints { value, reason } => write!(f, "{value} {reason}"),
         }
     }
 }
@@ -193,7 +202,7 @@ impl std::error::Error for ConfigError {}
 /// message stays readable.
 const ECHO_LIMIT: usize = 120;
 
-fn quoted(value: &str) -> String {
+pub(crate) fn quoted(value: &str) -> String {
     if value.len() <= ECHO_LIMIT {
         return format!("'{value}'");
     }

@@ -172,6 +172,34 @@ pub fn decide(policy: &Policy<'_>, exchange: &Exchange<'_>) -> Decision {
 }
 
 fn check_redirect(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<Push, Reason> {
+    let (requested, target) = check_target(policy, ex, Rules::Push)?;
+    if links_to(ex.links, &requested, &target) {
+        return Err(Reason::AlreadyLinked);
+    }
+    let target_path = path_and_query(&target);
+    Ok(Push {
+        link: link_value(target_path),
+        target_end: 1 + target_path.len(),
+    })
+}
+
+/// Which of the spec's rules [`check_target`] applies.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rules {
+    /// All of them (up to rule 10): the client will take a pushed response.
+    Push,
+    /// All but `push-disabled` and `credentials`: the client fetches what
+    /// it is told about itself, with its own cookies (Early Hints).
+    ClientFetches,
+}
+
+/// Rules 1 to 10: returns the URL the client asked for and the redirect's
+/// resolved target, or the first rule that failed.
+pub(crate) fn check_target(
+    policy: &Policy<'_>,
+    ex: &Exchange<'_>,
+    rules: Rules,
+) -> Result<(Url, Url), Reason> {
     if ex.opt_out_env || ex.opt_out_values.iter().any(|v| is_opt_out(v)) {
         return Err(Reason::OptOut);
     }
@@ -181,11 +209,13 @@ fn check_redirect(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<Push, Reason
     if policy.require_tls && !ex.scheme.eq_ignore_ascii_case(b"https") {
         return Err(Reason::Insecure);
     }
-    if ex.http2 && (!ex.h2_push || ex.pushed_stream) {
-        return Err(Reason::PushDisabled);
-    }
-    if !policy.with_credentials && (ex.has_cookie || ex.has_authorization) {
-        return Err(Reason::Credentials);
+    if rules == Rules::Push {
+        if ex.http2 && (!ex.h2_push || ex.pushed_stream) {
+            return Err(Reason::PushDisabled);
+        }
+        if !policy.with_credentials && (ex.has_cookie || ex.has_authorization) {
+            return Err(Reason::Credentials);
+        }
     }
     let location = single_location(ex.locations)?;
     let requested = requested_url(ex).ok_or(Reason::BadLocation)?;
@@ -205,13 +235,7 @@ fn check_redirect(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<Push, Reason
     if policy.excludes.is_some_and(|set| set.is_match(target_path)) {
         return Err(Reason::Excluded);
     }
-    if links_to(ex.links, &requested, &target) {
-        return Err(Reason::AlreadyLinked);
-    }
-    Ok(Push {
-        link: link_value(target_path),
-        target_end: 1 + target_path.len(),
-    })
+    Ok((requested, target))
 }
 
 /// `off`, `0`, `false` or `no`, trimmed, in any case.
@@ -239,7 +263,7 @@ fn single_location<'a>(locations: &[&'a [u8]]) -> Result<&'a str, Reason> {
 
 /// The URL the client asked for: scheme, authority (Host, or the server's
 /// name and port) and the origin-form request target.
-fn requested_url(ex: &Exchange<'_>) -> Option<Url> {
+pub(crate) fn requested_url(ex: &Exchange<'_>) -> Option<Url> {
     let scheme: &str = if ex.scheme.eq_ignore_ascii_case(b"https") {
         "https"
     } else if ex.scheme.eq_ignore_ascii_case(b"http") {
@@ -293,7 +317,7 @@ fn itoa_port(port: u16, buf: &mut [u8; 5]) -> &str {
 
 /// Same scheme, host (after IDNA and case folding, as the URL parser does
 /// them) and port (default ports folded), and no userinfo on the target.
-fn same_origin(requested: &Url, target: &Url) -> bool {
+pub(crate) fn same_origin(requested: &Url, target: &Url) -> bool {
     target.username().is_empty()
         && target.password().is_none()
         && target.scheme() == requested.scheme()
@@ -301,7 +325,7 @@ fn same_origin(requested: &Url, target: &Url) -> bool {
         && target.port_or_known_default() == requested.port_or_known_default()
 }
 
-fn path_and_query(url: &Url) -> &str {
+pub(crate) fn path_and_query(url: &Url) -> &str {
     &url[Position::BeforePath..Position::AfterQuery]
 }
 
@@ -329,7 +353,7 @@ fn links_to(links: &[&[u8]], requested: &Url, target: &Url) -> bool {
 ///   percent-encodes all of them, and this keeps the spec's promise even if
 ///   a future `url` release did not;
 /// - a path Apache accepts (see [`is_servable_path`]).
-fn is_linkable(target: &Url) -> bool {
+pub(crate) fn is_linkable(target: &Url) -> bool {
     let path = target.path();
     !path.starts_with("//") && is_safe_in_link(path_and_query(target)) && is_servable_path(path)
 }
@@ -355,7 +379,7 @@ fn is_servable_path(path: &str) -> bool {
     true
 }
 
-fn is_safe_in_link(path_and_query: &str) -> bool {
+pub(crate) fn is_safe_in_link(path_and_query: &str) -> bool {
     path_and_query
         .bytes()
         .all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"'))

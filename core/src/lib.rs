@@ -31,7 +31,12 @@
 
 mod config;
 mod decide;
+mod early_hints;
 mod link;
 
 pub use config::{parse_flag, ConfigError, ExcludeSet, StatusSet, STATUS_RANGE};
 pub use decide::{decide, Decision, Exchange, Policy, Push, Reason, MAX_LOCATION_LEN};
+pub use early_hints::{
+    early_hints, CacheLimits, DeclaredHints, EarlyHints, EarlyHintsDecision, EarlyHintsSkip, Hint,
+    HintCache, MAX_HINTS, MAX_HINTS_LEN, MAX_LEARNED_PATH_LEN,
+};

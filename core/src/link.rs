@@ -19,18 +19,25 @@ pub(crate) fn link_value(path_and_query: &str) -> String {
 /// one `Link` field value. Parameters are skipped, honouring quoted strings
 /// so that a `,` inside `title="a, b"` does not start a new link-value. A
 /// malformed link-value is skipped up to the next top-level comma.
-pub(crate) fn uri_references(field: &[u8]) -> UriReferences<'_> {
-    UriReferences { rest: field }
+pub(crate) fn uri_references(field: &[u8]) -> impl Iterator<Item = &[u8]> {
+    link_values(field).map(|(reference, _)| reference)
 }
 
-pub(crate) struct UriReferences<'a> {
+/// Every link-value of one `Link` field value as (URI reference, raw
+/// parameters): the parameters are the bytes after the `>` up to the next
+/// top-level comma, to be read with [`params`].
+pub(crate) fn link_values(field: &[u8]) -> LinkValues<'_> {
+    LinkValues { rest: field }
+}
+
+pub(crate) struct LinkValues<'a> {
     rest: &'a [u8],
 }
 
-impl<'a> Iterator for UriReferences<'a> {
-    type Item = &'a [u8];
+impl<'a> Iterator for LinkValues<'a> {
+    type Item = (&'a [u8], &'a [u8]);
 
-    fn next(&mut self) -> Option<&'a [u8]> {
+    fn next(&mut self) -> Option<Self::Item> {
         loop {
             let start = self
                 .rest
@@ -40,8 +47,11 @@ impl<'a> Iterator for UriReferences<'a> {
             if self.rest[0] == b'<' {
                 if let Some(end) = self.rest.iter().position(|&b| b == b'>') {
                     let reference = &self.rest[1..end];
-                    self.rest = skip_params(&self.rest[end + 1..]);
-                    return Some(reference);
+                    let after = &self.rest[end + 1..];
+                    self.rest = skip_params(after);
+                    let params = &after[..after.len() - self.rest.len()];
+                    let params = params.strip_suffix(b",").unwrap_or(params);
+                    return Some((reference, params));
                 }
                 self.rest = &[];
                 return None;
@@ -49,6 +59,80 @@ impl<'a> Iterator for UriReferences<'a> {
             self.rest = skip_params(self.rest);
         }
     }
+}
+
+/// The parameters of one link-value (`; rel=preload; as="style"`) as
+/// (name, value) pairs; a quoted value is unquoted, a bare name has the value
+/// `None`. A parameter that is not `name[=value]` ends the list: the rest is
+/// not trusted.
+pub(crate) fn params(raw: &[u8]) -> Vec<(&[u8], Option<Vec<u8>>)> {
+    let mut out = Vec::new();
+    let mut rest = raw;
+    loop {
+        rest = trim_ows(rest);
+        let Some(tail) = rest.strip_prefix(b";") else {
+            return out; // the end, or garbage that is not a parameter
+        };
+        let Some((name, tail)) = split_token(trim_ows(tail)) else {
+            return out;
+        };
+        rest = trim_ows(tail);
+        let Some(tail) = rest.strip_prefix(b"=") else {
+            out.push((name, None));
+            continue;
+        };
+        rest = trim_ows(tail);
+        if let Some(quoted) = rest.strip_prefix(b"\"") {
+            let mut value = Vec::new();
+            let mut bytes = quoted.iter();
+            let mut closed = false;
+            while let Some(&b) = bytes.next() {
+                match b {
+                    b'"' => {
+                        closed = true;
+                        break;
+                    }
+                    b'\\' => value.extend(bytes.next()),
+                    _ => value.push(b),
+                }
+            }
+            if !closed {
+                return out;
+            }
+            rest = bytes.as_slice();
+            out.push((name, Some(value)));
+        } else {
+            let Some((value, tail)) = split_token(rest) else {
+                return out;
+            };
+            out.push((name, Some(value.to_vec())));
+            rest = tail;
+        }
+    }
+}
+
+/// The token at the start of `bytes` and what follows it; `None` when
+/// `bytes` does not start with a token.
+fn split_token(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len = bytes
+        .iter()
+        .position(|&b| !is_tchar(b))
+        .unwrap_or(bytes.len());
+    (len > 0).then(|| bytes.split_at(len))
+}
+
+/// Skips optional white space (RFC 9110 OWS: spaces and tabs, never CR or LF).
+fn trim_ows(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+/// RFC 9110 `tchar`: the bytes of a token.
+pub(crate) fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// Skips to just after the next comma that is outside a quoted string.
@@ -102,6 +186,49 @@ mod tests {
     fn commas_inside_references_and_quoted_params_do_not_split() {
         assert_eq!(refs(r#"</a,b>; title="x, <y>", </c>"#), ["/a,b", "/c"]);
         assert_eq!(refs(r#"</a>; title="q\", <z>", </c>"#), ["/a", "/c"]);
+    }
+
+    #[test]
+    fn link_values_carry_their_raw_parameters() {
+        let values: Vec<_> = link_values(br#"</a>; rel=preload; as=style, <b>;title="x, y" , <c>"#)
+            .map(|(r, p)| (r.to_vec(), p.to_vec()))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                (b"/a".to_vec(), b"; rel=preload; as=style".to_vec()),
+                (b"b".to_vec(), br#";title="x, y" "#.to_vec()),
+                (b"c".to_vec(), b"".to_vec()),
+            ]
+        );
+    }
+
+    #[test]
+    fn parameters_are_unquoted_and_garbage_ends_them() {
+        let owned = |raw: &[u8]| {
+            params(raw)
+                .into_iter()
+                .map(|(n, v)| {
+                    (
+                        String::from_utf8(n.to_vec()).unwrap(),
+                        v.map(|v| String::from_utf8(v).unwrap()),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            owned(br#" ; rel="pre\"load" ;as=style; crossorigin"#),
+            [
+                ("rel".into(), Some("pre\"load".into())),
+                ("as".into(), Some("style".into())),
+                ("crossorigin".into(), None)
+            ]
+        );
+        assert_eq!(owned(b"; rel=preload x; as=style").len(), 1);
+        assert_eq!(owned(br#"; rel="never closed"#), []);
+        assert_eq!(owned(b"; =x"), []);
+        assert_eq!(owned(b"junk; rel=preload"), []);
+        assert_eq!(owned(b"; rel=\r\nX: y"), []);
     }
 
     #[test]

@@ -45,9 +45,20 @@ typedef enum {
 } push_redirect_result;
 
 /*
+ The `PushRedirectEarlyHint` lines of one scope (opaque).
+ */
+typedef struct push_redirect_declared_hints push_redirect_declared_hints;
+
+/*
  The `PushRedirectExclude` patterns of one scope (opaque).
  */
 typedef struct push_redirect_excludes push_redirect_excludes;
+
+/*
+ The hints learned from 200 responses, one per child process (opaque,
+ thread-safe).
+ */
+typedef struct push_redirect_hint_cache push_redirect_hint_cache;
 
 /*
  The `PushRedirectStatus` set of one scope (opaque).
@@ -212,6 +223,99 @@ push_redirect_result push_redirect_decide(const push_redirect_policy *policy,
                                           push_redirect_alloc_fn alloc,
                                           void *alloc_ctx,
                                           push_redirect_verdict *verdict);
+
+/*
+ A new, empty set of declared hints, to be released with
+ [`push_redirect_declared_hints_free`].
+ */
+push_redirect_declared_hints *push_redirect_declared_hints_new(void);
+
+/*
+ Adds one `PushRedirectEarlyHint <target_path> <link_value>` to `set`. On
+ `InvalidValue` the set is unchanged and `err` names the value. Not
+ thread-safe: call it while reading the configuration only.
+
+ # Safety
+ `set` is from [`push_redirect_declared_hints_new`] or NULL; the strings
+ are NUL-terminated or NULL; `err` as for [`push_redirect_statuses_parse`].
+ */
+push_redirect_result push_redirect_declared_hints_add(push_redirect_declared_hints *set,
+                                                      const char *target_path,
+                                                      const char *link_value,
+                                                      char *err,
+                                                      size_t err_len);
+
+/*
+ Releases a set from [`push_redirect_declared_hints_new`]; NULL is ignored.
+
+ # Safety
+ `set` is NULL or was returned by `push_redirect_declared_hints_new` and is not used again.
+ */
+void push_redirect_declared_hints_free(push_redirect_declared_hints *set);
+
+/*
+ Parses the arguments of `PushRedirectEarlyHintsCache` (`<entries>
+ <seconds>`) into `*entries` and `*seconds`.
+
+ # Safety
+ As for [`push_redirect_statuses_parse`]; `entries` and `seconds` are
+ writable or NULL.
+ */
+push_redirect_result push_redirect_hint_cache_parse(const char *args,
+                                                    size_t *entries,
+                                                    uint64_t *seconds,
+                                                    char *err,
+                                                    size_t err_len);
+
+/*
+ A new, empty cache of learned hints holding at most `entries` pages for
+ `seconds` each, to be released with [`push_redirect_hint_cache_free`].
+ It may be used from any number of threads at once.
+ */
+push_redirect_hint_cache *push_redirect_hint_cache_new(size_t entries, uint64_t seconds);
+
+/*
+ Releases a cache from [`push_redirect_hint_cache_new`]; NULL is ignored.
+
+ # Safety
+ `cache` is NULL or was returned by `push_redirect_hint_cache_new`, and no
+ other thread uses it any more.
+ */
+void push_redirect_hint_cache_free(push_redirect_hint_cache *cache);
+
+/*
+ Learns the hints of one response (a 200 to a GET: its `Link` fields) for
+ its origin and path, at time `now` (seconds). Returns how many hints were
+ stored; 0 for anything else, a NULL argument or a caught panic.
+
+ # Safety
+ `cache` is from [`push_redirect_hint_cache_new`] or NULL; `policy` and
+ `exchange` as for [`push_redirect_decide`].
+ */
+size_t push_redirect_hint_cache_learn(const push_redirect_hint_cache *cache,
+                                      const push_redirect_policy *policy,
+                                      const push_redirect_exchange *exchange,
+                                      uint64_t now);
+
+/*
+ Decides whether to send a 103 before this redirect and fills `*verdict`:
+ `Push` means "send a 103 whose one `Link` field is `link_value`" (the
+ hints for `target`, a path), `Skip` has a reason token (the spec's, or
+ `not-http2`, `pushed-stream`, `no-hints`). `declared` and `cache` may be
+ NULL. Errors are reported as for [`push_redirect_decide`].
+
+ # Safety
+ As for [`push_redirect_decide`]; `declared` and `cache` are from their
+ constructors or NULL.
+ */
+push_redirect_result push_redirect_early_hints(const push_redirect_policy *policy,
+                                               const push_redirect_declared_hints *declared,
+                                               const push_redirect_hint_cache *cache,
+                                               const push_redirect_exchange *exchange,
+                                               uint64_t now,
+                                               push_redirect_alloc_fn alloc,
+                                               void *alloc_ctx,
+                                               push_redirect_verdict *verdict);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -17,7 +17,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
 use push_redirect_core::{
-    decide, parse_flag, ConfigError, Decision, Exchange, ExcludeSet, Policy, Reason, StatusSet,
+    decide, early_hints, parse_flag, CacheLimits, ConfigError, Decision, DeclaredHints,
+    EarlyHintsDecision, EarlyHintsSkip, Exchange, ExcludeSet, HintCache, Policy, Reason, StatusSet,
 };
 
 /// Runs `$body`; a panic inside it yields `$on_panic` instead of unwinding
@@ -63,6 +64,17 @@ pub struct push_redirect_statuses {
 
 /// The `PushRedirectExclude` patterns of one scope (opaque).
 pub struct push_redirect_excludes {
+    _private: [u8; 0],
+}
+
+/// The `PushRedirectEarlyHint` lines of one scope (opaque).
+pub struct push_redirect_declared_hints {
+    _private: [u8; 0],
+}
+
+/// The hints learned from 200 responses, one per child process (opaque,
+/// thread-safe).
+pub struct push_redirect_hint_cache {
     _private: [u8; 0],
 }
 
@@ -280,6 +292,47 @@ unsafe fn decide_with(
     alloc_ctx: *mut c_void,
     verdict: *mut push_redirect_verdict,
 ) -> push_redirect_result {
+    answer_with(
+        policy,
+        exchange,
+        alloc,
+        alloc_ctx,
+        verdict,
+        |policy, view| match decide(policy, view) {
+            Decision::NotRedirect => Answer::NotRedirect,
+            Decision::Skip(reason) => Answer::Skip(reason_token(reason)),
+            Decision::Push(push) => Answer::Send {
+                link_value: push.link_value().to_owned(),
+                target: push.path_and_query().to_owned(),
+            },
+        },
+    )
+}
+
+/// What [`answer_with`]'s question answered.
+enum Answer {
+    NotRedirect,
+    Skip(&'static CStr),
+    /// A `Link` value to add (push) or to send in a 103 (Early Hints), and
+    /// the redirect's target.
+    Send {
+        link_value: String,
+        target: String,
+    },
+}
+
+/// The frame of the calls that answer a question about one response:
+/// checks the arguments, answers `NotRedirect` for a status outside the
+/// policy's set before reading anything else, builds the core's views,
+/// and writes the answer into `*verdict` (always, unless it is NULL).
+unsafe fn answer_with(
+    policy: *const push_redirect_policy,
+    exchange: *const push_redirect_exchange,
+    alloc: push_redirect_alloc_fn,
+    alloc_ctx: *mut c_void,
+    verdict: *mut push_redirect_verdict,
+    answer: impl FnOnce(&Policy<'_>, &Exchange<'_>) -> Answer,
+) -> push_redirect_result {
     let on_panic = || {
         if !verdict.is_null() {
             set_verdict(verdict, Verdict::Skip(Reason::InternalError));
@@ -296,49 +349,23 @@ unsafe fn decide_with(
             set_verdict(verdict, Verdict::Skip(Reason::InternalError));
             return push_redirect_result::NullParameter;
         };
-        let policy = Policy {
-            statuses: *status_set(policy.statuses),
-            excludes: policy.excludes.cast::<ExcludeSet>().as_ref(),
-            require_tls: policy.require_tls,
-            with_credentials: policy.with_credentials,
-        };
+        let policy = policy_view(policy);
         if !policy.statuses.contains(exchange.status) {
             set_verdict(verdict, Verdict::NotRedirect);
             return push_redirect_result::Ok;
         }
-        let opt_out_values = byte_strings(exchange.opt_out_values, exchange.opt_out_count);
-        let locations = byte_strings(exchange.locations, exchange.location_count);
-        let links = byte_strings(exchange.links, exchange.link_count);
-        let view = Exchange {
-            status: exchange.status,
-            method: bytes(exchange.method),
-            scheme: bytes(exchange.scheme),
-            host: (!exchange.host.is_null()).then(|| bytes(exchange.host)),
-            server_name: bytes(exchange.server_name),
-            server_port: exchange.server_port,
-            request_target: bytes(exchange.request_target),
-            http2: exchange.is_http2,
-            h2_push: exchange.h2_push_on,
-            pushed_stream: exchange.is_pushed_stream,
-            has_cookie: exchange.has_cookie,
-            has_authorization: exchange.has_authorization,
-            opt_out_env: exchange.opt_out_env,
-            opt_out_values: &opt_out_values,
-            locations: &locations,
-            links: &links,
-        };
-        match decide(&policy, &view) {
-            Decision::NotRedirect => set_verdict(verdict, Verdict::NotRedirect),
-            Decision::Skip(reason) => set_verdict(verdict, Verdict::Skip(reason)),
-            Decision::Push(push) => {
-                match copy_out(alloc, alloc_ctx, push.link_value(), push.path_and_query()) {
-                    Some((link_value, target)) => {
-                        set_verdict(verdict, Verdict::Push { link_value, target })
-                    }
-                    None => set_verdict(verdict, Verdict::Skip(Reason::InternalError)),
+        let arrays = ExchangeArrays::new(exchange);
+        let answered = match answer(&policy, &arrays.view(exchange)) {
+            Answer::NotRedirect => Verdict::NotRedirect,
+            Answer::Skip(token) => Verdict::Token(token),
+            Answer::Send { link_value, target } => {
+                match copy_out(alloc, alloc_ctx, &link_value, &target) {
+                    Some((link_value, target)) => Verdict::Push { link_value, target },
+                    None => Verdict::Skip(Reason::InternalError),
                 }
             }
-        }
+        };
+        set_verdict(verdict, answered);
         push_redirect_result::Ok
     })
 }
@@ -346,6 +373,8 @@ unsafe fn decide_with(
 enum Verdict {
     NotRedirect,
     Skip(Reason),
+    /// A skip with a token of its own (Early Hints).
+    Token(&'static CStr),
     Push {
         link_value: *const c_char,
         target: *const c_char,
@@ -363,6 +392,12 @@ unsafe fn set_verdict(out: *mut push_redirect_verdict, verdict: Verdict) {
         Verdict::Skip(reason) => (
             push_redirect_outcome::Skip,
             reason_token(reason).as_ptr(),
+            ptr::null(),
+            ptr::null(),
+        ),
+        Verdict::Token(token) => (
+            push_redirect_outcome::Skip,
+            token.as_ptr(),
             ptr::null(),
             ptr::null(),
         ),
@@ -394,6 +429,236 @@ fn reason_token(reason: Reason) -> &'static CStr {
         Reason::AlreadyLinked => c"already-linked",
         Reason::InternalError => c"internal-error",
     }
+}
+
+/// The C strings of an [`EarlyHintsSkip`], in static storage.
+fn early_hints_skip_token(skip: EarlyHintsSkip) -> &'static CStr {
+    match skip {
+        EarlyHintsSkip::Rule(reason) => reason_token(reason),
+        EarlyHintsSkip::NotHttp2 => c"not-http2",
+        EarlyHintsSkip::PushedStream => c"pushed-stream",
+        EarlyHintsSkip::NoHints => c"no-hints",
+    }
+}
+
+unsafe fn policy_view<'a>(policy: &'a push_redirect_policy) -> Policy<'a> {
+    Policy {
+        statuses: *status_set(policy.statuses),
+        excludes: policy.excludes.cast::<ExcludeSet>().as_ref(),
+        require_tls: policy.require_tls,
+        with_credentials: policy.with_credentials,
+    }
+}
+
+/// The string arrays of a [`push_redirect_exchange`], read once so that
+/// [`ExchangeArrays::view`] can borrow them.
+struct ExchangeArrays<'a> {
+    opt_out_values: Vec<&'a [u8]>,
+    locations: Vec<&'a [u8]>,
+    links: Vec<&'a [u8]>,
+}
+
+impl<'a> ExchangeArrays<'a> {
+    unsafe fn new(exchange: &'a push_redirect_exchange) -> Self {
+        ExchangeArrays {
+            opt_out_values: byte_strings(exchange.opt_out_values, exchange.opt_out_count),
+            locations: byte_strings(exchange.locations, exchange.location_count),
+            links: byte_strings(exchange.links, exchange.link_count),
+        }
+    }
+
+    unsafe fn view(&'a self, exchange: &'a push_redirect_exchange) -> Exchange<'a> {
+        Exchange {
+            status: exchange.status,
+            method: bytes(exchange.method),
+            scheme: bytes(exchange.scheme),
+            host: (!exchange.host.is_null()).then(|| bytes(exchange.host)),
+            server_name: bytes(exchange.server_name),
+            server_port: exchange.server_port,
+            request_target: bytes(exchange.request_target),
+            http2: exchange.is_http2,
+            h2_push: exchange.h2_push_on,
+            pushed_stream: exchange.is_pushed_stream,
+            has_cookie: exchange.has_cookie,
+            has_authorization: exchange.has_authorization,
+            opt_out_env: exchange.opt_out_env,
+            opt_out_values: &self.opt_out_values,
+            locations: &self.locations,
+            links: &self.links,
+        }
+    }
+}
+
+/// A new, empty set of declared hints, to be released with
+/// [`push_redirect_declared_hints_free`].
+#[no_mangle]
+pub extern "C" fn push_redirect_declared_hints_new() -> *mut push_redirect_declared_hints {
+    ffi_panic_boundary!(ptr::null_mut(), {
+        Box::into_raw(Box::new(DeclaredHints::new())).cast()
+    })
+}
+
+/// Adds one `PushRedirectEarlyHint <target_path> <link_value>` to `set`. On
+/// `InvalidValue` the set is unchanged and `err` names the value. Not
+/// thread-safe: call it while reading the configuration only.
+///
+/// # Safety
+/// `set` is from [`push_redirect_declared_hints_new`] or NULL; the strings
+/// are NUL-terminated or NULL; `err` as for [`push_redirect_statuses_parse`].
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_declared_hints_add(
+    set: *mut push_redirect_declared_hints,
+    target_path: *const c_char,
+    link_value: *const c_char,
+    err: *mut c_char,
+    err_len: usize,
+) -> push_redirect_result {
+    ffi_panic_boundary!(push_redirect_result::Panic, {
+        let Some(set) = set.cast::<DeclaredHints>().as_mut() else {
+            return push_redirect_result::NullParameter;
+        };
+        let paths = parse_directive(target_path, err, err_len, |path| Ok(path.to_owned()));
+        let added = paths.and_then(|path| {
+            parse_directive(link_value, err, err_len, |value| set.add(&path, value))
+        });
+        match added {
+            Ok(()) => push_redirect_result::Ok,
+            Err(result) => result,
+        }
+    })
+}
+
+/// Releases a set from [`push_redirect_declared_hints_new`]; NULL is ignored.
+///
+/// # Safety
+/// `set` is NULL or was returned by `push_redirect_declared_hints_new` and is not used again.
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_declared_hints_free(set: *mut push_redirect_declared_hints) {
+    ffi_panic_boundary!((), { drop_boxed::<DeclaredHints>(set.cast()) })
+}
+
+/// Parses the arguments of `PushRedirectEarlyHintsCache` (`<entries>
+/// <seconds>`) into `*entries` and `*seconds`.
+///
+/// # Safety
+/// As for [`push_redirect_statuses_parse`]; `entries` and `seconds` are
+/// writable or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_hint_cache_parse(
+    args: *const c_char,
+    entries: *mut usize,
+    seconds: *mut u64,
+    err: *mut c_char,
+    err_len: usize,
+) -> push_redirect_result {
+    ffi_panic_boundary!(push_redirect_result::Panic, {
+        if entries.is_null() || seconds.is_null() {
+            return push_redirect_result::NullParameter;
+        }
+        match parse_directive(args, err, err_len, CacheLimits::parse) {
+            Ok(limits) => {
+                *entries = limits.entries;
+                *seconds = limits.lifetime_secs;
+                push_redirect_result::Ok
+            }
+            Err(result) => result,
+        }
+    })
+}
+
+/// A new, empty cache of learned hints holding at most `entries` pages for
+/// `seconds` each, to be released with [`push_redirect_hint_cache_free`].
+/// It may be used from any number of threads at once.
+#[no_mangle]
+pub extern "C" fn push_redirect_hint_cache_new(
+    entries: usize,
+    seconds: u64,
+) -> *mut push_redirect_hint_cache {
+    ffi_panic_boundary!(ptr::null_mut(), {
+        let limits = CacheLimits {
+            entries,
+            lifetime_secs: seconds,
+        };
+        Box::into_raw(Box::new(HintCache::new(limits))).cast()
+    })
+}
+
+/// Releases a cache from [`push_redirect_hint_cache_new`]; NULL is ignored.
+///
+/// # Safety
+/// `cache` is NULL or was returned by `push_redirect_hint_cache_new`, and no
+/// other thread uses it any more.
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_hint_cache_free(cache: *mut push_redirect_hint_cache) {
+    ffi_panic_boundary!((), { drop_boxed::<HintCache>(cache.cast()) })
+}
+
+/// Learns the hints of one response (a 200 to a GET: its `Link` fields) for
+/// its origin and path, at time `now` (seconds). Returns how many hints were
+/// stored; 0 for anything else, a NULL argument or a caught panic.
+///
+/// # Safety
+/// `cache` is from [`push_redirect_hint_cache_new`] or NULL; `policy` and
+/// `exchange` as for [`push_redirect_decide`].
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_hint_cache_learn(
+    cache: *const push_redirect_hint_cache,
+    policy: *const push_redirect_policy,
+    exchange: *const push_redirect_exchange,
+    now: u64,
+) -> usize {
+    ffi_panic_boundary!(0, {
+        let (Some(cache), Some(policy), Some(exchange)) = (
+            cache.cast::<HintCache>().as_ref(),
+            policy.as_ref(),
+            exchange.as_ref(),
+        ) else {
+            return 0;
+        };
+        let arrays = ExchangeArrays::new(exchange);
+        cache.learn(&policy_view(policy), &arrays.view(exchange), now)
+    })
+}
+
+/// Decides whether to send a 103 before this redirect and fills `*verdict`:
+/// `Push` means "send a 103 whose one `Link` field is `link_value`" (the
+/// hints for `target`, a path), `Skip` has a reason token (the spec's, or
+/// `not-http2`, `pushed-stream`, `no-hints`). `declared` and `cache` may be
+/// NULL. Errors are reported as for [`push_redirect_decide`].
+///
+/// # Safety
+/// As for [`push_redirect_decide`]; `declared` and `cache` are from their
+/// constructors or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_early_hints(
+    policy: *const push_redirect_policy,
+    declared: *const push_redirect_declared_hints,
+    cache: *const push_redirect_hint_cache,
+    exchange: *const push_redirect_exchange,
+    now: u64,
+    alloc: push_redirect_alloc_fn,
+    alloc_ctx: *mut c_void,
+    verdict: *mut push_redirect_verdict,
+) -> push_redirect_result {
+    answer_with(
+        policy,
+        exchange,
+        alloc,
+        alloc_ctx,
+        verdict,
+        |policy, view| {
+            let declared = declared.cast::<DeclaredHints>().as_ref();
+            let cache = cache.cast::<HintCache>().as_ref();
+            match early_hints(policy, declared, cache, view, now) {
+                EarlyHintsDecision::NotRedirect => Answer::NotRedirect,
+                EarlyHintsDecision::Skip(skip) => Answer::Skip(early_hints_skip_token(skip)),
+                EarlyHintsDecision::Send(hints) => Answer::Send {
+                    link_value: hints.link_value().to_owned(),
+                    target: hints.target_path().to_owned(),
+                },
+            }
+        },
+    )
 }
 
 /// Copies `link_value` and `target` into one allocation from `alloc`, each

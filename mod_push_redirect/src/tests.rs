@@ -50,6 +50,14 @@ impl Request {
         request
     }
 
+    /// `exchange()` for a request to `target` instead of `/old`.
+    fn exchange_for(&mut self, target: &str) -> push_redirect_exchange {
+        push_redirect_exchange {
+            request_target: self.keep(target),
+            ..self.exchange()
+        }
+    }
+
     fn keep(&mut self, s: &str) -> *const c_char {
         self.strings.push(CString::new(s).unwrap());
         self.strings.last().unwrap().as_ptr()
@@ -499,6 +507,167 @@ fn a_panic_while_deciding_is_an_internal_error_skip() {
     assert_eq!(verdict.outcome, push_redirect_outcome::Skip);
     assert_eq!(text(verdict.reason).unwrap(), "internal-error");
     assert!(verdict.link_value.is_null() && verdict.target.is_null());
+}
+
+fn early_hints_of(
+    declared: *const push_redirect_declared_hints,
+    cache: *const push_redirect_hint_cache,
+    exchange: &push_redirect_exchange,
+    arena: &mut Arena,
+) -> (push_redirect_result, push_redirect_verdict) {
+    let mut verdict = empty_verdict();
+    let result = unsafe {
+        push_redirect_early_hints(
+            &default_policy(),
+            declared,
+            cache,
+            exchange,
+            0,
+            Some(arena_alloc),
+            (arena as *mut Arena).cast(),
+            &mut verdict,
+        )
+    };
+    (result, verdict)
+}
+
+#[test]
+fn declared_and_learned_hints_come_back_as_one_link_value() {
+    let mut arena = Arena::default();
+    let declared = push_redirect_declared_hints_new();
+    let mut err = [0 as c_char; 256];
+    let rv = unsafe {
+        push_redirect_declared_hints_add(
+            declared,
+            c"/new".as_ptr(),
+            c"</d.css>; rel=preload; as=style".as_ptr(),
+            err.as_mut_ptr(),
+            err.len(),
+        )
+    };
+    assert_eq!(rv, push_redirect_result::Ok);
+    let rv = unsafe {
+        push_redirect_declared_hints_add(
+            declared,
+            c"/new".as_ptr(),
+            c"</d.css>; rel=stylesheet".as_ptr(),
+            err.as_mut_ptr(),
+            err.len(),
+        )
+    };
+    assert_eq!(rv, push_redirect_result::InvalidValue);
+    assert!(text(err.as_ptr())
+        .unwrap()
+        .starts_with("'</d.css>; rel=stylesheet' is not a hint"));
+
+    let (mut entries, mut seconds) = (0usize, 0u64);
+    let rv = unsafe {
+        push_redirect_hint_cache_parse(
+            c"8 60".as_ptr(),
+            &mut entries,
+            &mut seconds,
+            err.as_mut_ptr(),
+            err.len(),
+        )
+    };
+    assert_eq!((rv, entries, seconds), (push_redirect_result::Ok, 8, 60));
+    let cache = push_redirect_hint_cache_new(entries, seconds);
+    let mut page = Request::redirect(200, &[]);
+    let link = page.keep("</l.js>; rel=preload; as=script");
+    page.links.push(link);
+    let learned = unsafe {
+        push_redirect_hint_cache_learn(cache, &default_policy(), &page.exchange_for("/new"), 0)
+    };
+    assert_eq!(learned, 1);
+
+    let mut request = Request::redirect(302, &["/new"]);
+    let exchange = request.exchange();
+    let (rv, verdict) = early_hints_of(declared, cache, &exchange, &mut arena);
+    assert_eq!(rv, push_redirect_result::Ok);
+    assert_eq!(verdict.outcome, push_redirect_outcome::Push);
+    assert_eq!(
+        text(verdict.link_value).unwrap(),
+        "</d.css>; rel=preload; as=style, </l.js>; rel=preload; as=script"
+    );
+    assert_eq!(text(verdict.target).unwrap(), "/new");
+
+    let (_, verdict) = early_hints_of(ptr::null(), ptr::null(), &exchange, &mut arena);
+    assert_eq!(verdict.outcome, push_redirect_outcome::Skip);
+    assert_eq!(text(verdict.reason).unwrap(), "no-hints");
+    let http1 = push_redirect_exchange {
+        is_http2: false,
+        ..request.exchange()
+    };
+    let (_, verdict) = early_hints_of(declared, cache, &http1, &mut arena);
+    assert_eq!(text(verdict.reason).unwrap(), "not-http2");
+
+    unsafe {
+        push_redirect_declared_hints_free(declared);
+        push_redirect_hint_cache_free(cache);
+    }
+}
+
+#[test]
+fn early_hints_exports_tolerate_null() {
+    let mut arena = Arena::default();
+    let mut request = Request::redirect(302, &["/new"]);
+    let exchange = request.exchange();
+    let mut verdict = empty_verdict();
+    let rv = unsafe {
+        push_redirect_early_hints(
+            ptr::null(),
+            ptr::null(),
+            ptr::null(),
+            &exchange,
+            0,
+            Some(arena_alloc),
+            (&mut arena as *mut Arena).cast(),
+            &mut verdict,
+        )
+    };
+    assert_eq!(rv, push_redirect_result::NullParameter);
+    assert_eq!(text(verdict.reason).unwrap(), "internal-error");
+    let mut err = [0 as c_char; 64];
+    unsafe {
+        assert_eq!(
+            push_redirect_declared_hints_add(
+                ptr::null_mut(),
+                c"/a".as_ptr(),
+                c"</b>".as_ptr(),
+                err.as_mut_ptr(),
+                err.len()
+            ),
+            push_redirect_result::NullParameter
+        );
+        let set = push_redirect_declared_hints_new();
+        assert_eq!(
+            push_redirect_declared_hints_add(
+                set,
+                ptr::null(),
+                c"</b>".as_ptr(),
+                err.as_mut_ptr(),
+                64
+            ),
+            push_redirect_result::NullParameter
+        );
+        push_redirect_declared_hints_free(set);
+        assert_eq!(
+            push_redirect_hint_cache_learn(ptr::null(), &default_policy(), &exchange, 0),
+            0
+        );
+        assert_eq!(
+            push_redirect_hint_cache_parse(
+                c"1 1".as_ptr(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+                err.as_mut_ptr(),
+                64
+            ),
+            push_redirect_result::NullParameter
+        );
+        push_redirect_declared_hints_free(ptr::null_mut());
+        push_redirect_hint_cache_free(ptr::null_mut());
+    }
 }
 
 #[test]
