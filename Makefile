@@ -70,3 +70,20 @@ header:
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)
+
+# ---------------------------------------------------------------- benchmarks
+#
+#   make tools    release build of tools/: push-follow (a push-taking HTTP/2
+#                 client) and latency-proxy; the integration tests use them
+#   make bench    the benchmarks of BENCHMARKS.md: one table, build/bench/
+#                 (BENCH_SMOKE=1: a seconds-long run that only checks it works;
+#                 BENCH_PUBLISH=1: also rewrite BENCHMARKS.md and docs/bench-rtt.svg)
+
+.PHONY: tools bench bench-publish
+
+DEB_PACKAGES += valgrind
+
+tools:
+	$(CARGO) build --release --locked -p push-redirect-tools
+
+integration: tools
