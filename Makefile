@@ -87,3 +87,10 @@ tools:
 	$(CARGO) build --release --locked -p push-redirect-tools
 
 integration: tools
+
+bench: deps build tools
+	PUSH_REDIRECT_MODULE=$(abspath $(MODULE)) BENCH_SMOKE=$(BENCH_SMOKE) BENCH_PUBLISH=$(BENCH_PUBLISH) \
+	    $(PYTHON) bench/run.py
+
+bench-publish:
+	$(MAKE) bench BENCH_PUBLISH=1
