@@ -55,8 +55,8 @@ VALGRIND = shutil.which("valgrind") or "/usr/bin/valgrind"
 # Sizes: (full run, smoke run).
 RTTS_MS = [20, 100] if SMOKE else [10, 20, 50, 100]
 RTT_RUNS = 1 if SMOKE else 15
-LOAD_ROUNDS = 1 if SMOKE else 5
-LOAD_SECONDS = None if SMOKE else 3       # h2load -D; smoke uses a request count
+LOAD_ROUNDS = 1 if SMOKE else 9
+LOAD_SECONDS = None if SMOKE else 2       # h2load -D; smoke uses a request count
 LOAD_SMOKE_REQUESTS = 200
 CALLGRIND_COUNTS = (2, 6) if SMOKE else (20, 220)
 
@@ -269,7 +269,7 @@ def h2load(url: str, protocol: str, expect_status: str) -> float:
     if SMOKE:
         args += ["-n", str(LOAD_SMOKE_REQUESTS)]
     else:
-        args += ["-D", str(LOAD_SECONDS), "--warm-up-time", "0.5"]
+        args += ["-D", str(LOAD_SECONDS), "--warm-up-time", "500ms"]
     p = subprocess.run([*args, url], capture_output=True, text=True, timeout=120)
     line = H2LOAD_LINE.search(p.stdout)
     codes = H2LOAD_STATUS.search(p.stdout)

@@ -7,6 +7,7 @@ from xml.sax.saxutils import escape
 WIDTH, HEIGHT = 720, 440
 LEFT, RIGHT, TOP, BOTTOM = 70, 290, 40, 60
 COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"]
+DASHES = ["none", "12 6", "none", "3 6", "none", "6 3"]
 
 
 def nice_step(span: float) -> float:
@@ -33,7 +34,7 @@ def rtt_plot(series: Dict[str, List[Tuple[float, float]]], smoke: bool = False) 
     def sy(y):
         return TOP + plot_h - y / y_max * plot_h
 
-    title = "Time from first request to final 200, through one redirect"
+    title = "Time from the first request to the final 200"
     if smoke:
         title += " (smoke run)"
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
@@ -63,15 +64,21 @@ def rtt_plot(series: Dict[str, List[Tuple[float, float]]], smoke: bool = False) 
                f'transform="rotate(-90 18 {TOP + plot_h / 2})">median time to final 200 (ms)</text>')
     for i, (name, values) in enumerate(series.items()):
         colour = COLOURS[i % len(COLOURS)]
+        # Cases that take the same time overlap: each line is drawn narrower
+        # than the one before it, some dashed, so the lines underneath show.
+        width = 2 + 2.5 * (len(series) - 1 - i)
+        dash = DASHES[i % len(DASHES)]
         values = sorted(values)
         path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in values)
-        out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
+                   f'stroke-width="{width}" stroke-dasharray="{dash}" stroke-linejoin="round"/>')
         for x, y in values:
             out.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3.5" fill="{colour}">'
                        f'<title>{escape(name)}: RTT {x:g} ms, {y:.1f} ms</title></circle>')
         ly = TOP + 10 + i * 22
         out.append(f'<line x1="{LEFT + plot_w + 15}" y1="{ly}" x2="{LEFT + plot_w + 35}" '
-                   f'y2="{ly}" stroke="{colour}" stroke-width="2"/>'
+                   f'y2="{ly}" stroke="{colour}" stroke-width="{min(width, 6)}" '
+                   f'stroke-dasharray="{dash}"/>'
                    f'<text x="{LEFT + plot_w + 40}" y="{ly + 4}">{escape(name)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
