@@ -108,9 +108,26 @@ demo-django: deps build
 # chromedriver, with the latency proxy of the tools crate in front of Apache.
 DEB_PACKAGES += chromium chromium-driver
 
-.PHONY: tools
-# latency-proxy (and the bench's push-follow client), in release.
+# ---------------------------------------------------------------- benchmarks
+#
+#   make tools    release build of tools/: push-follow (a push-taking HTTP/2
+#                 client) and latency-proxy; the integration tests use them
+#   make bench    the benchmarks of BENCHMARKS.md: one table, build/bench/
+#                 (BENCH_SMOKE=1: a seconds-long run that only checks it works;
+#                 BENCH_PUBLISH=1: also rewrite BENCHMARKS.md and docs/bench-rtt.svg)
+
+.PHONY: tools bench bench-publish
+
+DEB_PACKAGES += valgrind
+
 tools:
 	$(CARGO) build --release --locked -p push-redirect-tools
 
 integration: tools
+
+bench: deps build tools
+	PUSH_REDIRECT_MODULE=$(abspath $(MODULE)) BENCH_SMOKE=$(BENCH_SMOKE) BENCH_PUBLISH=$(BENCH_PUBLISH) \
+	    $(PYTHON) bench/run.py
+
+bench-publish:
+	$(MAKE) bench BENCH_PUBLISH=1

@@ -3,3 +3,4 @@
 //! Nothing here is linked into the Apache module.
 
 pub mod latency_proxy;
+pub mod push_follow;

@@ -1,0 +1,50 @@
+"""`make bench BENCH_SMOKE=1`: the benchmark runs end to end, in seconds.
+
+No timing is asserted (benchmarks are programs, not timed tests); this only
+keeps `make bench` from rotting: every section ran and printed its rows, and
+the plot was written.
+"""
+
+import os
+import re
+import subprocess
+
+from harness import env
+
+ROWS = [
+    r"round trips \| RTT 20 ms: module On, client takes push \(requested → pushed\)",
+    r"round trips \| RTT 20 ms: module On, client refuses push",
+    r"round trips \| RTT 20 ms: module Off",
+    r"round trips \| RTT 100 ms: module On, client takes push .*\| ≤ 0\.55 \|",
+    r"round trips \| RTT 100 ms: 2-hop chain, module On, client takes push "
+    r"\(requested → pushed → requested\)",
+    r"round trips \| RTT 100 ms: 2-hop chain, module Off",
+    *[rf"server overhead \| {load}, {proto}: {host} \| \d+ req/s"
+      for load in ("redirect-only", "200-only")
+      for proto in (r"HTTP/1\.1\+TLS", "HTTP/2")
+      for host in ("module On", "module Off", "mod_headers equivalent")],
+    r"decision cost \| core::decide, non-redirect \(200\).*\| [\d.]+ ns \|",
+    r"decision cost \| core::decide, same-origin relative Location",
+    r"decision cost \| core::decide, same-origin absolute Location",
+    r"decision cost \| core::decide, cross-origin Location \(rejected\)",
+    r"instructions \| HTTP/1\.1\+TLS redirect: added by module On vs Off .*\| [+-]\d+ Ir/request",
+    r"instructions \| HTTP/1\.1\+TLS non-redirect \(200\): added by module On vs Off",
+    r"instructions \| HTTP/1\.1\+TLS redirect: added by mod_headers equivalent",
+]
+
+
+def test_make_bench_smoke(tmp_path, module_so):
+    out = tmp_path / "bench"
+    p = subprocess.run(["make", "-s", "bench"], cwd=env.REPO, capture_output=True, text=True,
+                       timeout=900, env={**os.environ, "BENCH_SMOKE": "1", "BENCH_OUT": str(out),
+                                         "BENCH_PUBLISH": ""})
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-5000:]
+    results = (out / "results.md").read_text()
+    assert results in p.stdout
+    assert "Machine: CPU:" in results and "mod_http2:" in results, results
+    for row in ROWS:
+        assert re.search(row, results), f"no row matching {row!r} in:\n{results}"
+    svg = (out / "rtt.svg").read_text()
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>"), svg[:200]
+    # One line per case of the round-trip section.
+    assert svg.count("<polyline") == 5, svg
