@@ -12,12 +12,12 @@ process, and the error log has no crash.
 """
 
 import re
-from pathlib import Path
 
 import pytest
 
 from harness import clients
 from harness.asserts import assert_skipped, assert_untouched, link_for
+from harness.load import child_pids
 from harness.rawbackend import RawBackend
 
 TARGET_BODY = b"hostile target\n"
@@ -165,19 +165,6 @@ NOT_REDIRECT = ("status-300", [b"Location: /t.html", b"X-Push-Redirect: off"], N
 def substitute(value: bytes, origin: str, port: int, name: str) -> bytes:
     return (value.replace(b"{O}", origin.encode()).replace(b"{P}", str(port).encode())
             .replace(b"{SELF}", f"/raw/{name}".encode()))
-
-
-def child_pids(parent: int) -> set:
-    """Pids whose parent is `parent` (Apache's children)."""
-    pids = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent:
-            pids.add(int(stat.parent.name))
-    return pids
 
 
 @pytest.fixture(scope="module")
