@@ -12,13 +12,11 @@ import socket
 import socketserver
 import threading
 
-from . import env
-
 
 class RawBackend:
 
     def __init__(self):
-        self.port = env.free_port()
+        self.port = None  # known once started: bound to port 0, so no other process can take it
         self.responses = {}
         self.requests = 0
         self._server = None
@@ -51,7 +49,8 @@ class RawBackend:
             daemon_threads = True
             allow_reuse_address = True
 
-        self._server = Server(("127.0.0.1", self.port), Handler)
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         with socket.create_connection(("127.0.0.1", self.port), timeout=5):
             pass
