@@ -131,3 +131,69 @@ bench: deps build tools
 
 bench-publish:
 	$(MAKE) bench BENCH_PUBLISH=1
+
+# ---- Hardening (issue 4): fuzz, stress, asan. See RELIABILITY.md. -----------
+#
+#   make fuzz     the cargo-fuzz targets, FUZZ_SECONDS each (installs cargo-fuzz)
+#   make stress   hostile suite, load with ~1M requests on three MPMs, graceful
+#                 restarts, config hostility, ReDoS timings (~15 min on 2 cores)
+#   make asan     the module built with AddressSanitizer (build/asan/), then the
+#                 integration suite against it, Apache run with libasan preloaded
+#                 (not the load test: ASan's quarantine makes RSS grow by design;
+#                 not the apxs/install/demo tests, which use the normal build)
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := decide directives
+FUZZ_WORK    := $(BUILD)/fuzz
+STRESS_OUT   := $(BUILD)/stress
+ASAN_DIR     := $(BUILD)/asan
+ASAN_LIB     := $(abspath target/asan/x86_64-unknown-linux-gnu/release/libpush_redirect.a)
+LIBASAN       = $(shell $$(apxs -q CC) -print-file-name=libasan.so)
+
+.PHONY: fuzz stress asan asan-build
+
+# New inputs go to build/fuzz/corpus/<target>; the committed seeds in
+# fuzz/corpus/<target> are only read. A crash stops the run with its input
+# in fuzz/artifacts/<target>/.
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(abspath $(FUZZ_WORK))/corpus/$$t && \
+	    RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O -s none $$t \
+	        $(abspath $(FUZZ_WORK))/corpus/$$t corpus/$$t -- \
+	        -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        $$([ $$t = decide ] && echo -dict=decide.dict) $$([ $$t = directives ] && echo -max_len=128) \
+	        || exit 1; \
+	done
+
+stress: deps build
+	@mkdir -p $(STRESS_OUT)
+	$(CARGO) test --release --locked -p push_redirect_core --test redos -- --ignored --nocapture
+	PUSH_REDIRECT_MODULE=$(abspath $(MODULE)) $(PYTHON) -m pytest -q -p no:cacheprovider \
+	    tests/test_hostile.py tests/test_config_hostility.py
+	PUSH_REDIRECT_MODULE=$(abspath $(MODULE)) $(PYTHON) stress/load.py --json $(STRESS_OUT)/load.json
+
+# Our Rust code instrumented (nightly flag, on the stable toolchain) without
+# LTO (its bitcode would reach the C linker), the shim with gcc's ASan; the
+# standard library is not instrumented. Apache itself is not: libasan is
+# preloaded by a wrapper (stress/asan-apache2).
+asan-build:
+	CARGO_PROFILE_RELEASE_LTO=false RUSTC_BOOTSTRAP=1 \
+	RUSTFLAGS="-Zsanitizer=address -Cforce-frame-pointers=yes" \
+	    $(CARGO) build --release --locked -p mod_push_redirect \
+	    --target x86_64-unknown-linux-gnu --target-dir target/asan
+	@mkdir -p $(ASAN_DIR)/logs && chmod 1777 $(ASAN_DIR)/logs
+	$$(apxs -q CC) -shared -fPIC -fsanitize=address -fno-omit-frame-pointer -g \
+	    $$(apxs -q CFLAGS) $$(apxs -q EXTRA_CPPFLAGS) -Wall -Wextra -Werror \
+	    -I$$(apxs -q INCLUDEDIR) -I$$(apxs -q APR_INCLUDEDIR) -Imod_push_redirect/include \
+	    -o $(ASAN_DIR)/mod_push_redirect.so mod_push_redirect/mod_push_redirect.c $(ASAN_LIB) \
+	    -Wl,--version-script=apxs/exports.map -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+
+asan: deps asan-build
+	rm -f $(ASAN_DIR)/logs/asan.*
+	ASAN_LIBRARY=$(LIBASAN) ASAN_LOG_DIR=$(abspath $(ASAN_DIR))/logs \
+	APACHE2=$(abspath stress/asan-apache2) \
+	PUSH_REDIRECT_MODULE=$(abspath $(ASAN_DIR))/mod_push_redirect.so \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider tests --ignore=tests/test_apxs.py \
+	    --ignore=tests/test_install.py --ignore=tests/test_demo.py --ignore=tests/test_load.py
+	$(PYTHON) stress/asan_reports.py $(ASAN_DIR)/logs

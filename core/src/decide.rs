@@ -255,10 +255,19 @@ fn single_location<'a>(locations: &[&'a [u8]]) -> Result<&'a str, Reason> {
     if value.trim_ascii().is_empty() {
         return Err(Reason::NoLocation);
     }
-    if value.len() > MAX_LOCATION_LEN {
+    if value.len() > MAX_LOCATION_LEN || !is_field_value(value) {
         return Err(Reason::BadLocation);
     }
     std::str::from_utf8(value).map_err(|_| Reason::BadLocation)
+}
+
+/// Whether `value` is a valid HTTP field value: no control character but
+/// HTAB (RFC 9110, section 5.5). Apache refuses to send a response whose
+/// Location has one (AH02430: a 500 over HTTP/1.1, a reset stream over
+/// HTTP/2); the URL parser would silently drop CR, LF and TAB and link a
+/// target the client is never sent to (`/a\r\nX: 1` read as `/aX:%201`).
+fn is_field_value(value: &[u8]) -> bool {
+    !value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f)
 }
 
 /// The URL the client asked for: scheme, authority (Host, or the server's
@@ -672,6 +681,20 @@ mod tests {
         assert_eq!(skipped(&redirect_to(&[b"/a", b"/b"])), Reason::BadLocation);
         assert_eq!(skipped(&redirect_to(&[b"/a", b"/a"])), Reason::BadLocation);
         assert_eq!(skipped(&redirect_to(&[b"/\xff\xfe"])), Reason::BadLocation);
+        // Control characters (but HTAB) make an invalid field, which Apache
+        // refuses to send; found by the hostile-Location suite through
+        // mod_rewrite [NE], which decodes %0d%0a into the Location.
+        for bad in [
+            "/t.html\r\nX-Injected: 1",
+            "/t.html\n",
+            "/t.html\x0bx",
+            "\x01javascript:alert(1)",
+            "/t\x7f.html",
+            "/t.html\0",
+        ] {
+            assert_eq!(skipped(&location(bad)), Reason::BadLocation, "{bad:?}");
+        }
+        assert_eq!(pushed_target(&location("/t.\thtml")), "/t.html");
         let long: &'static str =
             Box::leak(format!("/{}", "a".repeat(MAX_LOCATION_LEN - 1)).into_boxed_str());
         assert_eq!(pushed_target(&location(long)).len(), MAX_LOCATION_LEN);

@@ -1,0 +1,126 @@
+//! Fuzzes `decide` with arbitrary status, method, scheme, Host, server name
+//! and port, request target, Location bytes, existing Link values, opt-out
+//! values and configuration (status set, exclude patterns, flags), and checks
+//! the invariants of core/tests/invariants/mod.rs on every input (shared
+//! with the property tests): no panic, a Link value of visible ASCII without
+//! `<`, `>`, `"` that resolves to the request's origin, spec skip tokens.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use push_redirect_core::{Exchange, ExcludeSet, Policy, StatusSet};
+
+#[path = "../../core/tests/invariants/mod.rs"]
+mod invariants;
+
+/// Exclude patterns, compiled once: the input picks a subset by bit mask
+/// (compiling a regex per input would make each run a thousand times slower;
+/// the `directives` target fuzzes the patterns themselves).
+const PATTERNS: [&str; 6] = ["^/admin", r"(?i)\.PDF$", "a+", "%2[fF]", r"\?.*=", "^/$"];
+
+fn exclude_sets() -> &'static [ExcludeSet] {
+    static SETS: OnceLock<Vec<ExcludeSet>> = OnceLock::new();
+    SETS.get_or_init(|| {
+        (0..1u32 << PATTERNS.len())
+            .map(|mask| {
+                let mut set = ExcludeSet::new();
+                for (i, pattern) in PATTERNS.iter().enumerate() {
+                    if mask & (1 << i) != 0 {
+                        set.add(pattern).expect("fixed pattern compiles");
+                    }
+                }
+                set
+            })
+            .collect()
+    })
+}
+
+/// Common values first, so the fuzzer reaches the Location rules often;
+/// `Raw` lets it try anything.
+#[derive(Arbitrary, Debug)]
+enum Text<'a> {
+    Common,
+    Other,
+    Raw(&'a [u8]),
+}
+
+impl<'a> Text<'a> {
+    fn pick(&self, common: &'static [u8], other: &'static [u8]) -> &'a [u8] {
+        match self {
+            Text::Common => common,
+            Text::Other => other,
+            Text::Raw(bytes) => bytes,
+        }
+    }
+}
+
+#[derive(Arbitrary, Debug)]
+struct Input<'a> {
+    status: u8,
+    odd_status: Option<i32>,
+    method: Text<'a>,
+    scheme: Text<'a>,
+    host: Option<Text<'a>>,
+    server_name: Text<'a>,
+    server_port: u16,
+    request_target: Text<'a>,
+    http2: bool,
+    h2_push: bool,
+    pushed_stream: bool,
+    has_cookie: bool,
+    has_authorization: bool,
+    opt_out_env: bool,
+    opt_out_values: Vec<&'a [u8]>,
+    locations: Vec<&'a [u8]>,
+    links: Vec<&'a [u8]>,
+    statuses: Option<Vec<u8>>,
+    exclude_mask: u8,
+    require_tls: bool,
+    with_credentials: bool,
+}
+
+fuzz_target!(|input: Input<'_>| {
+    let statuses = match &input.statuses {
+        None => StatusSet::DEFAULT,
+        Some(codes) => {
+            let list: Vec<String> = codes
+                .iter()
+                .map(|c| (300 + u16::from(*c % 100)).to_string())
+                .collect();
+            StatusSet::parse(&list.join(" ")).unwrap_or(StatusSet::DEFAULT)
+        }
+    };
+    let excludes = &exclude_sets()[usize::from(input.exclude_mask) % (1 << PATTERNS.len())];
+    let policy = Policy {
+        statuses,
+        excludes: (!excludes.patterns().is_empty()).then_some(excludes),
+        require_tls: input.require_tls,
+        with_credentials: input.with_credentials,
+    };
+    let exchange = Exchange {
+        status: input
+            .odd_status
+            .unwrap_or(300 + i32::from(input.status % 10)),
+        method: input.method.pick(b"GET", b"HEAD"),
+        scheme: input.scheme.pick(b"https", b"http"),
+        host: input
+            .host
+            .as_ref()
+            .map(|h| h.pick(b"example.com", b"example.com:8443")),
+        server_name: input.server_name.pick(b"example.com", b"localhost"),
+        server_port: input.server_port,
+        request_target: input.request_target.pick(b"/old", b"/dir/old?x=1"),
+        http2: input.http2,
+        h2_push: input.h2_push,
+        pushed_stream: input.pushed_stream,
+        has_cookie: input.has_cookie,
+        has_authorization: input.has_authorization,
+        opt_out_env: input.opt_out_env,
+        opt_out_values: &input.opt_out_values,
+        locations: &input.locations,
+        links: &input.links,
+    };
+    invariants::decide_and_check(&policy, &exchange);
+});

@@ -1,0 +1,69 @@
+"""A backend that answers with exactly the bytes it is given.
+
+Django and gunicorn refuse or rewrite some header bytes (CR, LF, NUL, non-latin-1,
+several Location fields in a chosen order); a real misbehaving backend does not.
+`RawBackend` listens on 127.0.0.1 and answers `GET /raw/<name>` with the response
+registered under `name`: a status line, the given header lines verbatim, an empty
+body. Apache reaches it through mod_proxy (`proxy_config()`), so the module sees
+whatever Apache's proxy makes of those bytes, as it would in production.
+"""
+
+import socket
+import socketserver
+import threading
+
+
+class RawBackend:
+
+    def __init__(self):
+        self.port = None  # known once started: bound to port 0, so no other process can take it
+        self.responses = {}
+        self.requests = 0
+        self._server = None
+
+    def add(self, name: str, header_lines, status: int = 302):
+        """Register `GET /raw/<name>`: `header_lines` are bytes, sent as they are,
+        each followed by CRLF (put CR/LF inside one to forge a field)."""
+        head = b"HTTP/1.1 %d Status\r\n" % status
+        head += b"".join(line + b"\r\n" for line in header_lines)
+        head += b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+        self.responses[name] = head
+
+    def start(self):
+        backend = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                request_line = self.rfile.readline(65536)
+                while self.rfile.readline(65536) not in (b"\r\n", b"\n", b""):
+                    pass  # the request's header fields: not needed
+                backend.requests += 1
+                parts = request_line.split(b" ")
+                name = parts[1].decode("latin-1").split("/raw/", 1)[-1] if len(parts) > 1 else ""
+                response = backend.responses.get(
+                    name, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                          b"Connection: close\r\n\r\n")
+                self.wfile.write(response)
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5):
+            pass
+
+    def stop(self):
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def proxy_config(self) -> str:
+        """The front end's side: /raw/ proxied to this backend, its headers as sent."""
+        return f"""
+    # responsefieldsize: room for Location fields beyond the default 8 KB.
+    ProxyPass /raw/ http://127.0.0.1:{self.port}/raw/ responsefieldsize=70000
+"""
