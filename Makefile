@@ -5,6 +5,9 @@
 #   make test     deps + both builds, then lint, Rust tests and the integration suite
 #   make install  install the module with apxs (and the Debian .load/.conf)
 #
+# and, in the blocks at the end: deb, demo-django (packaging, README "Install");
+# tools, bench (BENCHMARKS.md); fuzz, stress, asan (RELIABILITY.md).
+#
 # `deps` apt-get installs what is missing when run as root on Debian.
 
 CARGO  ?= cargo
