@@ -165,22 +165,46 @@ pub fn decide(policy: &Policy<'_>, exchange: &Exchange<'_>) -> Decision {
     if !policy.statuses.contains(exchange.status) {
         return Decision::NotRedirect;
     }
-    match check_redirect(policy, exchange) {
+    match check_redirect(policy, exchange, Resolution::PlainFirst) {
         Ok(push) => Decision::Push(push),
         Err(reason) => Decision::Skip(reason),
     }
 }
 
-fn check_redirect(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<Push, Reason> {
-    let (requested, target) = check_target(policy, ex, Rules::Push)?;
+/// How rules 7 to 10 find the target.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Resolution {
+    /// [`plain_target`] where it applies, else the URL parser.
+    PlainFirst,
+    /// Always the URL parser (the reference the plain path is tested against).
+    #[cfg(test)]
+    UrlParser,
+}
+
+fn check_redirect(
+    policy: &Policy<'_>,
+    ex: &Exchange<'_>,
+    resolution: Resolution,
+) -> Result<Push, Reason> {
+    let location = check_request(policy, ex, Rules::Push)?;
+    if resolution == Resolution::PlainFirst && ex.links.is_empty() {
+        if let Some((target_path, requested_path)) = plain_target(ex, location) {
+            check_target_path(policy, target_path, requested_path)?;
+            return Ok(push_to(target_path));
+        }
+    }
+    let (requested, target) = resolve_target(policy, ex, location)?;
     if links_to(ex.links, &requested, &target) {
         return Err(Reason::AlreadyLinked);
     }
-    let target_path = path_and_query(&target);
-    Ok(Push {
+    Ok(push_to(path_and_query(&target)))
+}
+
+fn push_to(target_path: &str) -> Push {
+    Push {
         link: link_value(target_path),
         target_end: 1 + target_path.len(),
-    })
+    }
 }
 
 /// Which of the spec's rules [`check_target`] applies.
@@ -200,6 +224,16 @@ pub(crate) fn check_target(
     ex: &Exchange<'_>,
     rules: Rules,
 ) -> Result<(Url, Url), Reason> {
+    let location = check_request(policy, ex, rules)?;
+    resolve_target(policy, ex, location)
+}
+
+/// Rules 1 to 6: returns the one usable Location.
+fn check_request<'a>(
+    policy: &Policy<'_>,
+    ex: &Exchange<'a>,
+    rules: Rules,
+) -> Result<&'a str, Reason> {
     if ex.opt_out_env || ex.opt_out_values.iter().any(|v| is_opt_out(v)) {
         return Err(Reason::OptOut);
     }
@@ -217,7 +251,16 @@ pub(crate) fn check_target(
             return Err(Reason::Credentials);
         }
     }
-    let location = single_location(ex.locations)?;
+    single_location(ex.locations)
+}
+
+/// Rules 7 to 10 with the URL parser: the Location resolved against the URL
+/// the client asked for, as a client resolves it.
+fn resolve_target(
+    policy: &Policy<'_>,
+    ex: &Exchange<'_>,
+    location: &str,
+) -> Result<(Url, Url), Reason> {
     let requested = requested_url(ex).ok_or(Reason::BadLocation)?;
     let target = requested.join(location).map_err(|_| Reason::BadLocation)?;
     if !same_origin(&requested, &target) {
@@ -228,14 +271,154 @@ pub(crate) fn check_target(
     if !is_linkable(&target) {
         return Err(Reason::BadLocation);
     }
-    let target_path = path_and_query(&target);
-    if target_path == path_and_query(&requested) {
+    check_target_path(policy, path_and_query(&target), path_and_query(&requested))?;
+    Ok((requested, target))
+}
+
+/// Rules 9 and 10, on the target's and the request's path+query.
+fn check_target_path(policy: &Policy<'_>, target: &str, requested: &str) -> Result<(), Reason> {
+    if target == requested {
         return Err(Reason::SelfRedirect);
     }
-    if policy.excludes.is_some_and(|set| set.is_match(target_path)) {
+    if policy.excludes.is_some_and(|set| set.is_match(target)) {
         return Err(Reason::Excluded);
     }
-    Ok((requested, target))
+    Ok(())
+}
+
+/// The target's path+query and the request's, without the URL parser, for
+/// the shapes where resolving is the identity: a path-absolute Location, or
+/// an absolute one that starts with the request's scheme and Host byte for
+/// byte; a Host that is a plain name or dotted-quad IPv4 address with an
+/// optional port; a request target and a target path made only of bytes the
+/// URL standard leaves as they are, with no dot segment, no `%`, no `//`
+/// prefix. Then the resolved target is the same origin and its path+query
+/// is the Location's own, which is what the URL parser would say too (the
+/// differential tests hold the two to that). Parsing two URLs is most of
+/// the cost of a redirect's decision; this is the common case it skips.
+fn plain_target<'a, 'b>(ex: &Exchange<'b>, location: &'a str) -> Option<(&'a str, &'b str)> {
+    let scheme = if ex.scheme.eq_ignore_ascii_case(b"https") {
+        "https"
+    } else if ex.scheme.eq_ignore_ascii_case(b"http") {
+        "http"
+    } else {
+        return None;
+    };
+    let host = ex.host.filter(|host| is_plain_authority(host))?;
+    if !is_plain_path(ex.request_target) {
+        return None;
+    }
+    let target = if location.starts_with('/') {
+        location
+    } else {
+        let authority_and_path = location.strip_prefix(scheme)?.strip_prefix("://")?;
+        if !authority_and_path.as_bytes().starts_with(host) {
+            return None;
+        }
+        // `host` is ASCII, so this is a character boundary.
+        &authority_and_path[host.len()..]
+    };
+    if !is_plain_path(target.as_bytes()) {
+        return None;
+    }
+    let requested = std::str::from_utf8(ex.request_target).ok()?;
+    Some((target, requested))
+}
+
+/// The bytes of [`is_plain_path`], as a table: it runs over every byte of
+/// every redirect's Location.
+const PLAIN_PATH_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+                    | b'/'
+                    | b'?'
+            );
+        b += 1;
+    }
+    table
+};
+
+/// A path+query that the URL standard keeps byte for byte: one leading `/`,
+/// unreserved and sub-delimiter characters, `:`, `@`, `/`, `?`; no `%`,
+/// apostrophe, backslash, `#` or anything it would encode; no `.` or `..`
+/// segment.
+fn is_plain_path(path_and_query: &[u8]) -> bool {
+    if path_and_query.first() != Some(&b'/')
+        || path_and_query.get(1) == Some(&b'/')
+        || !path_and_query
+            .iter()
+            .all(|&b| PLAIN_PATH_BYTES[usize::from(b)])
+    {
+        return false;
+    }
+    let path_end = path_and_query
+        .iter()
+        .position(|&b| b == b'?')
+        .unwrap_or(path_and_query.len());
+    !path_and_query[..path_end]
+        .split(|&b| b == b'/')
+        .any(|segment| segment == b"." || segment == b"..")
+}
+
+/// A Host the URL parser takes as it is (up to case): LDH labels whose last
+/// one starts with a letter and none is IDNA (`xn--`), or a dotted-quad IPv4
+/// address without leading zeros; then optionally `:` and a port.
+fn is_plain_authority(host: &[u8]) -> bool {
+    let (name, port) = match host.iter().rposition(|&b| b == b':') {
+        Some(colon) => (&host[..colon], Some(&host[colon + 1..])),
+        None => (host, None),
+    };
+    if let Some(port) = port {
+        let digits = !port.is_empty() && port.len() <= 5 && port.iter().all(u8::is_ascii_digit);
+        if !digits || port.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')) > 65535 {
+            return false;
+        }
+    }
+    let labels = || name.split(|&b| b == b'.');
+    let ldh = |label: &[u8]| {
+        !label.is_empty()
+            && label
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+    };
+    if name.is_empty() || !labels().all(ldh) {
+        return false;
+    }
+    if name.windows(4).any(|w| w.eq_ignore_ascii_case(b"xn--")) {
+        return false;
+    }
+    let last = labels().next_back().unwrap_or_default();
+    if last.first().is_some_and(u8::is_ascii_alphabetic) {
+        return true;
+    }
+    let octet = |label: &[u8]| {
+        !label.is_empty()
+            && label.len() <= 3
+            && label.iter().all(u8::is_ascii_digit)
+            && (label.len() == 1 || label[0] != b'0')
+            && label.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')) <= 255
+    };
+    labels().count() == 4 && labels().all(octet)
 }
 
 /// `off`, `0`, `false` or `no`, trimmed, in any case.
@@ -444,6 +627,186 @@ mod tests {
     fn location(value: &'static str) -> Exchange<'static> {
         let leaked: &'static [&'static [u8]] = Box::leak(Box::new([value.as_bytes()]));
         redirect_to(leaked)
+    }
+
+    /// The plain path and the URL parser must give the same answer for
+    /// every request: a push of the same target, or the same skip.
+    fn assert_resolutions_agree(policy: &Policy<'_>, ex: &Exchange<'_>) {
+        assert_eq!(
+            check_redirect(policy, ex, Resolution::PlainFirst),
+            check_redirect(policy, ex, Resolution::UrlParser),
+            "host {:?}, target {:?}, locations {:?}",
+            ex.host.map(String::from_utf8_lossy),
+            String::from_utf8_lossy(ex.request_target),
+            ex.locations
+                .iter()
+                .map(|l| String::from_utf8_lossy(l))
+                .collect::<Vec<_>>(),
+        );
+    }
+
+    const TRICKY_HOSTS: &[&str] = &[
+        "example.com:8443",
+        "Example.COM:8443",
+        "example.com",
+        "example.com:443",
+        "example.com:0",
+        "example.com:65535",
+        "example.com:65536",
+        "example.com:008443",
+        "example.com:",
+        "a-.b-:1",
+        "-a.b",
+        "1.example",
+        "example.1",
+        "example.0x1",
+        "127.0.0.1",
+        "127.0.0.1:8443",
+        "127.0.0.01",
+        "256.0.0.1",
+        "1.2.3",
+        "1.2.3.4.5",
+        "xn--nxasmq6b.com",
+        "XN--a.com",
+        "a..b",
+        "a.b.",
+        ".a",
+        "localhost",
+        "[::1]:8443",
+        "user@example.com",
+        "ex ample.com",
+        "\u{e9}xample.com",
+    ];
+
+    const TRICKY_LOCATIONS: &[&str] = &[
+        "/new",
+        "/new?a=1&b=2",
+        "/dir/old?x=1",
+        "/dir/old",
+        "/a/./b",
+        "/a/../b",
+        "/a/.",
+        "/a/..",
+        "/.",
+        "/..",
+        "/.a/..b/...",
+        "//evil.example/x",
+        "/\\evil",
+        "/a%2e/b",
+        "/a/%2e%2e/b",
+        "/%00",
+        "/a b",
+        "/a'b",
+        "/a?'",
+        "/a?b?c",
+        "/a#f",
+        "/a?#",
+        "/~u/!$&()*+,;=:@",
+        "/a^b",
+        "/a`b",
+        "/a{b}",
+        "/a|b",
+        "/\u{e9}",
+        "https://example.com:8443/new",
+        "https://Example.COM:8443/new",
+        "https://example.com:8443//evil",
+        "https://example.com:84431/x",
+        "https://example.com:8443.evil/x",
+        "https://example.com:8443@evil/x",
+        "HTTPS://example.com:8443/x",
+        "http://example.com:8443/x",
+        "https://example.com/x",
+        "https://example.com:443/x",
+        "https://127.0.0.1:8443/x",
+        "https://example.com:8443",
+        "https://example.com:8443?q",
+        "new",
+        "./new",
+        "?q",
+        "#f",
+        "",
+    ];
+
+    #[test]
+    fn the_plain_path_agrees_with_the_url_parser() {
+        for host in TRICKY_HOSTS {
+            for target in ["/dir/old?x=1", "/new", "/a/../new", "/a%20b", "//x", "/x?'"] {
+                for location in TRICKY_LOCATIONS {
+                    for scheme in ["https", "http", "HTTPS"] {
+                        let locations = [location.as_bytes()];
+                        let ex = Exchange {
+                            scheme: scheme.as_bytes(),
+                            host: Some(host.as_bytes()),
+                            request_target: target.as_bytes(),
+                            locations: &locations,
+                            ..location_exchange()
+                        };
+                        assert_resolutions_agree(&Policy::default(), &ex);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_plain_path_takes_the_common_shapes() {
+        let plain = |host: &'static str, target: &'static str, location: &'static str| {
+            let locations: &'static [&'static [u8]] = Box::leak(Box::new([location.as_bytes()]));
+            let ex = Exchange {
+                host: Some(host.as_bytes()),
+                request_target: target.as_bytes(),
+                ..redirect_to(locations)
+            };
+            plain_target(&ex, location).map(|(target, _)| target)
+        };
+        assert_eq!(
+            plain("example.com:8443", "/old", "/new?a=1"),
+            Some("/new?a=1")
+        );
+        assert_eq!(
+            plain("example.com:8443", "/old", "https://example.com:8443/new"),
+            Some("/new")
+        );
+        assert_eq!(
+            plain("127.0.0.1:8443", "/old", "https://127.0.0.1:8443/new"),
+            Some("/new")
+        );
+        assert_eq!(plain("localhost", "/docs", "/docs/"), Some("/docs/"));
+        assert_eq!(
+            plain("example.com:8443", "/old", "https://example.com/new"),
+            None
+        );
+        assert_eq!(plain("example.com:8443", "/old", "/a/../new"), None);
+        assert_eq!(plain("example.com:8443", "/old", "/a%20b"), None);
+        assert_eq!(plain("xn--nxasmq6b.com", "/old", "/new"), None);
+        assert_eq!(plain("example.com:8443", "/a/./old", "/new"), None);
+    }
+
+    fn location_exchange() -> Exchange<'static> {
+        redirect_to(&[])
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn the_plain_path_agrees_with_the_url_parser_on_generated_input(
+            host in "[a-zA-Z0-9.:-]{1,12}|[0-9]{1,4}(\\.[0-9]{1,4}){0,4}(:[0-9]{0,6})?",
+            target in "/[a-z./?%'#:@!-]{0,10}",
+            location in "(https?://[a-zA-Z0-9.:@-]{0,14})?[a-zA-Z0-9./?%'#:@!\\\\ -]{0,14}",
+        ) {
+            let locations = [location.as_bytes()];
+            let ex = Exchange {
+                host: Some(host.as_bytes()),
+                request_target: target.as_bytes(),
+                locations: &locations,
+                ..location_exchange()
+            };
+            assert_resolutions_agree(&Policy::default(), &ex);
+            // The same with the request's own authority in the Location.
+            let own = format!("https://{host}{location}");
+            let locations = [own.as_bytes()];
+            assert_resolutions_agree(&Policy::default(), &Exchange { locations: &locations, ..ex });
+        }
     }
 
     #[test]
