@@ -656,8 +656,8 @@ static int is_on(apr_pool_t *p, const ap_directive_t *node)
 
 /* What a server's part of the configuration says: its last H2EarlyHints
  * (-1: none; a server and virtual-host directive, perhaps inside <IfModule>)
- * and its first PushRedirectEarlyHints On at any depth. <VirtualHost> sections below `node` are left out, as they are
- * servers of their own. */
+ * and its first PushRedirectEarlyHints On at any depth. <VirtualHost>
+ * sections below `node` are left out, as they are servers of their own. */
 typedef struct {
     int h2_early_hints;
     const ap_directive_t *early_hints_on;
