@@ -109,7 +109,9 @@ demo-django: deps build
 # ------------------------------------------------------------- early hints
 # tests/test_early_hints_browser.py drives Debian's Chromium through
 # chromedriver, with the latency proxy of the tools crate in front of Apache.
-DEB_PACKAGES += chromium chromium-driver
+# fonts-liberation: a Recommends of chromium that `deps` (--no-install-recommends)
+# would leave out; the browser test and the FCP bench were run with it.
+DEB_PACKAGES += chromium chromium-driver fonts-liberation
 
 # ---------------------------------------------------------------- benchmarks
 #
