@@ -388,12 +388,10 @@ fn is_plain_authority(host: &[u8]) -> bool {
         Some(colon) => (&host[..colon], Some(&host[colon + 1..])),
         None => (host, None),
     };
-    if let Some(port) = port {
-        let digits = !port.is_empty() && port.len() <= 5 && port.iter().all(u8::is_ascii_digit);
-        if !digits || port.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')) > 65535 {
-            return false;
-        }
+    if port.is_some_and(|port| !short_decimal(port, 5).is_some_and(|n| n <= 65535)) {
+        return false;
     }
+    // An empty name is one empty label: not LDH.
     let labels = || name.split(|&b| b == b'.');
     let ldh = |label: &[u8]| {
         !label.is_empty()
@@ -401,10 +399,7 @@ fn is_plain_authority(host: &[u8]) -> bool {
                 .iter()
                 .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
     };
-    if name.is_empty() || !labels().all(ldh) {
-        return false;
-    }
-    if name.windows(4).any(|w| w.eq_ignore_ascii_case(b"xn--")) {
+    if !labels().all(ldh) || name.windows(4).any(|w| w.eq_ignore_ascii_case(b"xn--")) {
         return false;
     }
     let last = labels().next_back().unwrap_or_default();
@@ -412,13 +407,15 @@ fn is_plain_authority(host: &[u8]) -> bool {
         return true;
     }
     let octet = |label: &[u8]| {
-        !label.is_empty()
-            && label.len() <= 3
-            && label.iter().all(u8::is_ascii_digit)
-            && (label.len() == 1 || label[0] != b'0')
-            && label.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')) <= 255
+        short_decimal(label, 3).is_some_and(|n| n <= 255) && (label.len() == 1 || label[0] != b'0')
     };
     labels().count() == 4 && labels().all(octet)
+}
+
+/// The value of 1 to `max_len` ASCII digits.
+fn short_decimal(digits: &[u8], max_len: usize) -> Option<u32> {
+    (!digits.is_empty() && digits.len() <= max_len && digits.iter().all(u8::is_ascii_digit))
+        .then(|| digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
 }
 
 /// `off`, `0`, `false` or `no`, trimmed, in any case.
