@@ -1,8 +1,8 @@
 """Hostile configuration: empty and huge directive values, pathological regexes,
-duplicate directives, every context. Each either works as the README documents
-or fails `apache2 -t` (for .htaccess: the request, with a 500 and an error-log
-line) with a message naming the directive. test_config.py has the plain bad
-values; test_merge.py the merges.
+duplicate directives, every context. Each either works as docs/directives.md
+documents or fails `apache2 -t` (for .htaccess: the request, with a 500 and an
+error-log line) with a message naming the directive. test_config.py has the
+plain bad values; test_merge.py the merges.
 """
 
 import re

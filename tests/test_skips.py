@@ -1,7 +1,7 @@
-"""Every skip reason of the spec, reached through Apache: the redirect goes out
-without the module's Link, nothing is pushed, and PUSH_REDIRECT_SKIPPED names the
-reason. Also: the order of the rules, the opt-out header never leaking, and the
-trace1 log line of a decision.
+"""Every skip reason of docs/behaviour.md ("Skip reasons"), reached through
+Apache: the redirect goes out without the module's Link, nothing is pushed, and
+PUSH_REDIRECT_SKIPPED names the reason. Also: the order of the rules, the
+opt-out header never leaking, and the trace1 log line of a decision.
 """
 
 import time

@@ -3,7 +3,8 @@
 //! values and configuration (status set, exclude patterns, flags), and checks
 //! the invariants of core/tests/invariants/mod.rs on every input (shared
 //! with the property tests): no panic, a Link value of visible ASCII without
-//! `<`, `>`, `"` that resolves to the request's origin, spec skip tokens.
+//! `<`, `>`, `"` that resolves to the request's origin, the skip tokens of
+//! docs/behaviour.md.
 #![no_main]
 
 use std::sync::OnceLock;
