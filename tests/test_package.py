@@ -145,7 +145,9 @@ def test_package_installs_pushes_and_purges(system, cert):
     for expected in ("/usr/lib/apache2/modules/mod_push_redirect.so",
                      "/etc/apache2/mods-available/push_redirect.load",
                      "/etc/apache2/mods-available/push_redirect.conf",
-                     f"/usr/share/doc/{PACKAGE}/copyright"):
+                     f"/usr/share/doc/{PACKAGE}/copyright",
+                     f"/usr/share/doc/{PACKAGE}/behaviour.md.gz",
+                     f"/usr/share/doc/{PACKAGE}/directives.md.gz"):
         assert Path(expected) in files and Path(expected).is_file(), expected
     assert "push_redirect" not in enabled_modules(), "installing enabled the module"
     assert run("a2query", "-m", "push_redirect", check=False).returncode != 0
