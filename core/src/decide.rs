@@ -1,44 +1,72 @@
 //! The decision: does this redirect get a `Link` preload, and if not, why not.
 
+use std::borrow::Cow;
+
+use url::Url;
+
 use crate::exchange::{Exchange, Policy, Reason};
-use crate::link::link_value;
+use crate::link::{link_value, link_value_len, write_link_value};
 use crate::origin::path_and_query;
 use crate::plain::plain_target;
 use crate::rules::{check_request, check_target_path, links_to, resolve_target, Rules};
 
-/// The target of a pushed redirect.
+/// The target of a pushed redirect: borrowed from the Location when the
+/// plain path found it, else the URL parser's serialisation.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Push {
-    link: String,
-    /// Where the target ends in `link` (it starts after the `<`).
-    target_end: usize,
+pub struct Push<'a> {
+    target: Cow<'a, str>,
 }
 
-impl Push {
+impl Push<'_> {
     /// The `Link` field value to append: `</path?query>; as=document; rel=preload`.
-    pub fn link_value(&self) -> &str {
-        &self.link
+    pub fn link_value(&self) -> String {
+        link_value(&self.target)
+    }
+
+    /// The length of [`Push::link_value`], for [`Push::write_link_value`].
+    pub fn link_value_len(&self) -> usize {
+        link_value_len(&self.target)
+    }
+
+    /// Writes [`Push::link_value`] into `out`, which is
+    /// [`Push::link_value_len`] bytes long: the shim's request pool, so the
+    /// value is built where it will live.
+    pub fn write_link_value(&self, out: &mut [u8]) {
+        write_link_value(&self.target, out)
     }
 
     /// The pushed path+query (for `PUSH_REDIRECT`).
     pub fn path_and_query(&self) -> &str {
-        &self.link[1..self.target_end]
+        &self.target
     }
 }
 
 /// The outcome for one response.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Decision {
+pub enum Decision<'a> {
     /// The status is not in `PushRedirectStatus`: leave the response alone.
     NotRedirect,
     /// Append this preload.
-    Push(Push),
+    Push(Push<'a>),
     /// A redirect that gets no preload, and the first rule it failed.
     Skip(Reason),
 }
 
-/// Applies the spec's rules, in the spec's order, to one response.
-pub fn decide(policy: &Policy<'_>, exchange: &Exchange<'_>) -> Decision {
+impl Decision<'_> {
+    /// The same decision, owning its target.
+    pub fn into_owned(self) -> Decision<'static> {
+        match self {
+            Decision::NotRedirect => Decision::NotRedirect,
+            Decision::Skip(reason) => Decision::Skip(reason),
+            Decision::Push(push) => Decision::Push(Push {
+                target: Cow::Owned(push.target.into_owned()),
+            }),
+        }
+    }
+}
+
+/// Applies the contract's rules, in its order, to one response.
+pub fn decide<'a>(policy: &Policy<'_>, exchange: &Exchange<'a>) -> Decision<'a> {
     if !policy.statuses.contains(exchange.status) {
         return Decision::NotRedirect;
     }
@@ -50,7 +78,7 @@ pub fn decide(policy: &Policy<'_>, exchange: &Exchange<'_>) -> Decision {
 
 /// How rules 7 to 10 find the target.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Resolution {
+pub(crate) enum Resolution {
     /// [`plain_target`] where it applies, else the URL parser.
     PlainFirst,
     /// Always the URL parser (the reference the plain path is tested against).
@@ -58,31 +86,49 @@ enum Resolution {
     UrlParser,
 }
 
-fn check_redirect(
+fn check_redirect<'a>(
     policy: &Policy<'_>,
-    ex: &Exchange<'_>,
+    ex: &Exchange<'a>,
     resolution: Resolution,
-) -> Result<Push, Reason> {
+) -> Result<Push<'a>, Reason> {
     let location = check_request(policy, ex, Rules::Push)?;
+    let mut resolved = None;
+    push_target(policy, ex, location, resolution, &mut resolved)
+}
+
+/// Rules 7 to 11 for the push, from the one usable Location; the URL
+/// parser's resolution, when it is needed, is left in `resolved` for the
+/// 103 to use too.
+pub(crate) fn push_target<'a>(
+    policy: &Policy<'_>,
+    ex: &Exchange<'a>,
+    location: &'a str,
+    resolution: Resolution,
+    resolved: &mut Option<Resolved>,
+) -> Result<Push<'a>, Reason> {
     if resolution == Resolution::PlainFirst && ex.links.is_empty() {
         if let Some((target_path, requested_path)) = plain_target(ex, location) {
             check_target_path(policy, target_path, requested_path)?;
-            return Ok(push_to(target_path));
+            return Ok(Push {
+                target: Cow::Borrowed(target_path),
+            });
         }
     }
-    let (requested, target) = resolve_target(policy, ex, location)?;
-    if links_to(ex.links, &requested, &target) {
+    let (requested, target) = resolved
+        .get_or_insert_with(|| resolve_target(policy, ex, location))
+        .as_ref()
+        .map_err(|reason| *reason)?;
+    if links_to(ex.links, requested, target) {
         return Err(Reason::AlreadyLinked);
     }
-    Ok(push_to(path_and_query(&target)))
+    Ok(Push {
+        target: Cow::Owned(path_and_query(target).to_owned()),
+    })
 }
 
-fn push_to(target_path: &str) -> Push {
-    Push {
-        link: link_value(target_path),
-        target_end: 1 + target_path.len(),
-    }
-}
+/// The URL parser's answer to rules 7 to 10: the requested URL and the
+/// target, or the rule that failed.
+pub(crate) type Resolved = Result<(Url, Url), Reason>;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,7 @@
 //! Whether a 103 goes out before a redirect, and with which hints.
 
+use url::Url;
+
 use crate::declared::DeclaredHints;
 use crate::exchange::{Exchange, Policy, Reason};
 use crate::hint_cache::{cache_key, HintCache};
@@ -10,7 +12,7 @@ use crate::rules::{check_target, Rules};
 /// in `PUSH_REDIRECT_EARLY_HINTS_SKIPPED`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EarlyHintsSkip {
-    /// One of the spec's rules that apply to Early Hints failed.
+    /// One of the contract's rules that apply to Early Hints failed.
     Rule(Reason),
     /// HTTP/1.x: never a 103 there.
     NotHttp2,
@@ -65,7 +67,7 @@ pub enum EarlyHintsDecision {
 }
 
 /// Whether to send a 103 before this redirect, and with which hints:
-/// HTTP/2 only, a GET whose target passes the spec's opt-out, TLS,
+/// HTTP/2 only, a GET whose target passes the contract's opt-out, TLS,
 /// location, same-origin, self and exclude rules (not `push-disabled` nor
 /// `credentials`: the browser fetches the hints itself, with its own
 /// cookies). Declared hints come first, then learned ones.
@@ -86,21 +88,31 @@ pub fn early_hints(
     if ex.pushed_stream {
         return skip(EarlyHintsSkip::PushedStream);
     }
-    let target = match check_target(policy, ex, Rules::ClientFetches) {
-        Ok((_, target)) => target,
-        Err(reason) => return skip(EarlyHintsSkip::Rule(reason)),
-    };
+    match check_target(policy, ex, Rules::ClientFetches) {
+        Ok((_, target)) => hints_for(declared, cache, &target, now),
+        Err(reason) => skip(EarlyHintsSkip::Rule(reason)),
+    }
+}
+
+/// The 103 for a redirect to `target` that passed the rules: declared
+/// hints first, then learned ones.
+pub(crate) fn hints_for(
+    declared: Option<&DeclaredHints>,
+    cache: Option<&HintCache>,
+    target: &Url,
+    now: u64,
+) -> EarlyHintsDecision {
     let mut hints = HintList::default();
     for hint in declared.into_iter().flat_map(|d| d.for_path(target.path())) {
         hints.push(hint.clone());
     }
-    if let Some(learned) = cache.and_then(|cache| cache.lookup(&cache_key(&target), now)) {
+    if let Some(learned) = cache.and_then(|cache| cache.lookup(&cache_key(target), now)) {
         for hint in learned.iter() {
             hints.push(hint.clone());
         }
     }
     if hints.hints.is_empty() {
-        return skip(EarlyHintsSkip::NoHints);
+        return EarlyHintsDecision::Skip(EarlyHintsSkip::NoHints);
     }
     EarlyHintsDecision::Send(EarlyHints {
         link: hints.field_value(),

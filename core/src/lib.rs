@@ -39,6 +39,7 @@ mod hints;
 mod link;
 mod origin;
 mod plain;
+mod respond;
 mod rules;
 
 pub use config::{parse_flag, ConfigError, ExcludeSet, StatusSet, STATUS_RANGE};
@@ -48,3 +49,4 @@ pub use early_hints::{early_hints, EarlyHints, EarlyHintsDecision, EarlyHintsSki
 pub use exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
 pub use hint_cache::{CacheLimits, HintCache};
 pub use hints::{Hint, MAX_HINTS, MAX_HINTS_LEN, MAX_LEARNED_PATH_LEN};
+pub use respond::{respond, Response, Settings, Step, Switch};

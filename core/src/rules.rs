@@ -34,6 +34,15 @@ pub(crate) fn check_request<'a>(
     ex: &Exchange<'a>,
     rules: Rules,
 ) -> Result<&'a str, Reason> {
+    check_shared(policy, ex)?;
+    if rules == Rules::Push {
+        check_push_only(policy, ex)?;
+    }
+    single_location(ex.locations)
+}
+
+/// Rules 1 to 3, which hold for the push and the 103 alike.
+pub(crate) fn check_shared(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<(), Reason> {
     if ex.opt_out_env || ex.opt_out_values.iter().any(|v| is_opt_out(v)) {
         return Err(Reason::OptOut);
     }
@@ -43,15 +52,19 @@ pub(crate) fn check_request<'a>(
     if policy.require_tls && !ex.scheme.eq_ignore_ascii_case(b"https") {
         return Err(Reason::Insecure);
     }
-    if rules == Rules::Push {
-        if ex.http2 && (!ex.h2_push || ex.pushed_stream) {
-            return Err(Reason::PushDisabled);
-        }
-        if !policy.with_credentials && (ex.has_cookie || ex.has_authorization) {
-            return Err(Reason::Credentials);
-        }
+    Ok(())
+}
+
+/// Rules 4 and 5: a pushed response is fetched by the server for the
+/// client, without its cookies; a 103 is fetched by the client itself.
+pub(crate) fn check_push_only(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<(), Reason> {
+    if ex.http2 && (!ex.h2_push || ex.pushed_stream) {
+        return Err(Reason::PushDisabled);
     }
-    single_location(ex.locations)
+    if !policy.with_credentials && (ex.has_cookie || ex.has_authorization) {
+        return Err(Reason::Credentials);
+    }
+    Ok(())
 }
 
 /// Rules 7 to 10 with the URL parser: the Location resolved against the URL

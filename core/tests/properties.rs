@@ -224,7 +224,7 @@ fn case() -> impl Strategy<Value = Case> {
         )
 }
 
-fn run(case: &Case) -> Decision {
+fn run(case: &Case) -> Decision<'static> {
     let [http2, no_h2_push, pushed_stream, has_cookie, has_authorization, opt_out_env, tls_off] =
         case.flags;
     let mut excludes = ExcludeSet::new();
@@ -261,7 +261,7 @@ fn run(case: &Case) -> Decision {
         locations: &locations,
         links: &links,
     };
-    decide_and_check(&policy, &exchange)
+    decide_and_check(&policy, &exchange).into_owned()
 }
 
 proptest! {

@@ -23,7 +23,7 @@ fn redirect_to(locations: &'static [&'static [u8]]) -> Exchange<'static> {
     }
 }
 
-fn run(ex: &Exchange<'_>) -> Decision {
+fn run<'a>(ex: &Exchange<'a>) -> Decision<'a> {
     decide(&Policy::default(), ex)
 }
 

@@ -28,7 +28,7 @@ pub const SPEC_SKIP_TOKENS: [&str; 11] = [
 
 /// Decides once and checks every property; panics (with the input shown by
 /// the caller's harness) when one fails. Returns the decision.
-pub fn decide_and_check(policy: &Policy<'_>, exchange: &Exchange<'_>) -> Decision {
+pub fn decide_and_check<'a>(policy: &Policy<'_>, exchange: &Exchange<'a>) -> Decision<'a> {
     let decision = decide(policy, exchange);
     assert_eq!(
         decide(policy, exchange),
@@ -49,8 +49,8 @@ pub fn decide_and_check(policy: &Policy<'_>, exchange: &Exchange<'_>) -> Decisio
         }
         Decision::Push(push) => {
             assert!(is_redirect, "a non-redirect was pushed");
-            check_push(policy, exchange, push.link_value(), push.path_and_query());
-            check_relinking_is_already_linked(policy, exchange, push.link_value());
+            check_push(policy, exchange, &push.link_value(), push.path_and_query());
+            check_relinking_is_already_linked(policy, exchange, &push.link_value());
         }
     }
     decision
