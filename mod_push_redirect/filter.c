@@ -47,6 +47,20 @@ static request_rec *initial_request(request_rec *r)
     return r;
 }
 
+/* The opt-out variable in any request of the chain: an internal redirect
+ * (a front controller, an ErrorDocument) renames it REDIRECT_..., and a
+ * SetEnvIf on the new URI no longer sets it. */
+static int opt_out_in_chain(request_rec *r)
+{
+    for (; r; r = r->prev ? r->prev : r->main) {
+        if (apr_table_get(r->subprocess_env, OPT_OUT_ENV)
+            || apr_table_get(r->subprocess_env, "REDIRECT_" OPT_OUT_ENV)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Whether mod_http2's variable `name` has `value` for this request. Asked
  * through its optional function rather than read from subprocess_env: the
  * fixup that copies them there does not run for redirects made before the
@@ -237,7 +251,7 @@ static void respond(request_rec *r, const push_redirect_conf *conf)
         .has_cookie = apr_table_get(first->headers_in, "Cookie") != NULL,
         .has_authorization =
             apr_table_get(first->headers_in, "Authorization") != NULL,
-        .opt_out_env = apr_table_get(r->subprocess_env, OPT_OUT_ENV) != NULL,
+        .opt_out_env = opt_out_in_chain(r),
         .location = fields.location,
         .more_locations = fields.more_locations,
         .opt_out_values = items(fields.opt_outs),
