@@ -13,24 +13,21 @@
 
 APLOG_USE_MODULE(push_redirect);
 
-
 push_redirect_cache_limits push_redirect_hint_cache_limits;
 
 void *push_redirect_create_dir_conf(apr_pool_t *p, char *dir)
 {
-    (void)dir;
     /* All zero: every directive unset. */
-    return apr_pcalloc(p, sizeof(push_redirect_conf));
+    push_redirect_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
+    (void)dir;
+    push_redirect_settings_resolve(conf);
+    return conf;
 }
 
 #define MERGE_SWITCH(field) \
     (inner->field != PUSH_REDIRECT_SWITCH_UNSET ? inner->field : outer->field)
 #define MERGE_POINTER(field) (inner->field ? inner->field : outer->field)
-
-static int statuses_set(push_redirect_statuses set)
-{
-    return set.bits[0] || set.bits[1];
-}
 
 void *push_redirect_merge_dir_conf(apr_pool_t *p, void *outer_conf,
                                    void *inner_conf)
@@ -43,10 +40,11 @@ void *push_redirect_merge_dir_conf(apr_pool_t *p, void *outer_conf,
     merged->require_tls = MERGE_SWITCH(require_tls);
     merged->with_credentials = MERGE_SWITCH(with_credentials);
     merged->early_hints = MERGE_SWITCH(early_hints);
-    merged->statuses = statuses_set(inner->statuses) ? inner->statuses
-                                                     : outer->statuses;
+    merged->statuses = inner->statuses.bits[0] || inner->statuses.bits[1]
+                           ? inner->statuses : outer->statuses;
     merged->excludes = MERGE_POINTER(excludes);
     merged->declared_hints = MERGE_POINTER(declared_hints);
+    push_redirect_settings_resolve(merged);
     return merged;
 }
 
@@ -109,6 +107,7 @@ static const char *set_switch(cmd_parms *cmd, void *dir_conf,
     push_redirect_result rv =
         push_redirect_switch_parse(value, field, message, sizeof(message));
 
+    push_redirect_settings_resolve(dir_conf);
     return rv == PUSH_REDIRECT_RESULT_OK
                ? NULL : directive_error(cmd, rv, message, value);
 }
@@ -121,6 +120,7 @@ static const char *set_statuses(cmd_parms *cmd, void *dir_conf,
     push_redirect_result rv = push_redirect_statuses_parse(
         args, &conf->statuses, message, sizeof(message));
 
+    push_redirect_settings_resolve(conf);
     return rv == PUSH_REDIRECT_RESULT_OK
                ? NULL : directive_error(cmd, rv, message, args);
 }

@@ -15,7 +15,6 @@
 
 APLOG_USE_MODULE(push_redirect);
 
-
 /* Sends `link_value` as the one field of a 103 on this stream, before the
  * response itself: mod_http2 turns it into a HEADERS frame (with
  * H2EarlyHints on; without, it drops it). ap_send_interim_response sends

@@ -10,33 +10,15 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
-
-#include "apr_optional.h"
 #include "apr_strings.h"
 
-#include "mod_http2.h"
-
 APLOG_USE_MODULE(push_redirect);
-
 
 #define OPT_OUT_HEADER "X-Push-Redirect"
 #define OPT_OUT_ENV "no-push-redirect"
 #define INTERNAL_ERROR "internal-error"
 
-/* How much of a Location goes into a trace line. */
-#define LOG_LOCATION_MAX 256
-
-push_redirect_hint_cache *push_redirect_hints;
-
-static APR_OPTIONAL_FN_TYPE(http2_var_lookup) *h2_var_lookup;
-static APR_OPTIONAL_FN_TYPE(http2_is_h2) *h2_is_h2;
-
-int push_redirect_retrieve_h2_functions(void)
-{
-    h2_var_lookup = APR_RETRIEVE_OPTIONAL_FN(http2_var_lookup);
-    h2_is_h2 = APR_RETRIEVE_OPTIONAL_FN(http2_is_h2);
-    return h2_var_lookup != NULL;
-}
+#define LOG_LOCATION_MAX 256 /* bytes of a Location in a log line */
 
 /* The request the client sent, before internal redirects and subrequests. */
 static request_rec *initial_request(request_rec *r)
@@ -47,9 +29,9 @@ static request_rec *initial_request(request_rec *r)
     return r;
 }
 
-/* The opt-out variable in any request of the chain: an internal redirect
- * (a front controller, an ErrorDocument) renames it REDIRECT_..., and a
- * SetEnvIf on the new URI no longer sets it. */
+/* The opt-out variable in any request of the chain: an internal redirect (a
+ * front controller, an ErrorDocument) renames it REDIRECT_..., and a SetEnvIf
+ * on the new URI no longer sets it. */
 static int opt_out_in_chain(request_rec *r)
 {
     for (; r; r = r->prev ? r->prev : r->main) {
@@ -69,15 +51,15 @@ static int h2_var_is(request_rec *r, const char *name, const char *value)
 {
     const char *actual;
 
-    if (!h2_var_lookup) {
+    if (!push_redirect_h2_var_lookup) {
         return 0;
     }
-    actual = h2_var_lookup(r->pool, r->server, r->connection, r, (char *)name);
+    actual = push_redirect_h2_var_lookup(r->pool, r->server, r->connection, r, (char *)name);
     return actual && !strcmp(actual, value);
 }
 
-/* The response fields the core reads, from headers_out and then
- * err_headers_out as the client will see them; arrays only when present. */
+/* The response fields the core reads, from headers_out then err_headers_out
+ * as the client sees them; arrays only when present. */
 typedef struct {
     const char *location;
     int more_locations;
@@ -104,29 +86,24 @@ static void read_fields(request_rec *r, const apr_table_t *table,
     for (i = 0; i < elts->nelts; i++) {
         const char *key = entry[i].key;
 
-        if (!strcasecmp(key, "Location")) {
+        /* The first letter first: most fields are none of the three. */
+        if ((key[0] | 0x20) == 'l' && !strcasecmp(key, "Location")) {
             out->more_locations |= out->location != NULL;
             out->location = out->location ? out->location : entry[i].val;
         }
-        else if (!strcasecmp(key, "Link")) {
+        else if ((key[0] | 0x20) == 'l' && !strcasecmp(key, "Link")) {
             add_value(r->pool, &out->links, entry[i].val);
         }
-        else if (!strcasecmp(key, OPT_OUT_HEADER)) {
+        else if ((key[0] | 0x20) == 'x' && !strcasecmp(key, OPT_OUT_HEADER)) {
             add_value(r->pool, &out->opt_outs, entry[i].val);
         }
     }
 }
 
-static int count(const apr_array_header_t *values)
-{
-    return values ? values->nelts : 0;
-}
+#define COUNT(values) ((values) ? (size_t)(values)->nelts : 0)
+#define ITEMS(values) ((values) ? (const char *const *)(values)->elts : NULL)
 
-static const char *const *items(const apr_array_header_t *values)
-{
-    return values ? (const char *const *)values->elts : NULL;
-}
-
+/* A backend's opt-out never reaches the client. */
 static void strip_opt_out(request_rec *r)
 {
     apr_table_unset(r->headers_out, OPT_OUT_HEADER);
@@ -149,10 +126,8 @@ static const char *location_for_log(request_rec *r, const char *location)
     return ap_escape_logitem(r->pool, location);
 }
 
-static int failed(push_redirect_result rv, const char *token)
-{
-    return rv != PUSH_REDIRECT_RESULT_OK || !strcmp(token, INTERNAL_ERROR);
-}
+#define FAILED(rv, token) \
+    ((rv) != PUSH_REDIRECT_RESULT_OK || !strcmp((token), INTERNAL_ERROR))
 
 /* The 103 goes out first, before anything of the redirect. */
 static void apply_early_hints(request_rec *r, const push_redirect_answer *a,
@@ -170,7 +145,7 @@ static void apply_early_hints(request_rec *r, const push_redirect_answer *a,
     else if (a->early_hints_skipped) {
         apr_table_setn(r->subprocess_env, "PUSH_REDIRECT_EARLY_HINTS_SKIPPED",
                        a->early_hints_skipped);
-        if (failed(rv, a->early_hints_skipped)) {
+        if (FAILED(rv, a->early_hints_skipped)) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PRLOGNO(0003)
                           "internal error (%d) choosing early hints for the "
                           "%d response; none sent (Location: %s)", (int)rv,
@@ -205,7 +180,7 @@ static void apply_push(request_rec *r, const request_rec *first,
     }
     else if (a->skipped) {
         apr_table_setn(r->subprocess_env, "PUSH_REDIRECT_SKIPPED", a->skipped);
-        if (failed(rv, a->skipped)) {
+        if (FAILED(rv, a->skipped)) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PRLOGNO(0001)
                           "internal error (%d) deciding on the %d response "
                           "to %s; sent unchanged (Location: %s)", (int)rv,
@@ -224,7 +199,8 @@ static void apply_push(request_rec *r, const request_rec *first,
 static void respond(request_rec *r, const push_redirect_conf *conf)
 {
     request_rec *first = initial_request(r);
-    int http2 = h2_is_h2 ? h2_is_h2(r->connection) : r->proto_num >= 2000;
+    int http2 = push_redirect_h2_is_h2 ? push_redirect_h2_is_h2(r->connection)
+                                     : r->proto_num >= 2000;
     const char *host = apr_table_get(first->headers_in, "Host");
     response_fields fields = {NULL, 0, NULL, NULL};
     push_redirect_exchange exchange;
@@ -233,8 +209,7 @@ static void respond(request_rec *r, const push_redirect_conf *conf)
 
     read_fields(r, r->headers_out, &fields);
     read_fields(r, r->err_headers_out, &fields);
-    /* Designated initializers: a field the shim does not know of reads as
-     * zero, never as stack garbage. */
+    /* Designated: a field the shim does not know of reads as zero. */
     exchange = (push_redirect_exchange){
         .status = r->status,
         .method = first->method,
@@ -254,10 +229,10 @@ static void respond(request_rec *r, const push_redirect_conf *conf)
         .opt_out_env = opt_out_in_chain(r),
         .location = fields.location,
         .more_locations = fields.more_locations,
-        .opt_out_values = items(fields.opt_outs),
-        .opt_out_count = count(fields.opt_outs),
-        .links = items(fields.links),
-        .link_count = count(fields.links),
+        .opt_out_values = ITEMS(fields.opt_outs),
+        .opt_out_count = COUNT(fields.opt_outs),
+        .links = ITEMS(fields.links),
+        .link_count = COUNT(fields.links),
     };
     rv = push_redirect_respond(conf, &exchange, push_redirect_hints,
                                (uint64_t)apr_time_sec(r->request_time),
@@ -274,6 +249,14 @@ static void respond(request_rec *r, const push_redirect_conf *conf)
     }
 }
 
+/* Whether the core decides for this status (resolved with the settings). */
+static int responds_to(const push_redirect_conf *conf, int status)
+{
+    unsigned n = (unsigned)(status - PUSH_REDIRECT_RESPOND_FIRST);
+
+    return n < 256 && (conf->respond_to[n / 64] >> (n % 64) & 1);
+}
+
 /* Decides once, on the first brigade, when the headers are final and before
  * mod_http2 or the HTTP/1 header filter reads them; then steps aside. */
 apr_status_t push_redirect_filter(ap_filter_t *f, apr_bucket_brigade *bb)
@@ -285,10 +268,11 @@ apr_status_t push_redirect_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         return APR_SUCCESS;
     }
     conf = ap_get_module_config(r->per_dir_config, &push_redirect_module);
-    if (push_redirect_step_for(conf, r->status) == PUSH_REDIRECT_STEP_RESPOND) {
+    if (responds_to(conf, r->status)) {
         respond(r, conf);
     }
-    else {
+    else if (apr_table_get(r->headers_out, OPT_OUT_HEADER)
+             || apr_table_get(r->err_headers_out, OPT_OUT_HEADER)) {
         strip_opt_out(r);
     }
     ap_remove_output_filter(f);
@@ -304,8 +288,8 @@ void push_redirect_insert_filter(request_rec *r)
     const push_redirect_conf *conf =
         ap_get_module_config(r->per_dir_config, &push_redirect_module);
 
-    if (!r->main
-        && push_redirect_step_for(conf, -1) != PUSH_REDIRECT_STEP_INACTIVE) {
-        ap_add_output_filter(FILTER_NAME, NULL, r, r->connection);
+    if (conf->active && !r->main) {
+        ap_add_output_filter_handle(push_redirect_filter_handle, NULL, r,
+                                    r->connection);
     }
 }

@@ -20,6 +20,11 @@
 #include "http_request.h"
 
 
+push_redirect_hint_cache *push_redirect_hints;
+ap_filter_rec_t *push_redirect_filter_handle;
+APR_OPTIONAL_FN_TYPE(http2_var_lookup) *push_redirect_h2_var_lookup;
+APR_OPTIONAL_FN_TYPE(http2_is_h2) *push_redirect_h2_is_h2;
+
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     (void)pconf;
@@ -34,10 +39,10 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
-    int h2 = push_redirect_retrieve_h2_functions();
-
     (void)pconf;
     (void)plog;
+    push_redirect_h2_var_lookup = APR_RETRIEVE_OPTIONAL_FN(http2_var_lookup);
+    push_redirect_h2_is_h2 = APR_RETRIEVE_OPTIONAL_FN(http2_is_h2);
     /* Once per start or restart: the first post_config of httpd's startup
      * only checks the configuration. */
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
@@ -45,8 +50,9 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, PRLOGNO(0002)
                  "mod_push_redirect %s loaded%s", push_redirect_version(),
-                 h2 ? "" : "; mod_http2 is not loaded, so nothing can be "
-                           "pushed (HTTP/1.1 still gets the Link)");
+                 push_redirect_h2_var_lookup
+                     ? "" : "; mod_http2 is not loaded, so nothing can be "
+                            "pushed (HTTP/1.1 still gets the Link)");
     return OK;
 }
 
@@ -84,8 +90,8 @@ static void register_hooks(apr_pool_t *p)
      * `Header set X-Push-Redirect off` would be missed and leak) and before
      * mod_cache's CACHE_SAVE/CACHE_OUT (CONTENT_SET + 1), so our Link would be
      * cached and replayed on hits without a decision. */
-    ap_register_output_filter(FILTER_NAME, push_redirect_filter, NULL,
-                              AP_FTYPE_PROTOCOL - 1);
+    push_redirect_filter_handle = ap_register_output_filter(
+        FILTER_NAME, push_redirect_filter, NULL, AP_FTYPE_PROTOCOL - 1);
     ap_hook_insert_filter(push_redirect_insert_filter, NULL, NULL,
                           APR_HOOK_LAST);
     ap_hook_insert_error_filter(push_redirect_insert_filter, NULL, NULL,

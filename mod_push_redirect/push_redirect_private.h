@@ -12,6 +12,10 @@
 #include "http_config.h"
 #include "util_filter.h"
 
+#include "apr_optional.h"
+
+#include "mod_http2.h"
+
 #include "push_redirect.h"
 
 #define FILTER_NAME "PUSH_REDIRECT"
@@ -36,10 +40,13 @@ extern push_redirect_cache_limits push_redirect_hint_cache_limits;
 /* filter.c */
 apr_status_t push_redirect_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 void push_redirect_insert_filter(request_rec *r);
+/* From ap_register_output_filter: adding by handle skips the name lookup. */
+extern ap_filter_rec_t *push_redirect_filter_handle;
 /* The per-child cache of learned hints; NULL outside a child. */
 extern push_redirect_hint_cache *push_redirect_hints;
-/* Looks up mod_http2's optional functions; 0 without mod_http2. */
-int push_redirect_retrieve_h2_functions(void);
+/* mod_http2's optional functions (from post_config), NULL without it. */
+extern APR_OPTIONAL_FN_TYPE(http2_var_lookup) *push_redirect_h2_var_lookup;
+extern APR_OPTIONAL_FN_TYPE(http2_is_h2) *push_redirect_h2_is_h2;
 
 /* early_hints.c */
 void push_redirect_send_early_hints(request_rec *r, const char *link_value);

@@ -80,7 +80,7 @@ pub(crate) const PLAIN_PATH_BYTES: [bool; 256] = {
 /// A path+query that the URL standard keeps byte for byte: one leading `/`,
 /// unreserved and sub-delimiter characters, `:`, `@`, `/`, `?`; no `%`,
 /// apostrophe, backslash, `#` or anything it would encode; no `.` or `..`
-/// segment.
+/// segment. One pass: it runs over every redirect's Location.
 pub(crate) fn is_plain_path(path_and_query: &[u8]) -> bool {
     if path_and_query.first() != Some(&b'/')
         || path_and_query.get(1) == Some(&b'/')
@@ -90,18 +90,22 @@ pub(crate) fn is_plain_path(path_and_query: &[u8]) -> bool {
     {
         return false;
     }
+    // A dot segment starts after a `/`: most paths have none, and are done.
     let path_end = path_and_query
         .iter()
         .position(|&b| b == b'?')
         .unwrap_or(path_and_query.len());
-    !path_and_query[..path_end]
-        .split(|&b| b == b'/')
-        .any(|segment| segment == b"." || segment == b"..")
+    let path = &path_and_query[..path_end];
+    !path.windows(2).any(|w| w == b"/.")
+        || !path
+            .split(|&b| b == b'/')
+            .any(|segment| segment == b"." || segment == b"..")
 }
 
 /// A Host the URL parser takes as it is (up to case): LDH labels whose last
-/// one starts with a letter and none is IDNA (`xn--`), or a dotted-quad IPv4
-/// address without leading zeros; then optionally `:` and a port.
+/// one starts with a letter and none is IDNA (`xn--` anywhere), or a
+/// dotted-quad IPv4 address without leading zeros; then optionally `:` and a
+/// port. One pass over the name.
 pub(crate) fn is_plain_authority(host: &[u8]) -> bool {
     let (name, port) = match host.iter().rposition(|&b| b == b':') {
         Some(colon) => (&host[..colon], Some(&host[colon + 1..])),
@@ -110,25 +114,41 @@ pub(crate) fn is_plain_authority(host: &[u8]) -> bool {
     if port.is_some_and(|port| !short_decimal(port, 5).is_some_and(|n| n <= 65535)) {
         return false;
     }
-    // An empty name is one empty label: not LDH.
-    let labels = || name.split(|&b| b == b'.');
-    let ldh = |label: &[u8]| {
-        !label.is_empty()
-            && label
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-    };
-    if !labels().all(ldh) || name.windows(4).any(|w| w.eq_ignore_ascii_case(b"xn--")) {
+    let (mut labels, mut label_len, mut last_start) = (0, 0, 0);
+    for (i, &b) in name.iter().enumerate() {
+        if b == b'.' {
+            // An empty label (`a..b`, `.a`) is not LDH.
+            if label_len == 0 {
+                return false;
+            }
+            labels += 1;
+            label_len = 0;
+            last_start = i + 1;
+            continue;
+        }
+        if !(b.is_ascii_alphanumeric() || b == b'-') {
+            return false;
+        }
+        if b == b'-'
+            && i >= 3
+            && name[i - 1] == b'-'
+            && name[i - 3..i - 1].eq_ignore_ascii_case(b"xn")
+        {
+            return false;
+        }
+        label_len += 1;
+    }
+    if label_len == 0 {
         return false;
     }
-    let last = labels().next_back().unwrap_or_default();
-    if last.first().is_some_and(u8::is_ascii_alphabetic) {
+    labels += 1;
+    if name[last_start].is_ascii_alphabetic() {
         return true;
     }
     let octet = |label: &[u8]| {
         short_decimal(label, 3).is_some_and(|n| n <= 255) && (label.len() == 1 || label[0] != b'0')
     };
-    labels().count() == 4 && labels().all(octet)
+    labels == 4 && name.split(|&b| b == b'.').all(octet)
 }
 
 /// The value of 1 to `max_len` ASCII digits.

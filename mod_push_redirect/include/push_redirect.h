@@ -13,6 +13,11 @@
 #define PUSH_REDIRECT_MAX_LINKS 4
 
 /*
+ The first status of [`push_redirect_settings::respond_to`].
+ */
+#define PUSH_REDIRECT_RESPOND_FIRST 200
+
+/*
  What a fallible call did.
  */
 typedef enum {
@@ -30,24 +35,6 @@ typedef enum {
    */
   PUSH_REDIRECT_RESULT_PANIC = 3,
 } push_redirect_result;
-
-/*
- What the filter does with a response, from its status alone.
- */
-typedef enum {
-  /*
-   Neither `PushRedirect` nor `PushRedirectEarlyHints` is on here.
-   */
-  PUSH_REDIRECT_STEP_INACTIVE = 0,
-  /*
-   Strip the opt-out header and step aside.
-   */
-  PUSH_REDIRECT_STEP_STRIP_ONLY = 1,
-  /*
-   Take a snapshot and call [`push_redirect_respond`].
-   */
-  PUSH_REDIRECT_STEP_RESPOND = 2,
-} push_redirect_step;
 
 /*
  An `On|Off` directive in one scope; zero (`Unset`) inherits, and means
@@ -96,6 +83,18 @@ typedef struct {
   push_redirect_statuses statuses;
   push_redirect_excludes *excludes;
   push_redirect_declared_hints *declared_hints;
+  /*
+   Derived from the fields above by [`push_redirect_settings_resolve`],
+   so that the shim needs no call for most responses: whether the
+   filter is wanted at all...
+   */
+  bool active;
+  /*
+   ...and the statuses that need [`push_redirect_respond`]: bit `n` (low
+   word first) is status `PUSH_REDIRECT_RESPOND_FIRST + n`. Any other
+   response only has the opt-out header stripped.
+   */
+  uint64_t respond_to[4];
 } push_redirect_settings;
 
 /*
@@ -198,14 +197,15 @@ extern "C" {
 const char *push_redirect_version(void);
 
 /*
- What to do for a response with `status`; a negative status asks whether
- the filter is wanted at all (before the status is known). NULL
- `settings` or a caught panic: `Inactive`.
+ Fills `active` and `respond_to` from the directives of `settings`, with
+ the core's defaults for what is not set. The shim calls it whenever it
+ changes or merges a scope's settings. NULL is ignored.
 
  # Safety
- `settings` is NULL or valid for reads, its handles from their constructors.
+ `settings` is NULL or valid for reads and writes, its handles from their
+ constructors.
  */
-push_redirect_step push_redirect_step_for(const push_redirect_settings *settings, int status);
+void push_redirect_settings_resolve(push_redirect_settings *settings);
 
 /*
  Decides everything for one response and fills `*answer`: the push, the

@@ -30,19 +30,18 @@ pub struct push_redirect_settings {
     pub statuses: push_redirect_statuses,
     pub excludes: *mut push_redirect_excludes,
     pub declared_hints: *mut push_redirect_declared_hints,
+    /// Derived from the fields above by [`push_redirect_settings_resolve`],
+    /// so that the shim needs no call for most responses: whether the
+    /// filter is wanted at all...
+    pub active: bool,
+    /// ...and the statuses that need [`push_redirect_respond`]: bit `n` (low
+    /// word first) is status `PUSH_REDIRECT_RESPOND_FIRST + n`. Any other
+    /// response only has the opt-out header stripped.
+    pub respond_to: [u64; 4],
 }
 
-/// What the filter does with a response, from its status alone.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum push_redirect_step {
-    /// Neither `PushRedirect` nor `PushRedirectEarlyHints` is on here.
-    Inactive = 0,
-    /// Strip the opt-out header and step aside.
-    StripOnly = 1,
-    /// Take a snapshot and call [`push_redirect_respond`].
-    Respond = 2,
-}
+/// The first status of [`push_redirect_settings::respond_to`].
+pub const PUSH_REDIRECT_RESPOND_FIRST: c_int = 200;
 
 /// The request and response, borrowed from Apache for the duration of one
 /// call. Strings are NUL-terminated; `host`, `server_name` (read only when
@@ -114,26 +113,28 @@ unsafe fn settings_view(settings: &push_redirect_settings) -> Settings<'_> {
     }
 }
 
-/// What to do for a response with `status`; a negative status asks whether
-/// the filter is wanted at all (before the status is known). NULL
-/// `settings` or a caught panic: `Inactive`.
+/// Fills `active` and `respond_to` from the directives of `settings`, with
+/// the core's defaults for what is not set. The shim calls it whenever it
+/// changes or merges a scope's settings. NULL is ignored.
 ///
 /// # Safety
-/// `settings` is NULL or valid for reads, its handles from their constructors.
+/// `settings` is NULL or valid for reads and writes, its handles from their
+/// constructors.
 #[no_mangle]
-pub unsafe extern "C" fn push_redirect_step_for(
-    settings: *const push_redirect_settings,
-    status: c_int,
-) -> push_redirect_step {
-    ffi_panic_boundary!(push_redirect_step::Inactive, {
-        let Some(settings) = settings.as_ref() else {
-            return push_redirect_step::Inactive;
+pub unsafe extern "C" fn push_redirect_settings_resolve(settings: *mut push_redirect_settings) {
+    ffi_panic_boundary!((), {
+        let Some(settings) = settings.as_mut() else {
+            return;
         };
-        match settings_view(settings).step((status >= 0).then_some(status)) {
-            Step::Inactive => push_redirect_step::Inactive,
-            Step::StripOnly => push_redirect_step::StripOnly,
-            Step::Respond => push_redirect_step::Respond,
+        let view = settings_view(settings);
+        let mut respond_to = [0u64; 4];
+        for n in 0..256 {
+            if view.step(Some(PUSH_REDIRECT_RESPOND_FIRST + n as c_int)) == Step::Respond {
+                respond_to[n / 64] |= 1 << (n % 64);
+            }
         }
+        settings.active = view.step(None) != Step::Inactive;
+        settings.respond_to = respond_to;
     })
 }
 
@@ -335,15 +336,18 @@ struct Strings<'a> {
 }
 
 impl<'a> Strings<'a> {
+    const NONE: Strings<'static> = Strings {
+        inline: [b""; 4],
+        heap: Vec::new(),
+        len: 0,
+    };
+
+    #[inline]
     unsafe fn new(array: *const *const c_char, count: usize) -> Strings<'a> {
-        let mut strings = Strings {
-            inline: [b""; 4],
-            heap: Vec::new(),
-            len: 0,
-        };
         if array.is_null() || count == 0 {
-            return strings;
+            return Strings::NONE;
         }
+        let mut strings = Strings::NONE;
         let items = std::slice::from_raw_parts(array, count);
         let items = items.iter().filter(|text| !text.is_null());
         if count <= strings.inline.len() {

@@ -96,6 +96,8 @@ fn settings(
         statuses: push_redirect_statuses::default(),
         excludes: ptr::null_mut(),
         declared_hints: ptr::null_mut(),
+        active: false,
+        respond_to: [0; 4],
     }
 }
 
@@ -174,31 +176,40 @@ fn every_reason_has_its_core_token() {
     }
 }
 
+/// Whether the shim calls for `status`, as it reads `respond_to`.
+fn responds_to(settings: &push_redirect_settings, status: c_int) -> bool {
+    let n = (status - PUSH_REDIRECT_RESPOND_FIRST) as usize;
+    n < 256 && settings.respond_to[n / 64] >> (n % 64) & 1 == 1
+}
+
 #[test]
-fn the_step_comes_from_the_status_and_the_raw_settings() {
-    let step = |settings: &push_redirect_settings, status| unsafe {
-        push_redirect_step_for(settings, status)
+fn the_resolved_settings_come_from_the_raw_ones_and_the_cores_defaults() {
+    let resolved = |mut settings: push_redirect_settings| {
+        unsafe { push_redirect_settings_resolve(&mut settings) };
+        settings
     };
-    let unset = settings(push_redirect_switch::Unset, push_redirect_switch::Unset);
-    assert_eq!(
-        step(&unset, -1),
-        push_redirect_step::Inactive,
-        "both default to Off"
-    );
-    assert_eq!(step(&push_on(), -1), push_redirect_step::Respond);
-    assert_eq!(step(&push_on(), 302), push_redirect_step::Respond);
-    assert_eq!(step(&push_on(), 200), push_redirect_step::StripOnly);
-    assert_eq!(step(&push_on(), 300), push_redirect_step::StripOnly);
-    let early = settings(push_redirect_switch::Off, push_redirect_switch::On);
-    assert_eq!(
-        step(&early, 200),
-        push_redirect_step::Respond,
-        "a 200 teaches"
-    );
-    assert_eq!(
-        unsafe { push_redirect_step_for(ptr::null(), 302) },
-        push_redirect_step::Inactive
-    );
+    let unset = resolved(settings(
+        push_redirect_switch::Unset,
+        push_redirect_switch::Unset,
+    ));
+    assert!(!unset.active, "both default to Off");
+    assert_eq!(unset.respond_to, [0; 4]);
+    let on = resolved(push_on());
+    assert!(on.active);
+    let statuses: Vec<c_int> = (200..456).filter(|&s| responds_to(&on, s)).collect();
+    assert_eq!(statuses, [301, 302, 303, 307, 308], "the default set");
+    let early = resolved(settings(
+        push_redirect_switch::Off,
+        push_redirect_switch::On,
+    ));
+    assert!(early.active && responds_to(&early, 200), "a 200 teaches");
+    let mut some = push_on();
+    unsafe {
+        push_redirect_statuses_parse(c"300 399".as_ptr(), &mut some.statuses, ptr::null_mut(), 0);
+    }
+    let some = resolved(some);
+    assert!(responds_to(&some, 300) && responds_to(&some, 399) && !responds_to(&some, 302));
+    unsafe { push_redirect_settings_resolve(ptr::null_mut()) };
 }
 
 #[test]
