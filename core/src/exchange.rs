@@ -62,7 +62,8 @@ pub struct Exchange<'a> {
     pub has_cookie: bool,
     /// The request carries an `Authorization` header.
     pub has_authorization: bool,
-    /// The `no-push-redirect` environment variable is set.
+    /// `no-push-redirect` is set in a request of the chain of internal
+    /// redirects (under its own name or a `REDIRECT_` one).
     pub opt_out_env: bool,
     /// Values of `X-Push-Redirect` response fields.
     pub opt_out_values: &'a [&'a [u8]],
@@ -72,8 +73,9 @@ pub struct Exchange<'a> {
     pub links: &'a [&'a [u8]],
 }
 
-/// Why a redirect was not given a preload. [`Reason::as_str`] is the token of
-/// the spec, which the module puts in `PUSH_REDIRECT_SKIPPED`.
+/// Why a redirect was not given a preload. [`Reason::as_str`] is its token in
+/// the behaviour contract (docs/behaviour.md, "Skip reasons"), which the
+/// module puts in `PUSH_REDIRECT_SKIPPED`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Reason {
     OptOut,
@@ -92,7 +94,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// Every reason, in the order of the spec's rules.
+    /// Every reason, in the order of the contract's rules.
     pub const ALL: [Reason; 12] = [
         Reason::OptOut,
         Reason::Method,

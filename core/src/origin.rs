@@ -77,7 +77,7 @@ pub(crate) fn path_and_query(url: &Url) -> &str {
 /// - it must not begin with `//` (`/.//host/x` resolves to the path
 ///   `//host/x`, which a client would read back as a link to `host`);
 /// - no byte that could end the reference or the field: the URL serialiser
-///   percent-encodes all of them, and this keeps the spec's promise even if
+///   percent-encodes all of them, and this keeps the contract's promise even if
 ///   a future `url` release did not;
 /// - a path Apache accepts (see [`is_servable_path`]).
 pub(crate) fn is_linkable(target: &Url) -> bool {

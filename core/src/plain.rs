@@ -46,7 +46,7 @@ pub(crate) fn plain_target<'a, 'b>(
 
 /// The bytes of [`is_plain_path`], as a table: it runs over every byte of
 /// every redirect's Location.
-pub(crate) const PLAIN_PATH_BYTES: [bool; 256] = {
+pub(crate) static PLAIN_PATH_BYTES: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
     while b < 256 {

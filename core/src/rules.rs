@@ -7,7 +7,7 @@ use crate::exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
 use crate::link::uri_references;
 use crate::origin::{is_linkable, path_and_query, requested_url, same_origin};
 
-/// Which of the spec's rules [`check_target`] applies.
+/// Which of the contract's rules [`check_target`] applies.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Rules {
     /// All of them (up to rule 10): the client will take a pushed response.

@@ -1,6 +1,6 @@
 //! Property tests: the invariants of `invariants/mod.rs` (no panic; a Link
 //! value of visible ASCII without `<`, `>`, `"` that resolves to the
-//! request's origin; skip reasons from the spec) over generated requests,
+//! request's origin; skip reasons from the contract) over generated requests,
 //! Locations built from hostile fragments, existing Link fields and
 //! configurations. Also the directive parsers.
 

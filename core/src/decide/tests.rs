@@ -491,7 +491,7 @@ fn rule_6_exactly_one_usable_location() {
 
 #[test]
 fn rule_7_location_must_resolve() {
-    // `///host/x` is an empty host to the url crate, the spec's reference.
+    // `///host/x` is an empty host to the url crate, the contract's reference.
     for bad in [
         "http://[::1",
         "https://exa mple.com/",
