@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use std::ptr;
 
 use push_redirect_core::{
-    parse_flag, CacheLimits, DeclaredHints, ExcludeSet, HintCache, StatusSet, Switch,
+    parse_flag, CacheLimits, ConfigError, DeclaredHints, ExcludeSet, HintCache, StatusSet, Switch,
 };
 
 use crate::{ffi_panic_boundary, parse_directive, push_redirect_result};
@@ -126,6 +126,30 @@ impl push_redirect_cache_limits {
     }
 }
 
+/// The body of every `_parse`: parses `value` with `parse` into `*out`, as
+/// `into` converts it; on `InvalidValue`, `err` says why.
+unsafe fn parse_into<T, V>(
+    value: *const c_char,
+    out: *mut V,
+    err: *mut c_char,
+    err_len: usize,
+    parse: impl FnOnce(&str) -> Result<T, ConfigError>,
+    into: impl FnOnce(T) -> V,
+) -> push_redirect_result {
+    ffi_panic_boundary!(push_redirect_result::Panic, {
+        if out.is_null() {
+            return push_redirect_result::NullParameter;
+        }
+        match parse_directive(value, err, err_len, parse) {
+            Ok(parsed) => {
+                *out = into(parsed);
+                push_redirect_result::Ok
+            }
+            Err(result) => result,
+        }
+    })
+}
+
 /// Parses the arguments of `PushRedirectStatus` (codes separated by white
 /// space) into `*out`. On `InvalidValue`, `err` holds a NUL-terminated
 /// message naming the value.
@@ -140,19 +164,10 @@ pub unsafe extern "C" fn push_redirect_statuses_parse(
     err: *mut c_char,
     err_len: usize,
 ) -> push_redirect_result {
-    ffi_panic_boundary!(push_redirect_result::Panic, {
-        if out.is_null() {
-            return push_redirect_result::NullParameter;
-        }
-        match parse_directive(args, err, err_len, StatusSet::parse) {
-            Ok(set) => {
-                let bits = set.bits();
-                *out = push_redirect_statuses {
-                    bits: [bits as u64, (bits >> 64) as u64],
-                };
-                push_redirect_result::Ok
-            }
-            Err(result) => result,
+    parse_into(args, out, err, err_len, StatusSet::parse, |set| {
+        let bits = set.bits();
+        push_redirect_statuses {
+            bits: [bits as u64, (bits >> 64) as u64],
         }
     })
 }
@@ -168,20 +183,11 @@ pub unsafe extern "C" fn push_redirect_switch_parse(
     err: *mut c_char,
     err_len: usize,
 ) -> push_redirect_result {
-    ffi_panic_boundary!(push_redirect_result::Panic, {
-        if out.is_null() {
-            return push_redirect_result::NullParameter;
-        }
-        match parse_directive(value, err, err_len, parse_flag) {
-            Ok(flag) => {
-                *out = if flag {
-                    push_redirect_switch::On
-                } else {
-                    push_redirect_switch::Off
-                };
-                push_redirect_result::Ok
-            }
-            Err(result) => result,
+    parse_into(value, out, err, err_len, parse_flag, |flag| {
+        if flag {
+            push_redirect_switch::On
+        } else {
+            push_redirect_switch::Off
         }
     })
 }
@@ -284,20 +290,11 @@ pub unsafe extern "C" fn push_redirect_cache_limits_parse(
     err: *mut c_char,
     err_len: usize,
 ) -> push_redirect_result {
-    ffi_panic_boundary!(push_redirect_result::Panic, {
-        if out.is_null() {
-            return push_redirect_result::NullParameter;
-        }
-        match parse_directive(args, err, err_len, CacheLimits::parse) {
-            Ok(limits) => {
-                *out = push_redirect_cache_limits {
-                    set: true,
-                    entries: limits.entries,
-                    seconds: limits.lifetime_secs,
-                };
-                push_redirect_result::Ok
-            }
-            Err(result) => result,
+    parse_into(args, out, err, err_len, CacheLimits::parse, |limits| {
+        push_redirect_cache_limits {
+            set: true,
+            entries: limits.entries,
+            seconds: limits.lifetime_secs,
         }
     })
 }
