@@ -79,6 +79,24 @@ impl<'a> Settings<'a> {
         self.early_hints.or(false)
     }
 
+    /// The statuses [`Settings::step`] answers `Respond` for, as bits: bit
+    /// `n` of word `n / 64` is status `200 + n`, for 200 to 455. Built from
+    /// the status set's bits, as a scope's merge needs it for every request.
+    pub fn respond_to(&self) -> [u64; 4] {
+        let (push, early_hints) = (self.push_on(), self.early_hints_on());
+        if !push && !early_hints {
+            return [0; 4];
+        }
+        // Bit 0 of the set is 300: bit 100 here.
+        let set = self.statuses.unwrap_or(StatusSet::DEFAULT).bits();
+        [
+            u64::from(early_hints),
+            (set << 36) as u64,
+            (set >> 28) as u64,
+            (set >> 92) as u64,
+        ]
+    }
+
     /// For a response with `status`; `None` before the status is known.
     pub fn step(&self, status: Option<i32>) -> Step {
         let (push, early_hints) = (self.push_on(), self.early_hints_on());

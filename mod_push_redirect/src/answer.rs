@@ -127,12 +127,7 @@ pub unsafe extern "C" fn push_redirect_settings_resolve(settings: *mut push_redi
             return;
         };
         let view = settings_view(settings);
-        let mut respond_to = [0u64; 4];
-        for n in 0..256 {
-            if view.step(Some(PUSH_REDIRECT_RESPOND_FIRST + n as c_int)) == Step::Respond {
-                respond_to[n / 64] |= 1 << (n % 64);
-            }
-        }
+        let respond_to = view.respond_to();
         settings.active = view.step(None) != Step::Inactive;
         settings.respond_to = respond_to;
     })

@@ -132,3 +132,32 @@ fn a_200_teaches_the_cache_only_with_early_hints_on() {
     assert_eq!(learned(settings(Switch::Unset, Switch::On)), 1);
     assert_eq!(cache.len(), 1);
 }
+
+#[test]
+fn the_bits_to_respond_to_are_the_steps() {
+    let statuses = [
+        None,
+        Some(StatusSet::parse("300 399").unwrap()),
+        Some(StatusSet::parse("302").unwrap()),
+    ];
+    let switches = [Switch::Unset, Switch::Off, Switch::On];
+    for statuses in statuses {
+        for push in switches {
+            for early_hints in switches {
+                let settings = Settings {
+                    statuses,
+                    ..settings(push, early_hints)
+                };
+                let bits = settings.respond_to();
+                for n in 0..256 {
+                    let status = 200 + n as i32;
+                    assert_eq!(
+                        bits[n / 64] >> (n % 64) & 1 == 1,
+                        settings.step(Some(status)) == Step::Respond,
+                        "{status} {settings:?}"
+                    );
+                }
+            }
+        }
+    }
+}
