@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""make bench: the benchmarks of issue 3, in one run, printed as one table.
+"""make bench: the benchmarks of BENCHMARKS.md, in one run, printed as one table.
 
 Sections (BENCHMARKS.md says what each measures and why):
   rtt        time from the first request to the final 200 through a redirect,
@@ -17,7 +17,9 @@ interleaved (A B A B ...) so drift on a busy machine hits both.
 
 Environment: BENCH_SMOKE=1 (tiny sizes, seconds; checks only that it works),
 BENCH_PUBLISH=1 (also rewrite the generated block of BENCHMARKS.md and
-docs/bench-rtt.svg), BENCH_OUT (default build/bench).
+docs/bench-rtt.svg), BENCH_OUT (default build/bench), BENCH_SECTIONS (a
+comma-separated subset of the sections above, e.g. `callgrind`; not with
+BENCH_PUBLISH).
 """
 
 import os
@@ -47,6 +49,9 @@ import svg_plot  # noqa: E402
 SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 PUBLISH = os.environ.get("BENCH_PUBLISH") == "1"
 OUT = Path(os.environ.get("BENCH_OUT", REPO / "build" / "bench"))
+ALL_SECTIONS = ("rtt", "throughput", "decide", "callgrind", "fcp")
+SECTIONS = [name for name in os.environ.get("BENCH_SECTIONS", ",".join(ALL_SECTIONS)).split(",")
+            if name]
 MODULE = Path(os.environ.get("PUSH_REDIRECT_MODULE", REPO / "build" / "mod_push_redirect.so"))
 TOOLS = REPO / "target" / "release"
 H2LOAD = shutil.which("h2load") or "/usr/bin/h2load"
@@ -393,8 +398,6 @@ def callgrind_run(root: Path, cert, host: str, path: str, requests: int) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    # Under valgrind (only there) apache2 -X with the module loaded can die of
-    # SIGSEGV in a pool cleanup at exit; callgrind has written its counts by then.
     totals = re.search(r"^totals: (\d+)", out_file.read_text() if out_file.is_file() else "",
                        re.M)
     if not totals:
@@ -426,7 +429,7 @@ def run_h1_requests(url: str, n: int):
 # ---------------------------------------------------------------------- fcp
 
 def fcp_section(results: Results):
-    """The issue-6 section, when its script exists: rows in our columns."""
+    """The Early Hints FCP section, when its script exists: rows in our columns."""
     script = REPO / "bench" / "fcp_early_hints.py"
     if not script.is_file():
         results.notes.append("FCP with Early Hints: bench/fcp_early_hints.py not present, skipped.")
@@ -481,6 +484,10 @@ def publish(text: str, svg: Path):
 
 def main() -> int:
     started = time.monotonic()
+    unknown = set(SECTIONS) - set(ALL_SECTIONS)
+    if unknown or (PUBLISH and set(SECTIONS) != set(ALL_SECTIONS)):
+        log(f"BENCH_SECTIONS: {', '.join(SECTIONS)}: not a full run of {', '.join(ALL_SECTIONS)}")
+        return 2
     for tool in (MODULE, TOOLS / "push-follow", TOOLS / "latency-proxy"):
         if not Path(tool).is_file():
             log(f"{tool} is missing: run `make build tools` (make bench does)")
@@ -492,17 +499,23 @@ def main() -> int:
     workdir.chmod(0o755)
     try:
         cert = env.make_cert(workdir / "certs")
-        h = bench_httpd(workdir, cert)
-        h.start()
-        try:
-            check_links(h)
-            rtt_section(h, results)
-            throughput_section(h, results)
-        finally:
-            h.stop()
-        decide_section(results)
-        callgrind_section(workdir, cert, results)
-        fcp_section(results)
+        if "rtt" in SECTIONS or "throughput" in SECTIONS:
+            h = bench_httpd(workdir, cert)
+            h.start()
+            try:
+                check_links(h)
+                if "rtt" in SECTIONS:
+                    rtt_section(h, results)
+                if "throughput" in SECTIONS:
+                    throughput_section(h, results)
+            finally:
+                h.stop()
+        if "decide" in SECTIONS:
+            decide_section(results)
+        if "callgrind" in SECTIONS:
+            callgrind_section(workdir, cert, results)
+        if "fcp" in SECTIONS:
+            fcp_section(results)
     finally:
         if not os.environ.get("PUSH_REDIRECT_KEEP_TMP"):
             shutil.rmtree(workdir, ignore_errors=True)

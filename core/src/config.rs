@@ -20,7 +20,7 @@ pub struct StatusSet {
 }
 
 impl StatusSet {
-    /// `301 302 303 307 308`, the spec's default.
+    /// `301 302 303 307 308`, the contract's default.
     pub const DEFAULT: StatusSet = StatusSet {
         bits: Self::bit(301) | Self::bit(302) | Self::bit(303) | Self::bit(307) | Self::bit(308),
     };
@@ -41,6 +41,22 @@ impl StatusSet {
             return Err(ConfigError::MissingStatus);
         }
         Ok(StatusSet { bits })
+    }
+
+    /// The set as bits, status 300 in bit 0.
+    pub const fn bits(self) -> u128 {
+        self.bits
+    }
+
+    /// The set of [`StatusSet::bits`]; `None` for no status, which no
+    /// directive can give (it means "not set here").
+    pub const fn from_bits(bits: u128) -> Option<StatusSet> {
+        let bits = bits & (u128::MAX >> (128 - 100));
+        if bits == 0 {
+            None
+        } else {
+            Some(StatusSet { bits })
+        }
     }
 
     /// Whether `status` is one of the configured redirect statuses.

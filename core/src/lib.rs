@@ -3,7 +3,7 @@
 //! the target with the redirect, and why the others do not.
 //!
 //! The rules, their order and their skip tokens are those of the project's
-//! behaviour contract (`spec.md`). The Apache module builds a [`Policy`] from
+//! behaviour contract (`docs/behaviour.md`). The Apache module builds a [`Policy`] from
 //! its merged directives and an [`Exchange`] that borrows the request and
 //! response, and applies the [`Decision`] of [`decide`].
 //!
@@ -31,12 +31,22 @@
 
 mod config;
 mod decide;
+mod declared;
 mod early_hints;
+mod exchange;
+mod hint_cache;
+mod hints;
 mod link;
+mod origin;
+mod plain;
+mod respond;
+mod rules;
 
 pub use config::{parse_flag, ConfigError, ExcludeSet, StatusSet, STATUS_RANGE};
-pub use decide::{decide, Decision, Exchange, Policy, Push, Reason, MAX_LOCATION_LEN};
-pub use early_hints::{
-    early_hints, CacheLimits, DeclaredHints, EarlyHints, EarlyHintsDecision, EarlyHintsSkip, Hint,
-    HintCache, MAX_HINTS, MAX_HINTS_LEN, MAX_LEARNED_PATH_LEN,
-};
+pub use decide::{decide, Decision, Push};
+pub use declared::DeclaredHints;
+pub use early_hints::{early_hints, EarlyHints, EarlyHintsDecision, EarlyHintsSkip};
+pub use exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
+pub use hint_cache::{CacheLimits, HintCache};
+pub use hints::{Hint, MAX_HINTS, MAX_HINTS_LEN, MAX_LEARNED_PATH_LEN};
+pub use respond::{respond, Response, Settings, Step, Switch};

@@ -15,6 +15,22 @@ pub(crate) fn link_value(path_and_query: &str) -> String {
     value
 }
 
+/// The length of [`link_value`].
+pub(crate) fn link_value_len(path_and_query: &str) -> usize {
+    path_and_query.len() + 2 + LINK_PARAMS.len()
+}
+
+/// Writes [`link_value`] into `out`, which is [`link_value_len`] bytes long.
+pub(crate) fn write_link_value(path_and_query: &str, out: &mut [u8]) {
+    let (open, rest) = out.split_at_mut(1);
+    let (target, rest) = rest.split_at_mut(path_and_query.len());
+    let (close, params) = rest.split_at_mut(1);
+    open[0] = b'<';
+    target.copy_from_slice(path_and_query.as_bytes());
+    close[0] = b'>';
+    params.copy_from_slice(LINK_PARAMS.as_bytes());
+}
+
 /// The URI references (the text between `<` and `>`) of every link-value in
 /// one `Link` field value. Parameters are skipped, honouring quoted strings
 /// so that a `,` inside `title="a, b"` does not start a new link-value. A

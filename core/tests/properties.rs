@@ -1,6 +1,6 @@
 //! Property tests: the invariants of `invariants/mod.rs` (no panic; a Link
 //! value of visible ASCII without `<`, `>`, `"` that resolves to the
-//! request's origin; skip reasons from the spec) over generated requests,
+//! request's origin; skip reasons from the contract) over generated requests,
 //! Locations built from hostile fragments, existing Link fields and
 //! configurations. Also the directive parsers.
 
@@ -224,7 +224,7 @@ fn case() -> impl Strategy<Value = Case> {
         )
 }
 
-fn run(case: &Case) -> Decision {
+fn run(case: &Case) -> Decision<'static> {
     let [http2, no_h2_push, pushed_stream, has_cookie, has_authorization, opt_out_env, tls_off] =
         case.flags;
     let mut excludes = ExcludeSet::new();
@@ -261,7 +261,7 @@ fn run(case: &Case) -> Decision {
         locations: &locations,
         links: &links,
     };
-    decide_and_check(&policy, &exchange)
+    decide_and_check(&policy, &exchange).into_owned()
 }
 
 proptest! {

@@ -8,22 +8,14 @@
 #include <stdint.h>
 
 /*
- The outcome of [`push_redirect_decide`].
+ The most `Link` fields one answer adds.
  */
-typedef enum {
-  /*
-   The status is not in `PushRedirectStatus`: leave the response alone.
-   */
-  PUSH_REDIRECT_OUTCOME_NOT_REDIRECT = 0,
-  /*
-   Append the verdict's `link_value` as a `Link` field.
-   */
-  PUSH_REDIRECT_OUTCOME_PUSH = 1,
-  /*
-   A redirect that gets nothing; the verdict's `reason` says why.
-   */
-  PUSH_REDIRECT_OUTCOME_SKIP = 2,
-} push_redirect_outcome;
+#define PUSH_REDIRECT_MAX_LINKS 4
+
+/*
+ The first status of [`push_redirect_settings::respond_to`].
+ */
+#define PUSH_REDIRECT_RESPOND_FIRST 200
 
 /*
  What a fallible call did.
@@ -45,6 +37,16 @@ typedef enum {
 } push_redirect_result;
 
 /*
+ An `On|Off` directive in one scope; zero (`Unset`) inherits, and means
+ the directive's default where nothing sets it.
+ */
+typedef enum {
+  PUSH_REDIRECT_SWITCH_UNSET = 0,
+  PUSH_REDIRECT_SWITCH_OFF = 1,
+  PUSH_REDIRECT_SWITCH_ON = 2,
+} push_redirect_switch;
+
+/*
  The `PushRedirectEarlyHint` lines of one scope (opaque).
  */
 typedef struct push_redirect_declared_hints push_redirect_declared_hints;
@@ -61,25 +63,45 @@ typedef struct push_redirect_excludes push_redirect_excludes;
 typedef struct push_redirect_hint_cache push_redirect_hint_cache;
 
 /*
- The `PushRedirectStatus` set of one scope (opaque).
- */
-typedef struct push_redirect_statuses push_redirect_statuses;
-
-/*
- The merged configuration for one response. NULL `statuses` means the
- default set; NULL `excludes` means no pattern.
+ `PushRedirectStatus` of one scope: bit `n` of `bits` (low word first) is
+ status 300 + n. All zero: not set here.
  */
 typedef struct {
-  const push_redirect_statuses *statuses;
-  const push_redirect_excludes *excludes;
-  bool require_tls;
-  bool with_credentials;
-} push_redirect_policy;
+  uint64_t bits[2];
+} push_redirect_statuses;
+
+/*
+ The directives of one scope, merged as written (inner if set, else
+ outer): zero or NULL is "not set", and the core applies the defaults.
+ The shim's per-directory configuration is this struct.
+ */
+typedef struct {
+  push_redirect_switch push;
+  push_redirect_switch require_tls;
+  push_redirect_switch with_credentials;
+  push_redirect_switch early_hints;
+  push_redirect_statuses statuses;
+  push_redirect_excludes *excludes;
+  push_redirect_declared_hints *declared_hints;
+  /*
+   Derived from the fields above by [`push_redirect_settings_resolve`],
+   so that the shim needs no call for most responses: whether the
+   filter is wanted at all...
+   */
+  bool active;
+  /*
+   ...and the statuses that need [`push_redirect_respond`]: bit `n` (low
+   word first) is status `PUSH_REDIRECT_RESPOND_FIRST + n`. Any other
+   response only has the opt-out header stripped.
+   */
+  uint64_t respond_to[4];
+} push_redirect_settings;
 
 /*
  The request and response, borrowed from Apache for the duration of one
- call. Strings are NUL-terminated; `host` may be NULL; each array holds
- `*_count` non-NULL strings (the array may be NULL when its count is 0).
+ call. Strings are NUL-terminated; `host`, `server_name` (read only when
+ `host` is NULL) and `location` may be NULL; each array holds `*_count`
+ non-NULL strings (the array may be NULL when its count is 0).
  */
 typedef struct {
   int status;
@@ -94,11 +116,18 @@ typedef struct {
   bool is_pushed_stream;
   bool has_cookie;
   bool has_authorization;
+  /*
+   `no-push-redirect` is set in a request of the chain of internal
+   redirects, under its own name or a `REDIRECT_` one.
+   */
   bool opt_out_env;
+  /*
+   The first `Location` field, and whether there is another.
+   */
+  const char *location;
+  bool more_locations;
   const char *const *opt_out_values;
   size_t opt_out_count;
-  const char *const *locations;
-  size_t location_count;
   const char *const *links;
   size_t link_count;
 } push_redirect_exchange;
@@ -110,23 +139,53 @@ typedef struct {
 typedef void *(*push_redirect_alloc_fn)(void *alloc_ctx, size_t size);
 
 /*
- The decision for one response.
+ Everything to do for one response. Strings are in memory from the alloc
+ function or static; NULL means "nothing".
  */
 typedef struct {
-  push_redirect_outcome outcome;
   /*
-   On `Skip`: the spec's token (static storage); NULL otherwise.
+   `Link` field values to append, in order.
    */
-  const char *reason;
+  const char *links[PUSH_REDIRECT_MAX_LINKS];
+  size_t link_count;
   /*
-   On `Push`: the `Link` field value, in memory from the alloc function.
+   `PUSH_REDIRECT`: the pushed path+query.
    */
-  const char *link_value;
+  const char *pushed;
   /*
-   On `Push`: the pushed path+query, in the same allocation.
+   `PUSH_REDIRECT_SKIPPED`: why a redirect gets no Link.
    */
-  const char *target;
-} push_redirect_verdict;
+  const char *skipped;
+  /*
+   The one `Link` value of a 103 to send before the response.
+   */
+  const char *early_hints;
+  /*
+   `PUSH_REDIRECT_EARLY_HINTS`: the target path the 103 is for.
+   */
+  const char *early_hints_target;
+  /*
+   `PUSH_REDIRECT_EARLY_HINTS_SKIPPED`: why no 103.
+   */
+  const char *early_hints_skipped;
+  /*
+   How many hints a 200 taught the cache (for the log).
+   */
+  size_t learned;
+  /*
+   Remove `X-Push-Redirect` from the response.
+   */
+  bool strip_opt_out;
+} push_redirect_answer;
+
+/*
+ `PushRedirectEarlyHintsCache`; `set` false: not in the configuration.
+ */
+typedef struct {
+  bool set;
+  size_t entries;
+  uint64_t seconds;
+} push_redirect_cache_limits;
 
 #ifdef __cplusplus
 extern "C" {
@@ -138,35 +197,60 @@ extern "C" {
 const char *push_redirect_version(void);
 
 /*
+ Fills `active` and `respond_to` from the directives of `settings`, with
+ the core's defaults for what is not set. The shim calls it whenever it
+ changes or merges a scope's settings. NULL is ignored.
+
+ # Safety
+ `settings` is NULL or valid for reads and writes, its handles from their
+ constructors.
+ */
+void push_redirect_settings_resolve(push_redirect_settings *settings);
+
+/*
+ Decides everything for one response and fills `*answer`: the push, the
+ 103 (with the hints of `cache` at time `now`, seconds), the learning of
+ a 200. Unless `answer` is NULL it is always filled: a caught panic, a
+ NULL argument or an allocation failure is the skip reason
+ `internal-error` on each side that is on.
+
+ # Safety
+ `settings` and `exchange` are valid for reads as documented on their
+ types (their pointers borrowed for the call only); `cache` is from
+ `push_redirect_hint_cache_new` or NULL; `answer` is writable.
+ */
+push_redirect_result push_redirect_respond(const push_redirect_settings *settings,
+                                           const push_redirect_exchange *exchange,
+                                           const push_redirect_hint_cache *cache,
+                                           uint64_t now,
+                                           push_redirect_alloc_fn alloc,
+                                           void *alloc_ctx,
+                                           push_redirect_answer *answer);
+
+/*
  Parses the arguments of `PushRedirectStatus` (codes separated by white
- space) into `*out`, to be released with [`push_redirect_statuses_free`].
- On `InvalidValue`, `err` holds a NUL-terminated message naming the value.
+ space) into `*out`. On `InvalidValue`, `err` holds a NUL-terminated
+ message naming the value.
 
  # Safety
  `args` is a NUL-terminated string or NULL; `out` is writable or NULL;
  `err` points to `err_len` writable bytes or is NULL.
  */
 push_redirect_result push_redirect_statuses_parse(const char *args,
-                                                  push_redirect_statuses **out,
+                                                  push_redirect_statuses *out,
                                                   char *err,
                                                   size_t err_len);
 
 /*
- Whether `status` is in `set` (NULL: the default set). The one call a
- response that is not a redirect costs.
+ Parses an `On|Off` argument (any case) into `*out`.
 
  # Safety
- `set` comes from [`push_redirect_statuses_parse`] and is not freed, or is NULL.
+ As for [`push_redirect_statuses_parse`].
  */
-bool push_redirect_statuses_contain(const push_redirect_statuses *set, int status);
-
-/*
- Releases a set from [`push_redirect_statuses_parse`]; NULL is ignored.
-
- # Safety
- `set` is NULL or was returned by `push_redirect_statuses_parse` and is not used again.
- */
-void push_redirect_statuses_free(push_redirect_statuses *set);
+push_redirect_result push_redirect_switch_parse(const char *value,
+                                                push_redirect_switch *out,
+                                                char *err,
+                                                size_t err_len);
 
 /*
  A new, empty pattern set, to be released with [`push_redirect_excludes_free`].
@@ -194,35 +278,6 @@ push_redirect_result push_redirect_excludes_add(push_redirect_excludes *set,
  `set` is NULL or was returned by `push_redirect_excludes_new` and is not used again.
  */
 void push_redirect_excludes_free(push_redirect_excludes *set);
-
-/*
- Parses an `On|Off` argument (any case) into `*out`.
-
- # Safety
- As for [`push_redirect_statuses_parse`].
- */
-push_redirect_result push_redirect_flag_parse(const char *value,
-                                              bool *out,
-                                              char *err,
-                                              size_t err_len);
-
-/*
- Decides for one response and fills `*verdict`. A status outside the
- policy's set returns `NotRedirect` before anything else is read. On a
- push, the Link value and target are written to memory from `alloc`.
- Unless `verdict` is NULL, `*verdict` is always filled: a caught panic, a
- NULL argument or an allocation failure is a `Skip` with reason
- `internal-error`.
-
- # Safety
- `policy` and `exchange` are valid for reads as documented on their types
- (their pointers borrowed for the call only); `verdict` is writable.
- */
-push_redirect_result push_redirect_decide(const push_redirect_policy *policy,
-                                          const push_redirect_exchange *exchange,
-                                          push_redirect_alloc_fn alloc,
-                                          void *alloc_ctx,
-                                          push_redirect_verdict *verdict);
 
 /*
  A new, empty set of declared hints, to be released with
@@ -255,24 +310,28 @@ void push_redirect_declared_hints_free(push_redirect_declared_hints *set);
 
 /*
  Parses the arguments of `PushRedirectEarlyHintsCache` (`<entries>
- <seconds>`) into `*entries` and `*seconds`.
+ <seconds>`) into `*out`.
 
  # Safety
- As for [`push_redirect_statuses_parse`]; `entries` and `seconds` are
- writable or NULL.
+ As for [`push_redirect_statuses_parse`].
  */
-push_redirect_result push_redirect_hint_cache_parse(const char *args,
-                                                    size_t *entries,
-                                                    uint64_t *seconds,
-                                                    char *err,
-                                                    size_t err_len);
+push_redirect_result push_redirect_cache_limits_parse(const char *args,
+                                                      push_redirect_cache_limits *out,
+                                                      char *err,
+                                                      size_t err_len);
 
 /*
- A new, empty cache of learned hints holding at most `entries` pages for
- `seconds` each, to be released with [`push_redirect_hint_cache_free`].
- It may be used from any number of threads at once.
+ The limits in force: `limits` as configured, or the default where it is
+ not set (for the start-up log line).
  */
-push_redirect_hint_cache *push_redirect_hint_cache_new(size_t entries, uint64_t seconds);
+push_redirect_cache_limits push_redirect_cache_limits_resolve(push_redirect_cache_limits limits);
+
+/*
+ A new, empty cache of learned hints within `limits` (unset: the
+ default), to be released with [`push_redirect_hint_cache_free`]. It may
+ be used from any number of threads at once.
+ */
+push_redirect_hint_cache *push_redirect_hint_cache_new(push_redirect_cache_limits limits);
 
 /*
  Releases a cache from [`push_redirect_hint_cache_new`]; NULL is ignored.
@@ -282,40 +341,6 @@ push_redirect_hint_cache *push_redirect_hint_cache_new(size_t entries, uint64_t 
  other thread uses it any more.
  */
 void push_redirect_hint_cache_free(push_redirect_hint_cache *cache);
-
-/*
- Learns the hints of one response (a 200 to a GET: its `Link` fields) for
- its origin and path, at time `now` (seconds). Returns how many hints were
- stored; 0 for anything else, a NULL argument or a caught panic.
-
- # Safety
- `cache` is from [`push_redirect_hint_cache_new`] or NULL; `policy` and
- `exchange` as for [`push_redirect_decide`].
- */
-size_t push_redirect_hint_cache_learn(const push_redirect_hint_cache *cache,
-                                      const push_redirect_policy *policy,
-                                      const push_redirect_exchange *exchange,
-                                      uint64_t now);
-
-/*
- Decides whether to send a 103 before this redirect and fills `*verdict`:
- `Push` means "send a 103 whose one `Link` field is `link_value`" (the
- hints for `target`, a path), `Skip` has a reason token (the spec's, or
- `not-http2`, `pushed-stream`, `no-hints`). `declared` and `cache` may be
- NULL. Errors are reported as for [`push_redirect_decide`].
-
- # Safety
- As for [`push_redirect_decide`]; `declared` and `cache` are from their
- constructors or NULL.
- */
-push_redirect_result push_redirect_early_hints(const push_redirect_policy *policy,
-                                               const push_redirect_declared_hints *declared,
-                                               const push_redirect_hint_cache *cache,
-                                               const push_redirect_exchange *exchange,
-                                               uint64_t now,
-                                               push_redirect_alloc_fn alloc,
-                                               void *alloc_ctx,
-                                               push_redirect_verdict *verdict);
 
 #ifdef __cplusplus
 }  // extern "C"

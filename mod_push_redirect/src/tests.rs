@@ -2,7 +2,8 @@
 //! allocator callback, NULLs.
 
 use super::*;
-use std::ffi::CString;
+use push_redirect_core::{HintCache, Reason, Response, Settings};
+use std::ffi::{c_int, c_void, CString};
 use std::path::Path;
 
 /// An arena standing in for an APR pool: allocations live as long as it does.
@@ -28,34 +29,29 @@ fn text(p: *const c_char) -> Option<String> {
 /// A GET over HTTP/2 with push on for https://localhost:8443/old.
 struct Request {
     strings: Vec<CString>,
-    locations: Vec<*const c_char>,
+    location: *const c_char,
+    more_locations: bool,
     links: Vec<*const c_char>,
     opt_outs: Vec<*const c_char>,
     status: c_int,
+    target: &'static str,
 }
 
 impl Request {
-    fn redirect(status: c_int, locations: &[&str]) -> Request {
+    fn redirect(status: c_int, location: Option<&str>) -> Request {
         let mut request = Request {
             strings: Vec::new(),
-            locations: Vec::new(),
+            location: ptr::null(),
+            more_locations: false,
             links: Vec::new(),
             opt_outs: Vec::new(),
             status,
+            target: "/old",
         };
-        for location in locations {
-            let ptr = request.keep(location);
-            request.locations.push(ptr);
+        if let Some(location) = location {
+            request.location = request.keep(location);
         }
         request
-    }
-
-    /// `exchange()` for a request to `target` instead of `/old`.
-    fn exchange_for(&mut self, target: &str) -> push_redirect_exchange {
-        push_redirect_exchange {
-            request_target: self.keep(target),
-            ..self.exchange()
-        }
     }
 
     fn keep(&mut self, s: &str) -> *const c_char {
@@ -71,98 +67,105 @@ impl Request {
             host: self.keep("localhost:8443"),
             server_name: self.keep("localhost"),
             server_port: 8443,
-            request_target: self.keep("/old"),
+            request_target: self.keep(self.target),
             is_http2: true,
             h2_push_on: true,
             is_pushed_stream: false,
             has_cookie: false,
             has_authorization: false,
             opt_out_env: false,
+            location: self.location,
+            more_locations: self.more_locations,
             opt_out_values: self.opt_outs.as_ptr(),
             opt_out_count: self.opt_outs.len(),
-            locations: self.locations.as_ptr(),
-            location_count: self.locations.len(),
             links: self.links.as_ptr(),
             link_count: self.links.len(),
         }
     }
 }
 
-fn default_policy() -> push_redirect_policy {
-    push_redirect_policy {
-        statuses: ptr::null(),
-        excludes: ptr::null(),
-        require_tls: true,
-        with_credentials: false,
+fn settings(
+    push: push_redirect_switch,
+    early_hints: push_redirect_switch,
+) -> push_redirect_settings {
+    push_redirect_settings {
+        push,
+        require_tls: push_redirect_switch::Unset,
+        with_credentials: push_redirect_switch::Unset,
+        early_hints,
+        statuses: push_redirect_statuses::default(),
+        excludes: ptr::null_mut(),
+        declared_hints: ptr::null_mut(),
+        active: false,
+        respond_to: [0; 4],
     }
 }
 
-fn empty_verdict() -> push_redirect_verdict {
-    push_redirect_verdict {
-        outcome: push_redirect_outcome::NotRedirect,
-        reason: c"sentinel".as_ptr(),
-        link_value: c"sentinel".as_ptr(),
-        target: c"sentinel".as_ptr(),
-    }
+fn push_on() -> push_redirect_settings {
+    settings(push_redirect_switch::On, push_redirect_switch::Unset)
 }
 
-fn run(
-    policy: &push_redirect_policy,
+fn run_with(
+    settings: &push_redirect_settings,
     exchange: &push_redirect_exchange,
+    cache: *const push_redirect_hint_cache,
     arena: &mut Arena,
-) -> (push_redirect_result, push_redirect_verdict) {
-    let mut verdict = empty_verdict();
+) -> (push_redirect_result, push_redirect_answer) {
+    let mut answer = EMPTY_ANSWER;
     let result = unsafe {
-        push_redirect_decide(
-            policy,
+        push_redirect_respond(
+            settings,
             exchange,
+            cache,
+            0,
             Some(arena_alloc),
             (arena as *mut Arena).cast(),
-            &mut verdict,
+            &mut answer,
         )
     };
-    (result, verdict)
+    (result, answer)
 }
 
-/// The skip reason for `exchange` under the default policy.
+fn run(exchange: &push_redirect_exchange) -> push_redirect_answer {
+    let (result, answer) = run_with(&push_on(), exchange, ptr::null(), &mut Arena::default());
+    assert_eq!(result, push_redirect_result::Ok);
+    answer
+}
+
 fn skip_reason(exchange: &push_redirect_exchange) -> String {
-    let (_, verdict) = run(&default_policy(), exchange, &mut Arena::default());
-    text(verdict.reason).expect("a skip")
+    text(run(exchange).skipped).expect("a skip")
 }
 
-/// The pushed target for `exchange` under the default policy.
 fn push_target(exchange: &push_redirect_exchange) -> String {
-    let (_, verdict) = run(&default_policy(), exchange, &mut Arena::default());
-    text(verdict.target).expect("a push")
+    text(run(exchange).pushed).expect("a push")
 }
 
 #[test]
-fn a_push_fills_link_value_and_target_from_the_allocator() {
+fn a_push_writes_link_value_and_target_into_one_allocation() {
     let mut arena = Arena::default();
-    let mut request = Request::redirect(302, &["https://localhost:8443/new?a=b"]);
+    let mut request = Request::redirect(302, Some("https://localhost:8443/new?a=b"));
     let exchange = request.exchange();
-    let (result, verdict) = run(&default_policy(), &exchange, &mut arena);
+    let (result, answer) = run_with(&push_on(), &exchange, ptr::null(), &mut arena);
     assert_eq!(result, push_redirect_result::Ok);
-    assert_eq!(verdict.outcome, push_redirect_outcome::Push);
-    assert!(verdict.reason.is_null());
+    assert_eq!(answer.link_count, 1);
     assert_eq!(
-        text(verdict.link_value).unwrap(),
+        text(answer.links[0]).unwrap(),
         "</new?a=b>; as=document; rel=preload"
     );
-    assert_eq!(text(verdict.target).unwrap(), "/new?a=b");
+    assert_eq!(text(answer.pushed).unwrap(), "/new?a=b");
+    assert!(answer.skipped.is_null() && answer.early_hints_skipped.is_null());
+    assert!(answer.early_hints.is_null() && answer.strip_opt_out);
     assert_eq!(arena.blocks.len(), 1, "one allocation holds both strings");
 }
 
 #[test]
-fn a_skip_carries_the_specs_token() {
+fn a_skip_carries_the_contracts_token() {
     let mut arena = Arena::default();
-    let mut request = Request::redirect(301, &["https://elsewhere.example/"]);
+    let mut request = Request::redirect(301, Some("https://elsewhere.example/"));
     let exchange = request.exchange();
-    let (result, verdict) = run(&default_policy(), &exchange, &mut arena);
-    assert_eq!(result, push_redirect_result::Ok);
-    assert_eq!(verdict.outcome, push_redirect_outcome::Skip);
-    assert_eq!(text(verdict.reason).unwrap(), "cross-origin");
-    assert!(verdict.link_value.is_null() && verdict.target.is_null());
+    let (_, answer) = run_with(&push_on(), &exchange, ptr::null(), &mut arena);
+    assert_eq!(text(answer.skipped).unwrap(), "cross-origin");
+    assert!(answer.link_count == 0 && answer.pushed.is_null());
     assert!(arena.blocks.is_empty());
 }
 
@@ -171,6 +174,42 @@ fn every_reason_has_its_core_token() {
     for reason in Reason::ALL {
         assert_eq!(reason_token(reason).to_str().unwrap(), reason.as_str());
     }
+}
+
+/// Whether the shim calls for `status`, as it reads `respond_to`.
+fn responds_to(settings: &push_redirect_settings, status: c_int) -> bool {
+    let n = (status - PUSH_REDIRECT_RESPOND_FIRST) as usize;
+    n < 256 && settings.respond_to[n / 64] >> (n % 64) & 1 == 1
+}
+
+#[test]
+fn the_resolved_settings_come_from_the_raw_ones_and_the_cores_defaults() {
+    let resolved = |mut settings: push_redirect_settings| {
+        unsafe { push_redirect_settings_resolve(&mut settings) };
+        settings
+    };
+    let unset = resolved(settings(
+        push_redirect_switch::Unset,
+        push_redirect_switch::Unset,
+    ));
+    assert!(!unset.active, "both default to Off");
+    assert_eq!(unset.respond_to, [0; 4]);
+    let on = resolved(push_on());
+    assert!(on.active);
+    let statuses: Vec<c_int> = (200..456).filter(|&s| responds_to(&on, s)).collect();
+    assert_eq!(statuses, [301, 302, 303, 307, 308], "the default set");
+    let early = resolved(settings(
+        push_redirect_switch::Off,
+        push_redirect_switch::On,
+    ));
+    assert!(early.active && responds_to(&early, 200), "a 200 teaches");
+    let mut some = push_on();
+    unsafe {
+        push_redirect_statuses_parse(c"300 399".as_ptr(), &mut some.statuses, ptr::null_mut(), 0);
+    }
+    let some = resolved(some);
+    assert!(responds_to(&some, 300) && responds_to(&some, 399) && !responds_to(&some, 302));
+    unsafe { push_redirect_settings_resolve(ptr::null_mut()) };
 }
 
 #[test]
@@ -190,103 +229,91 @@ fn not_a_redirect_reads_nothing_but_the_status() {
         has_cookie: false,
         has_authorization: false,
         opt_out_env: false,
+        location: 1 as *const c_char,
+        more_locations: true,
         opt_out_values: 1 as *const *const c_char,
-        opt_out_count: 5,
-        locations: 1 as *const *const c_char,
-        location_count: 5,
+        opt_out_count: 0,
         links: 1 as *const *const c_char,
-        link_count: 5,
+        link_count: 0,
     };
-    let mut arena = Arena::default();
-    let (result, verdict) = run(&default_policy(), &exchange, &mut arena);
-    assert_eq!(result, push_redirect_result::Ok);
-    assert_eq!(verdict.outcome, push_redirect_outcome::NotRedirect);
-    assert!(verdict.reason.is_null() && verdict.link_value.is_null() && verdict.target.is_null());
+    let answer = run(&exchange);
+    assert!(answer.skipped.is_null() && answer.pushed.is_null() && answer.link_count == 0);
 }
 
 #[test]
 fn statuses_and_excludes_from_directives_steer_the_decision() {
-    let mut statuses = ptr::null_mut();
     let mut err = [0 as c_char; 256];
-    let args = CString::new("303 307").unwrap();
-    unsafe {
-        assert_eq!(
-            push_redirect_statuses_parse(args.as_ptr(), &mut statuses, err.as_mut_ptr(), err.len()),
-            push_redirect_result::Ok
-        );
-        assert!(push_redirect_statuses_contain(statuses, 303));
-        assert!(!push_redirect_statuses_contain(statuses, 302));
-        assert!(
-            push_redirect_statuses_contain(ptr::null(), 302),
-            "NULL is the default set"
-        );
-    }
+    let mut with = push_on();
     let excludes = push_redirect_excludes_new();
-    let pattern = CString::new("^/new").unwrap();
     unsafe {
         assert_eq!(
-            push_redirect_excludes_add(excludes, pattern.as_ptr(), err.as_mut_ptr(), err.len()),
+            push_redirect_statuses_parse(
+                c"303 307".as_ptr(),
+                &mut with.statuses,
+                err.as_mut_ptr(),
+                err.len()
+            ),
+            push_redirect_result::Ok
+        );
+        assert_eq!(
+            push_redirect_excludes_add(excludes, c"^/new".as_ptr(), err.as_mut_ptr(), err.len()),
             push_redirect_result::Ok
         );
     }
-    let policy = push_redirect_policy {
-        statuses,
-        excludes,
-        ..default_policy()
-    };
+    with.excludes = excludes;
     let mut arena = Arena::default();
-    let mut request = Request::redirect(302, &["/new"]);
-    let exchange = request.exchange();
+    let answer_for = |status, location: &str, arena: &mut Arena| {
+        let mut request = Request::redirect(status, Some(location));
+        let exchange = request.exchange();
+        run_with(&with, &exchange, ptr::null(), arena).1
+    };
+    let not_redirect = answer_for(302, "/new", &mut arena);
+    assert!(not_redirect.skipped.is_null() && not_redirect.pushed.is_null());
     assert_eq!(
-        run(&policy, &exchange, &mut arena).1.outcome,
-        push_redirect_outcome::NotRedirect
-    );
-    let mut request = Request::redirect(307, &["/new"]);
-    let exchange = request.exchange();
-    assert_eq!(
-        text(run(&policy, &exchange, &mut arena).1.reason).unwrap(),
+        text(answer_for(307, "/new", &mut arena).skipped).unwrap(),
         "excluded"
     );
-    let mut request = Request::redirect(307, &["/other"]);
-    let exchange = request.exchange();
     assert_eq!(
-        text(run(&policy, &exchange, &mut arena).1.target).unwrap(),
+        text(answer_for(307, "/other", &mut arena).pushed).unwrap(),
         "/other"
     );
-    unsafe {
-        push_redirect_statuses_free(statuses);
-        push_redirect_excludes_free(excludes);
-    }
+    unsafe { push_redirect_excludes_free(excludes) };
 }
 
 #[test]
 fn values_arrays_reach_the_rules() {
-    let mut request = Request::redirect(302, &["/new"]);
+    let mut request = Request::redirect(302, Some("/new"));
     let link = request.keep("</new>; rel=preload; nopush");
     request.links.push(link);
-    let exchange = request.exchange();
-    assert_eq!(skip_reason(&exchange), "already-linked");
+    assert_eq!(skip_reason(&request.exchange()), "already-linked");
 
-    let mut request = Request::redirect(302, &["/new"]);
-    let off = request.keep(" OFF ");
-    request.opt_outs.push(off);
-    let exchange = request.exchange();
-    assert_eq!(skip_reason(&exchange), "opt-out");
+    let mut request = Request::redirect(302, Some("/new"));
+    for value in ["a", "b", "c", "d", " OFF "] {
+        let value = request.keep(value);
+        request.opt_outs.push(value);
+    }
+    assert_eq!(
+        skip_reason(&request.exchange()),
+        "opt-out",
+        "past the inline four"
+    );
 
-    let mut request = Request::redirect(302, &["/a", "/b"]);
-    let exchange = request.exchange();
-    assert_eq!(skip_reason(&exchange), "bad-location");
+    let mut request = Request::redirect(302, Some("/a"));
+    request.more_locations = true;
+    assert_eq!(skip_reason(&request.exchange()), "bad-location");
 
-    let mut request = Request::redirect(302, &[]);
+    let mut request = Request::redirect(302, None);
+    assert_eq!(skip_reason(&request.exchange()), "no-location");
+
+    let mut request = Request::redirect(302, Some("/new"));
     let mut exchange = request.exchange();
-    exchange.locations = ptr::null();
-    exchange.location_count = 3;
-    assert_eq!(skip_reason(&exchange), "no-location");
+    exchange.opt_out_env = true;
+    assert_eq!(skip_reason(&exchange), "opt-out");
 }
 
 #[test]
 fn a_pushed_stream_is_push_disabled() {
-    let mut request = Request::redirect(302, &["/new"]);
+    let mut request = Request::redirect(302, Some("/new"));
     let mut exchange = request.exchange();
     exchange.is_pushed_stream = true;
     assert_eq!(skip_reason(&exchange), "push-disabled");
@@ -294,7 +321,7 @@ fn a_pushed_stream_is_push_disabled() {
 
 #[test]
 fn a_null_host_falls_back_to_the_server_name() {
-    let mut request = Request::redirect(302, &["https://localhost:8443/new"]);
+    let mut request = Request::redirect(302, Some("https://localhost:8443/new"));
     let mut exchange = request.exchange();
     exchange.host = ptr::null();
     assert_eq!(push_target(&exchange), "/new");
@@ -302,61 +329,66 @@ fn a_null_host_falls_back_to_the_server_name() {
 
 #[test]
 fn allocation_failure_is_an_internal_error_not_a_crash() {
-    let mut request = Request::redirect(302, &["/new"]);
+    let mut request = Request::redirect(302, Some("/new"));
     let exchange = request.exchange();
-    let mut verdict = empty_verdict();
+    let mut answer = EMPTY_ANSWER;
     let result = unsafe {
-        push_redirect_decide(
-            &default_policy(),
+        push_redirect_respond(
+            &push_on(),
             &exchange,
+            ptr::null(),
+            0,
             Some(failing_alloc),
             ptr::null_mut(),
-            &mut verdict,
+            &mut answer,
         )
     };
     assert_eq!(result, push_redirect_result::Ok);
-    assert_eq!(verdict.outcome, push_redirect_outcome::Skip);
-    assert_eq!(text(verdict.reason).unwrap(), "internal-error");
+    assert_eq!(text(answer.skipped).unwrap(), "internal-error");
+    assert!(answer.link_count == 0 && answer.pushed.is_null());
 }
 
 #[test]
 fn null_parameters_are_refused() {
-    let mut request = Request::redirect(302, &["/new"]);
+    let mut request = Request::redirect(302, Some("/new"));
     let exchange = request.exchange();
-    let mut verdict = empty_verdict();
+    let mut answer = EMPTY_ANSWER;
     unsafe {
-        assert_eq!(
-            push_redirect_decide(
-                &default_policy(),
-                &exchange,
-                Some(arena_alloc),
-                ptr::null_mut(),
-                ptr::null_mut()
-            ),
-            push_redirect_result::NullParameter
-        );
-        assert_eq!(
-            push_redirect_decide(
+        let respond = |settings: *const push_redirect_settings,
+                       exchange: *const push_redirect_exchange,
+                       alloc: push_redirect_alloc_fn,
+                       answer: *mut push_redirect_answer| {
+            push_redirect_respond(
+                settings,
+                exchange,
                 ptr::null(),
-                &exchange,
-                Some(arena_alloc),
+                0,
+                alloc,
                 ptr::null_mut(),
-                &mut verdict
-            ),
-            push_redirect_result::NullParameter
-        );
-        assert_eq!(text(verdict.reason).unwrap(), "internal-error");
+                answer,
+            )
+        };
         assert_eq!(
-            push_redirect_decide(
-                &default_policy(),
-                &exchange,
-                None,
-                ptr::null_mut(),
-                &mut verdict
-            ),
+            respond(&push_on(), &exchange, Some(arena_alloc), ptr::null_mut()),
             push_redirect_result::NullParameter
         );
-        let mut statuses = ptr::null_mut();
+        assert_eq!(
+            respond(ptr::null(), &exchange, Some(arena_alloc), &mut answer),
+            push_redirect_result::NullParameter
+        );
+        assert_eq!(text(answer.skipped).unwrap(), "internal-error");
+        assert_eq!(text(answer.early_hints_skipped).unwrap(), "internal-error");
+        assert_eq!(
+            respond(&push_on(), ptr::null(), Some(arena_alloc), &mut answer),
+            push_redirect_result::NullParameter
+        );
+        assert_eq!(text(answer.skipped).unwrap(), "internal-error");
+        assert!(answer.early_hints_skipped.is_null(), "Early Hints are off");
+        assert_eq!(
+            respond(&push_on(), &exchange, None, &mut answer),
+            push_redirect_result::NullParameter
+        );
+        let mut statuses = push_redirect_statuses::default();
         assert_eq!(
             push_redirect_statuses_parse(ptr::null(), &mut statuses, ptr::null_mut(), 0),
             push_redirect_result::NullParameter
@@ -370,19 +402,20 @@ fn null_parameters_are_refused() {
             push_redirect_result::NullParameter
         );
         assert_eq!(
-            push_redirect_flag_parse(c"on".as_ptr(), ptr::null_mut(), ptr::null_mut(), 0),
+            push_redirect_switch_parse(c"on".as_ptr(), ptr::null_mut(), ptr::null_mut(), 0),
             push_redirect_result::NullParameter
         );
-        push_redirect_statuses_free(ptr::null_mut());
         push_redirect_excludes_free(ptr::null_mut());
+        push_redirect_declared_hints_free(ptr::null_mut());
+        push_redirect_hint_cache_free(ptr::null_mut());
     }
 }
 
 #[test]
 fn config_errors_are_written_to_the_buffer_and_cut_to_fit() {
     let mut err = [0 as c_char; 256];
-    let mut statuses = ptr::null_mut();
-    let mut flag = false;
+    let mut statuses = push_redirect_statuses::default();
+    let mut flag = push_redirect_switch::Unset;
     unsafe {
         assert_eq!(
             push_redirect_statuses_parse(
@@ -393,21 +426,21 @@ fn config_errors_are_written_to_the_buffer_and_cut_to_fit() {
             ),
             push_redirect_result::InvalidValue
         );
-        assert!(statuses.is_null());
+        assert_eq!(statuses, push_redirect_statuses::default());
         assert_eq!(
             text(err.as_ptr()).unwrap(),
             "'299' is not a redirect status (expected 300 to 399)"
         );
         assert_eq!(
-            push_redirect_flag_parse(c"maybe".as_ptr(), &mut flag, err.as_mut_ptr(), err.len()),
+            push_redirect_switch_parse(c"maybe".as_ptr(), &mut flag, err.as_mut_ptr(), err.len()),
             push_redirect_result::InvalidValue
         );
         assert_eq!(text(err.as_ptr()).unwrap(), "'maybe' is not On or Off");
         assert_eq!(
-            push_redirect_flag_parse(c"ON".as_ptr(), &mut flag, err.as_mut_ptr(), err.len()),
+            push_redirect_switch_parse(c"ON".as_ptr(), &mut flag, err.as_mut_ptr(), err.len()),
             push_redirect_result::Ok
         );
-        assert!(flag);
+        assert_eq!(flag, push_redirect_switch::On);
         let excludes = push_redirect_excludes_new();
         assert_eq!(
             push_redirect_excludes_add(excludes, c"(".as_ptr(), err.as_mut_ptr(), err.len()),
@@ -432,7 +465,7 @@ fn config_errors_are_written_to_the_buffer_and_cut_to_fit() {
 
         let mut small = [0x7f as c_char; 8];
         assert_eq!(
-            push_redirect_flag_parse(
+            push_redirect_switch_parse(
                 c"maybe".as_ptr(),
                 &mut flag,
                 small.as_mut_ptr(),
@@ -443,7 +476,7 @@ fn config_errors_are_written_to_the_buffer_and_cut_to_fit() {
         assert_eq!(text(small.as_ptr()).unwrap(), "'maybe'");
         // A zero-length buffer is never written.
         assert_eq!(
-            push_redirect_flag_parse(c"maybe".as_ptr(), &mut flag, small.as_mut_ptr(), 0),
+            push_redirect_switch_parse(c"maybe".as_ptr(), &mut flag, small.as_mut_ptr(), 0),
             push_redirect_result::InvalidValue
         );
     }
@@ -485,50 +518,33 @@ fn the_boundary_turns_a_panic_into_its_fallback() {
 }
 
 #[test]
-fn a_panic_while_deciding_is_an_internal_error_skip() {
+fn a_panic_while_deciding_is_an_internal_error_on_both_sides() {
     silence_deliberate_panics();
     let mut arena = Arena::default();
-    let mut request = Request::redirect(302, &["/new"]);
+    let mut request = Request::redirect(302, Some("/new"));
     let exchange = request.exchange();
-    let mut verdict = empty_verdict();
+    let both = settings(push_redirect_switch::On, push_redirect_switch::On);
+    let mut answer = EMPTY_ANSWER;
     let result = unsafe {
-        decide_with(
-            |_: &Policy<'_>, _: &Exchange<'_>| -> Decision {
-                panic!("deliberate: a bug in the core")
-            },
-            &default_policy(),
+        respond_with(
+            |_: &Settings<'_>,
+             _: &push_redirect_core::Exchange<'_>,
+             _: Option<&HintCache>,
+             _|
+             -> Response<'_> { panic!("deliberate: a bug in the core") },
+            &both,
             &exchange,
+            ptr::null(),
+            0,
             Some(arena_alloc),
             (&mut arena as *mut Arena).cast(),
-            &mut verdict,
+            &mut answer,
         )
     };
     assert_eq!(result, push_redirect_result::Panic);
-    assert_eq!(verdict.outcome, push_redirect_outcome::Skip);
-    assert_eq!(text(verdict.reason).unwrap(), "internal-error");
-    assert!(verdict.link_value.is_null() && verdict.target.is_null());
-}
-
-fn early_hints_of(
-    declared: *const push_redirect_declared_hints,
-    cache: *const push_redirect_hint_cache,
-    exchange: &push_redirect_exchange,
-    arena: &mut Arena,
-) -> (push_redirect_result, push_redirect_verdict) {
-    let mut verdict = empty_verdict();
-    let result = unsafe {
-        push_redirect_early_hints(
-            &default_policy(),
-            declared,
-            cache,
-            exchange,
-            0,
-            Some(arena_alloc),
-            (arena as *mut Arena).cast(),
-            &mut verdict,
-        )
-    };
-    (result, verdict)
+    assert_eq!(text(answer.skipped).unwrap(), "internal-error");
+    assert_eq!(text(answer.early_hints_skipped).unwrap(), "internal-error");
+    assert!(answer.link_count == 0 && answer.early_hints.is_null());
 }
 
 #[test]
@@ -536,137 +552,85 @@ fn declared_and_learned_hints_come_back_as_one_link_value() {
     let mut arena = Arena::default();
     let declared = push_redirect_declared_hints_new();
     let mut err = [0 as c_char; 256];
-    let rv = unsafe {
+    let add = |value: &CStr, err: &mut [c_char; 256]| unsafe {
         push_redirect_declared_hints_add(
             declared,
             c"/new".as_ptr(),
-            c"</d.css>; rel=preload; as=style".as_ptr(),
+            value.as_ptr(),
             err.as_mut_ptr(),
             err.len(),
         )
     };
-    assert_eq!(rv, push_redirect_result::Ok);
-    let rv = unsafe {
-        push_redirect_declared_hints_add(
-            declared,
-            c"/new".as_ptr(),
-            c"</d.css>; rel=stylesheet".as_ptr(),
-            err.as_mut_ptr(),
-            err.len(),
-        )
-    };
-    assert_eq!(rv, push_redirect_result::InvalidValue);
+    assert_eq!(
+        add(c"</d.css>; rel=preload; as=style", &mut err),
+        push_redirect_result::Ok
+    );
+    assert_eq!(
+        add(c"</d.css>; rel=stylesheet", &mut err),
+        push_redirect_result::InvalidValue
+    );
     assert!(text(err.as_ptr())
         .unwrap()
         .starts_with("'</d.css>; rel=stylesheet' is not a hint"));
 
-    let (mut entries, mut seconds) = (0usize, 0u64);
+    let mut limits = push_redirect_cache_limits::default();
     let rv = unsafe {
-        push_redirect_hint_cache_parse(
-            c"8 60".as_ptr(),
-            &mut entries,
-            &mut seconds,
-            err.as_mut_ptr(),
-            err.len(),
-        )
+        push_redirect_cache_limits_parse(c"8 60".as_ptr(), &mut limits, err.as_mut_ptr(), err.len())
     };
-    assert_eq!((rv, entries, seconds), (push_redirect_result::Ok, 8, 60));
-    let cache = push_redirect_hint_cache_new(entries, seconds);
-    let mut page = Request::redirect(200, &[]);
+    assert_eq!(rv, push_redirect_result::Ok);
+    assert_eq!((limits.set, limits.entries, limits.seconds), (true, 8, 60));
+    let unset = push_redirect_cache_limits_resolve(push_redirect_cache_limits::default());
+    assert_eq!(
+        (unset.entries, unset.seconds),
+        (1024, 600),
+        "the default is the core's"
+    );
+    let cache = push_redirect_hint_cache_new(limits);
+
+    let mut early = settings(push_redirect_switch::Unset, push_redirect_switch::On);
+    early.declared_hints = declared;
+    let mut page = Request::redirect(200, None);
+    page.target = "/new";
     let link = page.keep("</l.js>; rel=preload; as=script");
     page.links.push(link);
-    let learned = unsafe {
-        push_redirect_hint_cache_learn(cache, &default_policy(), &page.exchange_for("/new"), 0)
-    };
-    assert_eq!(learned, 1);
+    let (_, answer) = run_with(&early, &page.exchange(), cache, &mut arena);
+    assert_eq!(answer.learned, 1);
+    assert!(answer.skipped.is_null() && answer.early_hints_skipped.is_null());
 
-    let mut request = Request::redirect(302, &["/new"]);
-    let exchange = request.exchange();
-    let (rv, verdict) = early_hints_of(declared, cache, &exchange, &mut arena);
+    let mut request = Request::redirect(302, Some("/new"));
+    let (rv, answer) = run_with(&early, &request.exchange(), cache, &mut arena);
     assert_eq!(rv, push_redirect_result::Ok);
-    assert_eq!(verdict.outcome, push_redirect_outcome::Push);
     assert_eq!(
-        text(verdict.link_value).unwrap(),
+        text(answer.early_hints).unwrap(),
         "</d.css>; rel=preload; as=style, </l.js>; rel=preload; as=script"
     );
-    assert_eq!(text(verdict.target).unwrap(), "/new");
+    assert_eq!(text(answer.early_hints_target).unwrap(), "/new");
+    assert!(
+        answer.skipped.is_null() && answer.link_count == 0,
+        "PushRedirect is off"
+    );
 
-    let (_, verdict) = early_hints_of(ptr::null(), ptr::null(), &exchange, &mut arena);
-    assert_eq!(verdict.outcome, push_redirect_outcome::Skip);
-    assert_eq!(text(verdict.reason).unwrap(), "no-hints");
+    let (_, answer) = run_with(&push_on(), &request.exchange(), cache, &mut arena);
+    assert!(answer.early_hints.is_null() && answer.early_hints_skipped.is_null());
+    let both = push_redirect_settings {
+        push: push_redirect_switch::On,
+        declared_hints: ptr::null_mut(),
+        ..early
+    };
+    let (_, answer) = run_with(&both, &request.exchange(), ptr::null(), &mut arena);
+    assert_eq!(text(answer.early_hints_skipped).unwrap(), "no-hints");
+    assert_eq!(text(answer.pushed).unwrap(), "/new");
     let http1 = push_redirect_exchange {
         is_http2: false,
         ..request.exchange()
     };
-    let (_, verdict) = early_hints_of(declared, cache, &http1, &mut arena);
-    assert_eq!(text(verdict.reason).unwrap(), "not-http2");
+    let (_, answer) = run_with(&both, &http1, cache, &mut arena);
+    assert_eq!(text(answer.early_hints_skipped).unwrap(), "not-http2");
+    assert_eq!(text(answer.pushed).unwrap(), "/new");
 
     unsafe {
         push_redirect_declared_hints_free(declared);
         push_redirect_hint_cache_free(cache);
-    }
-}
-
-#[test]
-fn early_hints_exports_tolerate_null() {
-    let mut arena = Arena::default();
-    let mut request = Request::redirect(302, &["/new"]);
-    let exchange = request.exchange();
-    let mut verdict = empty_verdict();
-    let rv = unsafe {
-        push_redirect_early_hints(
-            ptr::null(),
-            ptr::null(),
-            ptr::null(),
-            &exchange,
-            0,
-            Some(arena_alloc),
-            (&mut arena as *mut Arena).cast(),
-            &mut verdict,
-        )
-    };
-    assert_eq!(rv, push_redirect_result::NullParameter);
-    assert_eq!(text(verdict.reason).unwrap(), "internal-error");
-    let mut err = [0 as c_char; 64];
-    unsafe {
-        assert_eq!(
-            push_redirect_declared_hints_add(
-                ptr::null_mut(),
-                c"/a".as_ptr(),
-                c"</b>".as_ptr(),
-                err.as_mut_ptr(),
-                err.len()
-            ),
-            push_redirect_result::NullParameter
-        );
-        let set = push_redirect_declared_hints_new();
-        assert_eq!(
-            push_redirect_declared_hints_add(
-                set,
-                ptr::null(),
-                c"</b>".as_ptr(),
-                err.as_mut_ptr(),
-                64
-            ),
-            push_redirect_result::NullParameter
-        );
-        push_redirect_declared_hints_free(set);
-        assert_eq!(
-            push_redirect_hint_cache_learn(ptr::null(), &default_policy(), &exchange, 0),
-            0
-        );
-        assert_eq!(
-            push_redirect_hint_cache_parse(
-                c"1 1".as_ptr(),
-                ptr::null_mut(),
-                ptr::null_mut(),
-                err.as_mut_ptr(),
-                64
-            ),
-            push_redirect_result::NullParameter
-        );
-        push_redirect_declared_hints_free(ptr::null_mut());
-        push_redirect_hint_cache_free(ptr::null_mut());
     }
 }
 

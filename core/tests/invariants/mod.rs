@@ -3,14 +3,14 @@
 //! target (`fuzz/fuzz_targets/decide.rs`, which includes this file by path),
 //! so both hold the core to the same contract.
 //!
-//! The checks are written against the spec, not against the core's code:
+//! The checks are written against the behaviour contract (docs/behaviour.md), not against the core's code:
 //! the requested URL is rebuilt here from the exchange, and the Link target
 //! is resolved against it with the `url` crate as a client would.
 
 use push_redirect_core::{decide, Decision, Exchange, Policy, Reason};
 use url::Url;
 
-/// The skip tokens of the spec's decision table (`internal-error` is only
+/// The skip tokens of the contract's decision table (`internal-error` is only
 /// for a caught panic at the FFI boundary, never from `decide`).
 pub const SPEC_SKIP_TOKENS: [&str; 11] = [
     "opt-out",
@@ -28,7 +28,7 @@ pub const SPEC_SKIP_TOKENS: [&str; 11] = [
 
 /// Decides once and checks every property; panics (with the input shown by
 /// the caller's harness) when one fails. Returns the decision.
-pub fn decide_and_check(policy: &Policy<'_>, exchange: &Exchange<'_>) -> Decision {
+pub fn decide_and_check<'a>(policy: &Policy<'_>, exchange: &Exchange<'a>) -> Decision<'a> {
     let decision = decide(policy, exchange);
     assert_eq!(
         decide(policy, exchange),
@@ -43,14 +43,14 @@ pub fn decide_and_check(policy: &Policy<'_>, exchange: &Exchange<'_>) -> Decisio
             assert_ne!(*reason, Reason::InternalError);
             assert!(
                 SPEC_SKIP_TOKENS.contains(&reason.as_str()),
-                "{:?} is not a spec token",
+                "{:?} is not a contract token",
                 reason.as_str()
             );
         }
         Decision::Push(push) => {
             assert!(is_redirect, "a non-redirect was pushed");
-            check_push(policy, exchange, push.link_value(), push.path_and_query());
-            check_relinking_is_already_linked(policy, exchange, push.link_value());
+            check_push(policy, exchange, &push.link_value(), push.path_and_query());
+            check_relinking_is_already_linked(policy, exchange, &push.link_value());
         }
     }
     decision
@@ -62,7 +62,7 @@ fn check_push(policy: &Policy<'_>, ex: &Exchange<'_>, link_value: &str, target: 
     assert_eq!(
         link_value,
         format!("<{target}>; as=document; rel=preload"),
-        "Link value is not the spec's shape"
+        "Link value is not the contract's shape"
     );
     assert!(
         target
@@ -134,7 +134,7 @@ fn check_relinking_is_already_linked(policy: &Policy<'_>, ex: &Exchange<'_>, lin
     );
 }
 
-/// The URL the client asked for, built from the spec's words: scheme,
+/// The URL the client asked for, built from the contract's words: scheme,
 /// `Host` (or server name and port), origin-form request target.
 pub fn requested_url(ex: &Exchange<'_>) -> Option<Url> {
     let scheme = std::str::from_utf8(ex.scheme).ok()?.to_ascii_lowercase();

@@ -1,0 +1,129 @@
+//! What a decision reads: the configuration in force and the exchange.
+
+use crate::config::{ExcludeSet, StatusSet};
+
+/// The largest Location that is resolved; longer ones are `bad-location`.
+pub const MAX_LOCATION_LEN: usize = 8192;
+
+/// The configuration in force for one response, borrowed from the merged
+/// per-directory configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Policy<'a> {
+    /// `PushRedirectStatus`.
+    pub statuses: StatusSet,
+    /// `PushRedirectExclude`; `None` when no pattern applies.
+    pub excludes: Option<&'a ExcludeSet>,
+    /// `PushRedirectRequireTLS`.
+    pub require_tls: bool,
+    /// `PushRedirectWithCredentials`.
+    pub with_credentials: bool,
+}
+
+impl Default for Policy<'_> {
+    fn default() -> Self {
+        Policy {
+            statuses: StatusSet::DEFAULT,
+            excludes: None,
+            require_tls: true,
+            with_credentials: false,
+        }
+    }
+}
+
+/// What the decision looks at: the client's request and the response as it
+/// stands when its headers are final. Everything is borrowed, and byte
+/// strings stay bytes until a rule needs text, so nothing is copied or
+/// validated for a response that is not a redirect.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Exchange<'a> {
+    /// The response status.
+    pub status: i32,
+    /// The method of the request the client sent.
+    pub method: &'a [u8],
+    /// `http` or `https`, as Apache reports it for the client's request.
+    pub scheme: &'a [u8],
+    /// The `Host` header (HTTP/2: `:authority`), when the client sent one.
+    pub host: Option<&'a [u8]>,
+    /// Fallback authority when there is no `Host`: the server's name...
+    pub server_name: &'a [u8],
+    /// ...and port.
+    pub server_port: u16,
+    /// The request target exactly as the client sent it.
+    pub request_target: &'a [u8],
+    /// Whether the request came over HTTP/2.
+    pub http2: bool,
+    /// mod_http2's `H2_PUSH` for this request is `on` (server config, client
+    /// SETTINGS_ENABLE_PUSH, Accept-Push-Policy).
+    pub h2_push: bool,
+    /// The request is itself a pushed stream (mod_http2's `H2_PUSHED`).
+    /// mod_http2 never pushes from one, yet reports `H2_PUSH` as `on` for it.
+    pub pushed_stream: bool,
+    /// The request carries a `Cookie` header.
+    pub has_cookie: bool,
+    /// The request carries an `Authorization` header.
+    pub has_authorization: bool,
+    /// `no-push-redirect` is set in a request of the chain of internal
+    /// redirects (under its own name or a `REDIRECT_` one).
+    pub opt_out_env: bool,
+    /// Values of `X-Push-Redirect` response fields.
+    pub opt_out_values: &'a [&'a [u8]],
+    /// Values of `Location` response fields.
+    pub locations: &'a [&'a [u8]],
+    /// Values of `Link` response fields.
+    pub links: &'a [&'a [u8]],
+}
+
+/// Why a redirect was not given a preload. [`Reason::as_str`] is its token in
+/// the behaviour contract (docs/behaviour.md, "Skip reasons"), which the
+/// module puts in `PUSH_REDIRECT_SKIPPED`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reason {
+    OptOut,
+    Method,
+    Insecure,
+    PushDisabled,
+    Credentials,
+    NoLocation,
+    BadLocation,
+    CrossOrigin,
+    SelfRedirect,
+    Excluded,
+    AlreadyLinked,
+    /// Not produced by [`decide`]: the FFI boundary reports a caught panic so.
+    InternalError,
+}
+
+impl Reason {
+    /// Every reason, in the order of the contract's rules.
+    pub const ALL: [Reason; 12] = [
+        Reason::OptOut,
+        Reason::Method,
+        Reason::Insecure,
+        Reason::PushDisabled,
+        Reason::Credentials,
+        Reason::NoLocation,
+        Reason::BadLocation,
+        Reason::CrossOrigin,
+        Reason::SelfRedirect,
+        Reason::Excluded,
+        Reason::AlreadyLinked,
+        Reason::InternalError,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Reason::OptOut => "opt-out",
+            Reason::Method => "method",
+            Reason::Insecure => "insecure",
+            Reason::PushDisabled => "push-disabled",
+            Reason::Credentials => "credentials",
+            Reason::NoLocation => "no-location",
+            Reason::BadLocation => "bad-location",
+            Reason::CrossOrigin => "cross-origin",
+            Reason::SelfRedirect => "self",
+            Reason::Excluded => "excluded",
+            Reason::AlreadyLinked => "already-linked",
+            Reason::InternalError => "internal-error",
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! One answer per response: the push, the 103 and what is learned, from one
+//! evaluation of the rules they share (docs/behaviour.md, "The decision" and
+//! "Early Hints").
+
+use crate::config::{ExcludeSet, StatusSet};
+use crate::decide::{push_target, Decision, Resolution, Resolved};
+use crate::declared::DeclaredHints;
+use crate::early_hints::{hints_for, EarlyHintsDecision, EarlyHintsSkip};
+use crate::exchange::{Exchange, Policy, Reason};
+use crate::hint_cache::HintCache;
+use crate::rules::{check_push_only, check_shared, resolve_target, single_location};
+
+/// An `On|Off` directive as a scope left it: `Unset` inherits, and at the
+/// end means the directive's default, which is known here only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Switch {
+    #[default]
+    Unset,
+    Off,
+    On,
+}
+
+impl Switch {
+    pub fn or(self, default: bool) -> bool {
+        match self {
+            Switch::Unset => default,
+            Switch::Off => false,
+            Switch::On => true,
+        }
+    }
+}
+
+/// The merged directives of one scope, as written: what is not set is
+/// `Unset` or `None`, and the defaults of the behaviour contract are applied
+/// here.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Settings<'a> {
+    /// `PushRedirect` (default Off).
+    pub push: Switch,
+    /// `PushRedirectRequireTLS` (default On).
+    pub require_tls: Switch,
+    /// `PushRedirectWithCredentials` (default Off).
+    pub with_credentials: Switch,
+    /// `PushRedirectEarlyHints` (default Off).
+    pub early_hints: Switch,
+    /// `PushRedirectStatus` (default [`StatusSet::DEFAULT`]).
+    pub statuses: Option<StatusSet>,
+    pub excludes: Option<&'a ExcludeSet>,
+    pub declared: Option<&'a DeclaredHints>,
+}
+
+/// What a response needs from the shim, known from the status alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Neither directive is on here: the filter is not wanted.
+    Inactive,
+    /// Not a response anything is decided for: strip the opt-out header.
+    StripOnly,
+    /// Take a snapshot and call [`respond`].
+    Respond,
+}
+
+impl<'a> Settings<'a> {
+    pub fn policy(&self) -> Policy<'a> {
+        let default = Policy::default();
+        Policy {
+            statuses: self.statuses.unwrap_or(default.statuses),
+            excludes: self.excludes,
+            require_tls: self.require_tls.or(default.require_tls),
+            with_credentials: self.with_credentials.or(default.with_credentials),
+        }
+    }
+
+    pub fn push_on(&self) -> bool {
+        self.push.or(false)
+    }
+
+    pub fn early_hints_on(&self) -> bool {
+        self.early_hints.or(false)
+    }
+
+    /// The statuses [`Settings::step`] answers `Respond` for, as bits: bit
+    /// `n` of word `n / 64` is status `200 + n`, for 200 to 455. Built from
+    /// the status set's bits, as a scope's merge needs it for every request.
+    pub fn respond_to(&self) -> [u64; 4] {
+        let (push, early_hints) = (self.push_on(), self.early_hints_on());
+        if !push && !early_hints {
+            return [0; 4];
+        }
+        // Bit 0 of the set is 300: bit 100 here.
+        let set = self.statuses.unwrap_or(StatusSet::DEFAULT).bits();
+        [
+            u64::from(early_hints),
+            (set << 36) as u64,
+            (set >> 28) as u64,
+            (set >> 92) as u64,
+        ]
+    }
+
+    /// For a response with `status`; `None` before the status is known.
+    pub fn step(&self, status: Option<i32>) -> Step {
+        let (push, early_hints) = (self.push_on(), self.early_hints_on());
+        if !push && !early_hints {
+            return Step::Inactive;
+        }
+        let Some(status) = status else {
+            return Step::Respond;
+        };
+        let redirect = self.statuses.unwrap_or(StatusSet::DEFAULT).contains(status);
+        if redirect || (early_hints && status == 200) {
+            Step::Respond
+        } else {
+            Step::StripOnly
+        }
+    }
+}
+
+/// Everything the shim applies to one response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response<'a> {
+    /// The push decision; `None` where `PushRedirect` is not on.
+    pub push: Option<Decision<'a>>,
+    /// The 103 decision; `None` where `PushRedirectEarlyHints` is not on.
+    pub early_hints: Option<EarlyHintsDecision>,
+    /// How many hints a 200 taught the cache.
+    pub learned: usize,
+}
+
+/// The one decision for a response: rules 1-3 and the Location (6) once,
+/// the target resolved once, the push-only rules (4, 5, 11) on the push
+/// side only, and the 103 with its own tokens (`not-http2`,
+/// `pushed-stream`, `no-hints`) first, as [`crate::early_hints`] gives
+/// them. A 200 teaches `cache` its hints when Early Hints are on.
+pub fn respond<'a>(
+    settings: &Settings<'_>,
+    ex: &Exchange<'a>,
+    cache: Option<&HintCache>,
+    now: u64,
+) -> Response<'a> {
+    let policy = settings.policy();
+    let (push_on, early_hints_on) = (settings.push_on(), settings.early_hints_on());
+    let mut response = Response {
+        push: None,
+        early_hints: None,
+        learned: 0,
+    };
+    if !policy.statuses.contains(ex.status) {
+        if push_on {
+            response.push = Some(Decision::NotRedirect);
+        }
+        if early_hints_on {
+            response.early_hints = Some(EarlyHintsDecision::NotRedirect);
+            if ex.status == 200 {
+                response.learned = cache.map_or(0, |cache| cache.learn(&policy, ex, now));
+            }
+        }
+        return response;
+    }
+    let shared = check_shared(&policy, ex);
+    let location = shared.and_then(|()| single_location(ex.locations));
+    let mut resolved: Option<Resolved> = None;
+    if push_on {
+        let push = shared
+            .and_then(|()| check_push_only(&policy, ex))
+            .and(location)
+            .and_then(|location| {
+                push_target(&policy, ex, location, Resolution::PlainFirst, &mut resolved)
+            });
+        response.push = Some(match push {
+            Ok(push) => Decision::Push(push),
+            Err(reason) => Decision::Skip(reason),
+        });
+    }
+    if early_hints_on {
+        let skip = |skip| Some(EarlyHintsDecision::Skip(skip));
+        response.early_hints = if !ex.http2 {
+            skip(EarlyHintsSkip::NotHttp2)
+        } else if ex.pushed_stream {
+            skip(EarlyHintsSkip::PushedStream)
+        } else {
+            let target = location.and_then(|location| {
+                resolved
+                    .get_or_insert_with(|| resolve_target(&policy, ex, location))
+                    .as_ref()
+                    .map(|(_, target)| target)
+                    .map_err(|reason: &Reason| *reason)
+            });
+            match target {
+                Ok(target) => Some(hints_for(settings.declared, cache, target, now)),
+                Err(reason) => skip(EarlyHintsSkip::Rule(reason)),
+            }
+        };
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests;

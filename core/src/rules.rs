@@ -1,0 +1,161 @@
+//! The rules of the behaviour contract (docs/behaviour.md, "The decision"),
+//! in its order: the checks of the request, the Location, and the target.
+
+use url::Url;
+
+use crate::exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
+use crate::link::uri_references;
+use crate::origin::{is_linkable, path_and_query, requested_url, same_origin};
+
+/// Which of the contract's rules [`check_target`] applies.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rules {
+    /// All of them (up to rule 10): the client will take a pushed response.
+    Push,
+    /// All but `push-disabled` and `credentials`: the client fetches what
+    /// it is told about itself, with its own cookies (Early Hints).
+    ClientFetches,
+}
+
+/// Rules 1 to 10: returns the URL the client asked for and the redirect's
+/// resolved target, or the first rule that failed.
+pub(crate) fn check_target(
+    policy: &Policy<'_>,
+    ex: &Exchange<'_>,
+    rules: Rules,
+) -> Result<(Url, Url), Reason> {
+    let location = check_request(policy, ex, rules)?;
+    resolve_target(policy, ex, location)
+}
+
+/// Rules 1 to 6: returns the one usable Location.
+pub(crate) fn check_request<'a>(
+    policy: &Policy<'_>,
+    ex: &Exchange<'a>,
+    rules: Rules,
+) -> Result<&'a str, Reason> {
+    check_shared(policy, ex)?;
+    if rules == Rules::Push {
+        check_push_only(policy, ex)?;
+    }
+    single_location(ex.locations)
+}
+
+/// Rules 1 to 3, which hold for the push and the 103 alike.
+pub(crate) fn check_shared(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<(), Reason> {
+    if ex.opt_out_env || ex.opt_out_values.iter().any(|v| is_opt_out(v)) {
+        return Err(Reason::OptOut);
+    }
+    if ex.method != b"GET" {
+        return Err(Reason::Method);
+    }
+    if policy.require_tls && !ex.scheme.eq_ignore_ascii_case(b"https") {
+        return Err(Reason::Insecure);
+    }
+    Ok(())
+}
+
+/// Rules 4 and 5: a pushed response is fetched by the server for the
+/// client, without its cookies; a 103 is fetched by the client itself.
+pub(crate) fn check_push_only(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<(), Reason> {
+    if ex.http2 && (!ex.h2_push || ex.pushed_stream) {
+        return Err(Reason::PushDisabled);
+    }
+    if !policy.with_credentials && (ex.has_cookie || ex.has_authorization) {
+        return Err(Reason::Credentials);
+    }
+    Ok(())
+}
+
+/// Rules 7 to 10 with the URL parser: the Location resolved against the URL
+/// the client asked for, as a client resolves it.
+pub(crate) fn resolve_target(
+    policy: &Policy<'_>,
+    ex: &Exchange<'_>,
+    location: &str,
+) -> Result<(Url, Url), Reason> {
+    let requested = requested_url(ex).ok_or(Reason::BadLocation)?;
+    let target = requested.join(location).map_err(|_| Reason::BadLocation)?;
+    if !same_origin(&requested, &target) {
+        return Err(Reason::CrossOrigin);
+    }
+    // Rule 7 as far as our own origin goes: the resolved target must be
+    // something we can write as a path and Apache can serve.
+    if !is_linkable(&target) {
+        return Err(Reason::BadLocation);
+    }
+    check_target_path(policy, path_and_query(&target), path_and_query(&requested))?;
+    Ok((requested, target))
+}
+
+/// Rules 9 and 10, on the target's and the request's path+query.
+pub(crate) fn check_target_path(
+    policy: &Policy<'_>,
+    target: &str,
+    requested: &str,
+) -> Result<(), Reason> {
+    if target == requested {
+        return Err(Reason::SelfRedirect);
+    }
+    if policy.excludes.is_some_and(|set| set.is_match(target)) {
+        return Err(Reason::Excluded);
+    }
+    Ok(())
+}
+
+/// `off`, `0`, `false` or `no`, trimmed, in any case.
+pub(crate) fn is_opt_out(value: &[u8]) -> bool {
+    let value = value.trim_ascii();
+    [&b"off"[..], b"0", b"false", b"no"]
+        .iter()
+        .any(|token| value.eq_ignore_ascii_case(token))
+}
+
+pub(crate) fn single_location<'a>(locations: &[&'a [u8]]) -> Result<&'a str, Reason> {
+    let value = match locations {
+        [] => return Err(Reason::NoLocation),
+        [one] => *one,
+        _ => return Err(Reason::BadLocation),
+    };
+    // One pass for "empty" and "a valid HTTP field value": no control
+    // character but HTAB (RFC 9110, section 5.5). Apache refuses to send a
+    // response whose Location has one (AH02430: a 500 over HTTP/1.1, a reset
+    // stream over HTTP/2); the URL parser would silently drop CR, LF and TAB
+    // and link a target the client is never sent to (`/a\r\nX: 1` read as
+    // `/aX:%201`).
+    let mut blank = true;
+    for &b in value {
+        if (b < 0x20 && b != b'\t') || b == 0x7f {
+            // A control character: empty if all the rest is white space.
+            return Err(if blank && value.trim_ascii().is_empty() {
+                Reason::NoLocation
+            } else {
+                Reason::BadLocation
+            });
+        }
+        blank &= b == b' ' || b == b'\t';
+    }
+    if blank {
+        return Err(Reason::NoLocation);
+    }
+    if value.len() > MAX_LOCATION_LEN {
+        return Err(Reason::BadLocation);
+    }
+    std::str::from_utf8(value).map_err(|_| Reason::BadLocation)
+}
+
+/// Whether any existing `Link` field already refers to `target`, resolving
+/// each reference against the requested URL as a client would.
+pub(crate) fn links_to(links: &[&[u8]], requested: &Url, target: &Url) -> bool {
+    let target_path = path_and_query(target);
+    links.iter().any(|field| {
+        uri_references(field).any(|reference| {
+            let Ok(reference) = std::str::from_utf8(reference) else {
+                return false;
+            };
+            requested.join(reference).is_ok_and(|linked| {
+                same_origin(requested, &linked) && path_and_query(&linked) == target_path
+            })
+        })
+    })
+}

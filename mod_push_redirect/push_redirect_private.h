@@ -1,0 +1,55 @@
+/* Licensed under the Apache License, Version 2.0 (see Cargo.toml).
+ *
+ * What the files of the shim share. The shim reads Apache's structures into
+ * the core's view and applies its answer; every rule and every default is
+ * the core's (push_redirect.h, the behaviour contract in docs/behaviour.md).
+ */
+
+#ifndef PUSH_REDIRECT_PRIVATE_H
+#define PUSH_REDIRECT_PRIVATE_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "util_filter.h"
+
+#include "apr_optional.h"
+
+#include "mod_http2.h"
+
+#include "push_redirect.h"
+
+#define FILTER_NAME "PUSH_REDIRECT"
+
+/* Our own log message tags; AHnnnnn numbers belong to httpd. */
+#define PRLOGNO(n) "PR" #n ": "
+
+extern module AP_MODULE_DECLARE_DATA push_redirect_module;
+
+/* The per-directory configuration is the core's raw settings: zero or NULL
+ * for "not set here". */
+typedef push_redirect_settings push_redirect_conf;
+
+/* config.c */
+extern const command_rec push_redirect_cmds[];
+void *push_redirect_create_dir_conf(apr_pool_t *p, char *dir);
+void *push_redirect_merge_dir_conf(apr_pool_t *p, void *outer, void *inner);
+/* PushRedirectEarlyHintsCache, server config only; reset before each read
+ * of the configuration. */
+extern push_redirect_cache_limits push_redirect_hint_cache_limits;
+
+/* filter.c */
+apr_status_t push_redirect_filter(ap_filter_t *f, apr_bucket_brigade *bb);
+void push_redirect_insert_filter(request_rec *r);
+/* From ap_register_output_filter: adding by handle skips the name lookup. */
+extern ap_filter_rec_t *push_redirect_filter_handle;
+/* The per-child cache of learned hints; NULL outside a child. */
+extern push_redirect_hint_cache *push_redirect_hints;
+/* mod_http2's optional functions (from post_config), NULL without it. */
+extern APR_OPTIONAL_FN_TYPE(http2_var_lookup) *push_redirect_h2_var_lookup;
+extern APR_OPTIONAL_FN_TYPE(http2_is_h2) *push_redirect_h2_is_h2;
+
+/* early_hints.c */
+void push_redirect_send_early_hints(request_rec *r, const char *link_value);
+void push_redirect_check_h2_early_hints(apr_pool_t *p, server_rec *s);
+
+#endif

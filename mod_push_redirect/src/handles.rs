@@ -1,0 +1,336 @@
+//! The directives' values as the shim keeps them: opaque handles for what
+//! is built once at configuration time (patterns, declared hints, the
+//! learned-hints cache), plain `repr(C)` values for the rest.
+
+use std::ffi::c_char;
+use std::ptr;
+
+use push_redirect_core::{
+    parse_flag, CacheLimits, ConfigError, DeclaredHints, ExcludeSet, HintCache, StatusSet, Switch,
+};
+
+use crate::{ffi_panic_boundary, parse_directive, push_redirect_result};
+
+/// Ties an opaque C type to the Rust value behind its pointers (as
+/// rustls-ffi's `Castable`), so that each conversion is checked by type.
+pub(crate) trait Castable {
+    type Rust;
+}
+
+macro_rules! castable {
+    ($($c:ident => $rust:ty),* $(,)?) => {
+        $(impl Castable for $c {
+            type Rust = $rust;
+        })*
+    };
+}
+
+castable! {
+    push_redirect_excludes => ExcludeSet,
+    push_redirect_declared_hints => DeclaredHints,
+    push_redirect_hint_cache => HintCache,
+}
+
+/// The body of every `_new`: boxes `value`; a panic gives NULL.
+fn new_handle<C: Castable>(value: impl FnOnce() -> C::Rust) -> *mut C {
+    ffi_panic_boundary!(ptr::null_mut(), { Box::into_raw(Box::new(value())).cast() })
+}
+
+/// The body of every `_free`; NULL is ignored.
+unsafe fn free_handle<C: Castable>(handle: *mut C) {
+    ffi_panic_boundary!((), {
+        if !handle.is_null() {
+            drop(Box::from_raw(handle.cast::<C::Rust>()));
+        }
+    })
+}
+
+/// The value behind a handle, or `None` for NULL.
+pub(crate) unsafe fn try_ref<'a, C: Castable>(handle: *const C) -> Option<&'a C::Rust> {
+    handle.cast::<C::Rust>().as_ref()
+}
+
+unsafe fn try_mut<'a, C: Castable>(handle: *mut C) -> Option<&'a mut C::Rust> {
+    handle.cast::<C::Rust>().as_mut()
+}
+
+/// The `PushRedirectExclude` patterns of one scope (opaque).
+pub struct push_redirect_excludes {
+    _private: [u8; 0],
+}
+
+/// The `PushRedirectEarlyHint` lines of one scope (opaque).
+pub struct push_redirect_declared_hints {
+    _private: [u8; 0],
+}
+
+/// The hints learned from 200 responses, one per child process (opaque,
+/// thread-safe).
+pub struct push_redirect_hint_cache {
+    _private: [u8; 0],
+}
+
+/// An `On|Off` directive in one scope; zero (`Unset`) inherits, and means
+/// the directive's default where nothing sets it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum push_redirect_switch {
+    Unset = 0,
+    Off = 1,
+    On = 2,
+}
+
+impl From<push_redirect_switch> for Switch {
+    fn from(switch: push_redirect_switch) -> Switch {
+        match switch {
+            push_redirect_switch::Unset => Switch::Unset,
+            push_redirect_switch::Off => Switch::Off,
+            push_redirect_switch::On => Switch::On,
+        }
+    }
+}
+
+/// `PushRedirectStatus` of one scope: bit `n` of `bits` (low word first) is
+/// status 300 + n. All zero: not set here.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct push_redirect_statuses {
+    pub bits: [u64; 2],
+}
+
+impl push_redirect_statuses {
+    pub(crate) fn set(self) -> Option<StatusSet> {
+        StatusSet::from_bits(u128::from(self.bits[0]) | u128::from(self.bits[1]) << 64)
+    }
+}
+
+/// `PushRedirectEarlyHintsCache`; `set` false: not in the configuration.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct push_redirect_cache_limits {
+    pub set: bool,
+    pub entries: usize,
+    pub seconds: u64,
+}
+
+impl push_redirect_cache_limits {
+    fn limits(self) -> CacheLimits {
+        if self.set {
+            CacheLimits {
+                entries: self.entries,
+                lifetime_secs: self.seconds,
+            }
+        } else {
+            CacheLimits::DEFAULT
+        }
+    }
+}
+
+/// The body of every `_parse`: parses `value` with `parse` into `*out`, as
+/// `into` converts it; on `InvalidValue`, `err` says why.
+unsafe fn parse_into<T, V>(
+    value: *const c_char,
+    out: *mut V,
+    err: *mut c_char,
+    err_len: usize,
+    parse: impl FnOnce(&str) -> Result<T, ConfigError>,
+    into: impl FnOnce(T) -> V,
+) -> push_redirect_result {
+    ffi_panic_boundary!(push_redirect_result::Panic, {
+        if out.is_null() {
+            return push_redirect_result::NullParameter;
+        }
+        match parse_directive(value, err, err_len, parse) {
+            Ok(parsed) => {
+                *out = into(parsed);
+                push_redirect_result::Ok
+            }
+            Err(result) => result,
+        }
+    })
+}
+
+/// Parses the arguments of `PushRedirectStatus` (codes separated by white
+/// space) into `*out`. On `InvalidValue`, `err` holds a NUL-terminated
+/// message naming the value.
+///
+/// # Safety
+/// `args` is a NUL-terminated string or NULL; `out` is writable or NULL;
+/// `err` points to `err_len` writable bytes or is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_statuses_parse(
+    args: *const c_char,
+    out: *mut push_redirect_statuses,
+    err: *mut c_char,
+    err_len: usize,
+) -> push_redirect_result {
+    parse_into(args, out, err, err_len, StatusSet::parse, |set| {
+        let bits = set.bits();
+        push_redirect_statuses {
+            bits: [bits as u64, (bits >> 64) as u64],
+        }
+    })
+}
+
+/// Parses an `On|Off` argument (any case) into `*out`.
+///
+/// # Safety
+/// As for [`push_redirect_statuses_parse`].
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_switch_parse(
+    value: *const c_char,
+    out: *mut push_redirect_switch,
+    err: *mut c_char,
+    err_len: usize,
+) -> push_redirect_result {
+    parse_into(value, out, err, err_len, parse_flag, |flag| {
+        if flag {
+            push_redirect_switch::On
+        } else {
+            push_redirect_switch::Off
+        }
+    })
+}
+
+/// A new, empty pattern set, to be released with [`push_redirect_excludes_free`].
+#[no_mangle]
+pub extern "C" fn push_redirect_excludes_new() -> *mut push_redirect_excludes {
+    new_handle(ExcludeSet::new)
+}
+
+/// Compiles `pattern` and adds it to `set`. On `InvalidValue` the set is
+/// unchanged and `err` names the pattern and the problem. Not thread-safe:
+/// call it while reading the configuration only.
+///
+/// # Safety
+/// `set` is from [`push_redirect_excludes_new`] or NULL; `pattern` is a
+/// NUL-terminated string or NULL; `err` as for [`push_redirect_statuses_parse`].
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_excludes_add(
+    set: *mut push_redirect_excludes,
+    pattern: *const c_char,
+    err: *mut c_char,
+    err_len: usize,
+) -> push_redirect_result {
+    ffi_panic_boundary!(push_redirect_result::Panic, {
+        let Some(set) = try_mut(set) else {
+            return push_redirect_result::NullParameter;
+        };
+        match parse_directive(pattern, err, err_len, |text| set.add(text)) {
+            Ok(()) => push_redirect_result::Ok,
+            Err(result) => result,
+        }
+    })
+}
+
+/// Releases a set from [`push_redirect_excludes_new`]; NULL is ignored.
+///
+/// # Safety
+/// `set` is NULL or was returned by `push_redirect_excludes_new` and is not used again.
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_excludes_free(set: *mut push_redirect_excludes) {
+    free_handle(set)
+}
+
+/// A new, empty set of declared hints, to be released with
+/// [`push_redirect_declared_hints_free`].
+#[no_mangle]
+pub extern "C" fn push_redirect_declared_hints_new() -> *mut push_redirect_declared_hints {
+    new_handle(DeclaredHints::new)
+}
+
+/// Adds one `PushRedirectEarlyHint <target_path> <link_value>` to `set`. On
+/// `InvalidValue` the set is unchanged and `err` names the value. Not
+/// thread-safe: call it while reading the configuration only.
+///
+/// # Safety
+/// `set` is from [`push_redirect_declared_hints_new`] or NULL; the strings
+/// are NUL-terminated or NULL; `err` as for [`push_redirect_statuses_parse`].
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_declared_hints_add(
+    set: *mut push_redirect_declared_hints,
+    target_path: *const c_char,
+    link_value: *const c_char,
+    err: *mut c_char,
+    err_len: usize,
+) -> push_redirect_result {
+    ffi_panic_boundary!(push_redirect_result::Panic, {
+        let Some(set) = try_mut(set) else {
+            return push_redirect_result::NullParameter;
+        };
+        let paths = parse_directive(target_path, err, err_len, |path| Ok(path.to_owned()));
+        let added = paths.and_then(|path| {
+            parse_directive(link_value, err, err_len, |value| set.add(&path, value))
+        });
+        match added {
+            Ok(()) => push_redirect_result::Ok,
+            Err(result) => result,
+        }
+    })
+}
+
+/// Releases a set from [`push_redirect_declared_hints_new`]; NULL is ignored.
+///
+/// # Safety
+/// `set` is NULL or was returned by `push_redirect_declared_hints_new` and is not used again.
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_declared_hints_free(set: *mut push_redirect_declared_hints) {
+    free_handle(set)
+}
+
+/// Parses the arguments of `PushRedirectEarlyHintsCache` (`<entries>
+/// <seconds>`) into `*out`.
+///
+/// # Safety
+/// As for [`push_redirect_statuses_parse`].
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_cache_limits_parse(
+    args: *const c_char,
+    out: *mut push_redirect_cache_limits,
+    err: *mut c_char,
+    err_len: usize,
+) -> push_redirect_result {
+    parse_into(args, out, err, err_len, CacheLimits::parse, |limits| {
+        push_redirect_cache_limits {
+            set: true,
+            entries: limits.entries,
+            seconds: limits.lifetime_secs,
+        }
+    })
+}
+
+/// The limits in force: `limits` as configured, or the default where it is
+/// not set (for the start-up log line).
+#[no_mangle]
+pub extern "C" fn push_redirect_cache_limits_resolve(
+    limits: push_redirect_cache_limits,
+) -> push_redirect_cache_limits {
+    ffi_panic_boundary!(limits, {
+        let resolved = limits.limits();
+        push_redirect_cache_limits {
+            set: true,
+            entries: resolved.entries,
+            seconds: resolved.lifetime_secs,
+        }
+    })
+}
+
+/// A new, empty cache of learned hints within `limits` (unset: the
+/// default), to be released with [`push_redirect_hint_cache_free`]. It may
+/// be used from any number of threads at once.
+#[no_mangle]
+pub extern "C" fn push_redirect_hint_cache_new(
+    limits: push_redirect_cache_limits,
+) -> *mut push_redirect_hint_cache {
+    new_handle(|| HintCache::new(limits.limits()))
+}
+
+/// Releases a cache from [`push_redirect_hint_cache_new`]; NULL is ignored.
+///
+/// # Safety
+/// `cache` is NULL or was returned by `push_redirect_hint_cache_new`, and no
+/// other thread uses it any more.
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_hint_cache_free(cache: *mut push_redirect_hint_cache) {
+    free_handle(cache)
+}
