@@ -49,6 +49,10 @@ check_tools
 
 install_cleanup
 
+# The module Apache loads, as a copy www-data can read wherever the checkout is.
+readable_copies "$module"
+module=${readable_paths[0]}
+
 # ---------------------------------------------------------------- build/demo-django
 
 [[ $out = /* ]] || out=$PWD/$out
