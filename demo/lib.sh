@@ -34,7 +34,7 @@ check_tools() {
     local tool
     for tool in "$httpd" nghttp curl openssl "$python"; do
         command -v "$tool" >/dev/null 2>&1 ||
-            die "$tool not found; run 'make deps' (as root) or install apache2, nghttp2-client, curl, openssl, python3"
+            die "$tool not found; run 'make deps-demo' (as root) or install apache2, nghttp2-client, curl, openssl, python3"
     done
     [[ $module = /* ]] || module=$PWD/$module
     [[ -f $module ]] || die "module not found: $module (run 'make build' first, or set PUSH_REDIRECT_MODULE)"

@@ -45,7 +45,7 @@ for p in "$port" "$http_port"; do
 done
 check_tools
 "$python" -c 'import django, gunicorn' 2>/dev/null ||
-    die "$python has no Django or gunicorn; run 'make deps' (python3-django, gunicorn)"
+    die "$python has no Django or gunicorn; run 'make deps-django' (python3-django, gunicorn)"
 
 install_cleanup
 
