@@ -261,3 +261,15 @@ def test_readme_django_virtual_host(system, backend):
         access_log.unlink(missing_ok=True)
         disable_modules_since(modules_before)
         run("dpkg", "--purge", PACKAGE, check=False)
+
+
+def test_make_test_says_what_to_do_without_rustfmt_or_clippy(tmp_path):
+    """A minimal rustup profile has neither: make stops and names the components."""
+    for missing in ("fmt", "clippy"):
+        cargo = tmp_path / f"cargo-without-{missing}"
+        cargo.write_text(f'#!/bin/sh\n[ "$1" = {missing} ] && exit 101\nexit 0\n')
+        cargo.chmod(0o755)
+        done = subprocess.run(["make", "-s", "-C", str(env.REPO), "deps-test", f"CARGO={cargo}"],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode != 0, done.stdout + done.stderr
+        assert "rustup component add rustfmt clippy" in done.stderr, done.stderr
