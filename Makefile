@@ -8,19 +8,72 @@
 # and, in the blocks at the end: deb, demo-django (packaging, README "Install");
 # tools, bench (BENCHMARKS.md); fuzz, stress, asan (RELIABILITY.md).
 #
-# `deps` apt-get installs what is missing when run as root on Debian.
+# Each target that needs Debian packages first installs the missing ones of
+# its sets (below) with apt-get when run as root, and says which are missing
+# otherwise: `make deps-demo`, `make deps-test`, ... do only that.
 
 CARGO  ?= cargo
 PYTHON ?= /usr/bin/python3
 
-# Debian packages the build, the demo and the tests use.
-DEB_PACKAGES := gcc libc6-dev apache2 apache2-dev nghttp2-client openssl curl python3-django gunicorn python3-pytest
+# ------------------------------------------------------- Debian packages
+#
+# By purpose, each set in one place. README.md ("Requirements") lists the same
+# sets, word for word; tests/test_readme.py compares them. Installed with
+# --no-install-recommends, so a set names everything its purpose uses.
+#
+#   make               BUILD_PACKAGES (and Rust from rustup: cargo, rustc >= 1.80)
+#   make demo          BUILD_PACKAGES DEMO_PACKAGES
+#   make demo-django   ... and DJANGO_PACKAGES
+#   make test          BUILD_PACKAGES DEMO_PACKAGES DJANGO_PACKAGES TEST_PACKAGES
+#                      (and the rustfmt and clippy components of the toolchain)
+#   make bench         BUILD_PACKAGES DEMO_PACKAGES BENCH_PACKAGES
+#   make stress, asan  the sets of make test (nothing more)
+#   make fuzz          BUILD_PACKAGES FUZZ_PACKAGES
+#
+# ca-certificates: cargo fetches the crates over HTTPS.
+# build-essential: dpkg-buildpackage (make deb) insists on it.
+# ssl-cert: the snakeoil certificate of Debian's default-ssl site, which the
+# README's minimal virtual host is tested on. The browser (chromium and its
+# driver; fonts-liberation, a Recommends of chromium): the Early Hints browser
+# test and bench. valgrind: the bench's instruction counts (make test runs a
+# short bench). redis-server, memcached: the shared-cache tests.
+BUILD_PACKAGES  := make gcc libc6-dev apache2-dev ca-certificates
+DEMO_PACKAGES   := apache2 nghttp2-client openssl curl python3
+DJANGO_PACKAGES := python3-django gunicorn
+TEST_PACKAGES   := python3-pytest build-essential debhelper dpkg-dev fakeroot lintian ssl-cert chromium chromium-driver fonts-liberation valgrind redis-server memcached
+BENCH_PACKAGES  := valgrind chromium chromium-driver fonts-liberation
+FUZZ_PACKAGES   := g++
+
+# apt_install: install what is missing of the packages in $(1).
+define apt_install
+	@missing=""; \
+	for pkg in $(sort $(1)); do \
+	    dpkg-query -W -f='$${Status}\n' $$pkg 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" != 0 ]; then \
+	        echo "missing Debian packages:$$missing (run this as root, or apt-get install them)" >&2; exit 1; \
+	    fi; \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing </dev/null; \
+	fi
+endef
+
+# The Rust toolchain is the user's (rustup); these only check it.
+define need_cargo
+	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust >= 1.80 with rustup (https://rustup.rs), then . \"\$$HOME/.cargo/env\"" >&2; exit 1; }
+endef
+define need_lint_tools
+	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "cargo fmt not found: make test needs the rustfmt component (rustup component add rustfmt clippy)" >&2; exit 1; }
+	@$(CARGO) clippy --version >/dev/null 2>&1 || { echo "cargo clippy not found: make test needs the clippy component (rustup component add rustfmt clippy)" >&2; exit 1; }
+endef
 
 BUILD       := build
 MODULE      := $(BUILD)/mod_push_redirect.so
 APXS_MODULE := $(BUILD)/apxs/mod_push_redirect.so
 
-.PHONY: all build apxs deps demo test lint unit integration install header clean
+.PHONY: all build apxs deps deps-build deps-demo deps-django deps-test deps-bench deps-fuzz
+.PHONY: demo test lint unit integration install header clean
 
 # The targets of `test` run in the order written, even under make -j.
 .NOTPARALLEL:
@@ -33,24 +86,38 @@ build:
 apxs:
 	$(MAKE) -C apxs apxs
 
-deps:
-	@missing=""; \
-	for pkg in $(DEB_PACKAGES); do \
-	    dpkg-query -W -f='$${Status}\n' $$pkg 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$pkg"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	    if [ "$$(id -u)" != 0 ]; then \
-	        echo "missing Debian packages:$$missing (run 'make deps' as root, or apt-get install them)" >&2; exit 1; \
-	    fi; \
-	    echo "installing:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
-	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust >= 1.80 (rustup)" >&2; exit 1; }
+deps-build:
+	$(call apt_install,$(BUILD_PACKAGES))
+	$(need_cargo)
 
-demo: deps build
+deps-demo:
+	$(call apt_install,$(BUILD_PACKAGES) $(DEMO_PACKAGES))
+	$(need_cargo)
+
+deps-django:
+	$(call apt_install,$(BUILD_PACKAGES) $(DEMO_PACKAGES) $(DJANGO_PACKAGES))
+	$(need_cargo)
+
+deps-test:
+	$(call apt_install,$(BUILD_PACKAGES) $(DEMO_PACKAGES) $(DJANGO_PACKAGES) $(TEST_PACKAGES))
+	$(need_cargo)
+	$(need_lint_tools)
+
+# Everything make test needs.
+deps: deps-test
+
+deps-bench:
+	$(call apt_install,$(BUILD_PACKAGES) $(DEMO_PACKAGES) $(BENCH_PACKAGES))
+	$(need_cargo)
+
+deps-fuzz:
+	$(call apt_install,$(BUILD_PACKAGES) $(FUZZ_PACKAGES))
+	$(need_cargo)
+
+demo: deps-demo build
 	demo/run.sh
 
-test: deps build apxs lint unit integration
+test: deps-test build apxs lint unit integration
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -61,7 +128,7 @@ unit:
 
 integration:
 	PUSH_REDIRECT_MODULE=$(abspath $(MODULE)) PUSH_REDIRECT_MODULE_APXS=$(abspath $(APXS_MODULE)) \
-	    $(PYTHON) -m pytest -q -p no:cacheprovider tests
+	    $(PYTHON) -m pytest -q -rs -p no:cacheprovider tests
 
 install: build
 	$(MAKE) -C apxs install
@@ -84,13 +151,11 @@ clean:
 # The package test (tests/test_package.py) installs that .deb into the system
 # Apache, so `make test` builds it first.
 
-DEB_PACKAGES += debhelper dpkg-dev fakeroot lintian
-
 DEB_DIR := $(BUILD)/deb
 
 .PHONY: deb demo-django
 
-deb: deps
+deb: deps-test
 	@changelog=$$(dpkg-parsechangelog -l debian/changelog -S Version | sed 's/-[^-]*$$//'); \
 	crate=$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1); \
 	[ "$$changelog" = "$$crate" ] || { echo "debian/changelog says $$changelog, Cargo.toml says $$crate: add a changelog entry (dch -v $$crate-1)" >&2; exit 1; }
@@ -103,15 +168,8 @@ deb: deps
 
 integration: deb
 
-demo-django: deps build
+demo-django: deps-django build
 	examples/django/run.sh
-
-# ------------------------------------------------------------- early hints
-# tests/test_early_hints_browser.py drives Debian's Chromium through
-# chromedriver, with the latency proxy of the tools crate in front of Apache.
-# fonts-liberation: a Recommends of chromium that `deps` (--no-install-recommends)
-# would leave out; the browser test and the FCP bench were run with it.
-DEB_PACKAGES += chromium chromium-driver fonts-liberation
 
 # ---------------------------------------------------------------- benchmarks
 #
@@ -123,21 +181,19 @@ DEB_PACKAGES += chromium chromium-driver fonts-liberation
 
 .PHONY: tools bench bench-publish
 
-DEB_PACKAGES += valgrind
-
 tools:
 	$(CARGO) build --release --locked -p push-redirect-tools
 
 integration: tools
 
-bench: deps build tools
+bench: deps-bench build tools
 	PUSH_REDIRECT_MODULE=$(abspath $(MODULE)) BENCH_SMOKE=$(BENCH_SMOKE) BENCH_PUBLISH=$(BENCH_PUBLISH) \
 	    $(PYTHON) bench/run.py
 
 bench-publish:
 	$(MAKE) bench BENCH_PUBLISH=1
 
-# ---- Hardening (issue 4): fuzz, stress, asan. See RELIABILITY.md. -----------
+# ------------------------------------------ fuzz, stress, asan (RELIABILITY.md)
 #
 #   make fuzz     the cargo-fuzz targets, FUZZ_SECONDS each (installs cargo-fuzz)
 #   make stress   hostile suite, load with ~1M requests on three MPMs, graceful
@@ -160,7 +216,7 @@ LIBASAN       = $(shell $$(apxs -q CC) -print-file-name=libasan.so)
 # New inputs go to build/fuzz/corpus/<target>; the committed seeds in
 # fuzz/corpus/<target> are only read. A crash stops the run with its input
 # in fuzz/artifacts/<target>/.
-fuzz:
+fuzz: deps-fuzz
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
 	    mkdir -p $(abspath $(FUZZ_WORK))/corpus/$$t && \
@@ -171,7 +227,7 @@ fuzz:
 	        || exit 1; \
 	done
 
-stress: deps build
+stress: deps-test build
 	@mkdir -p $(STRESS_OUT)
 	$(CARGO) test --release --locked -p push_redirect_core --test redos -- --ignored --nocapture
 	PUSH_REDIRECT_MODULE=$(abspath $(MODULE)) $(PYTHON) -m pytest -q -p no:cacheprovider \
@@ -194,7 +250,7 @@ asan-build:
 	    -o $(ASAN_DIR)/mod_push_redirect.so $(wildcard mod_push_redirect/*.c) $(ASAN_LIB) \
 	    -Wl,--version-script=apxs/exports.map -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
-asan: deps asan-build
+asan: deps-test asan-build
 	rm -f $(ASAN_DIR)/logs/asan.*
 	ASAN_LIBRARY=$(LIBASAN) ASAN_LOG_DIR=$(abspath $(ASAN_DIR))/logs \
 	APACHE2=$(abspath stress/asan-apache2) \

@@ -34,10 +34,22 @@ check_tools() {
     local tool
     for tool in "$httpd" nghttp curl openssl "$python"; do
         command -v "$tool" >/dev/null 2>&1 ||
-            die "$tool not found; run 'make deps' (as root) or install apache2, nghttp2-client, curl, openssl, python3"
+            die "$tool not found; run 'make deps-demo' (as root) or install apache2, nghttp2-client, curl, openssl, python3"
     done
     [[ $module = /* ]] || module=$PWD/$module
     [[ -f $module ]] || die "module not found: $module (run 'make build' first, or set PUSH_REDIRECT_MODULE)"
+}
+
+# readable_copies SOURCE...: copies of what Apache's children read, in a new
+# temporary directory they can read whatever the permissions of the checkout
+# (tests/harness/readable.py, the one way the tests and the bench use too);
+# their paths in readable_paths, in order. Removed on exit.
+readable_copies() {
+    local dir
+    dir=$(mktemp -d "/tmp/push-redirect-$prog.XXXXXX")
+    temp_dirs+=("$dir")
+    mapfile -t readable_paths < <("$python" "$repo/tests/harness/readable.py" "$dir" "$@")
+    [[ ${#readable_paths[@]} -eq $# ]] || die "could not copy $* into $dir"
 }
 
 port_in_use() {

@@ -50,25 +50,16 @@ install_cleanup
 # ---------------------------------------------------------------- build/demo
 
 rm -rf "$demo"
-mkdir -p "$demo"/{conf,logs,run,tls,htdocs}
-cp -R "$here/site/." "$demo/htdocs/"
+mkdir -p "$demo"/{conf,logs,run,tls}
 chmod -R u=rwX,go=rX "$demo"
 
-# Apache's children run as $run_user and must be able to read the site. When
-# the checkout is somewhere they cannot reach (e.g. under /root, mode 0700),
-# serve a copy from a temporary directory instead.
-site_dir=$demo/htdocs
+# What Apache's children read (the site, the module) is served from copies
+# they can read, wherever the checkout is (under /root, mode 0700, they could not).
+readable_copies "$here/site" "$module"
+site_dir=${readable_paths[0]}
+module=${readable_paths[1]}
 if [[ $EUID -eq 0 ]]; then
     getent passwd "$run_user" >/dev/null || die "user $run_user does not exist; set DEMO_USER"
-    if ! runuser -u "$run_user" -- test -r "$site_dir/new.html" 2>/dev/null; then
-        site_tmp=$(mktemp -d /tmp/push-redirect-demo-site.XXXXXX)
-        temp_dirs+=("$site_tmp")
-        cp -R "$here/site/." "$site_tmp/"
-        chmod -R u=rwX,go=rX "$site_tmp"
-        chmod 755 "$site_tmp"
-        site_dir=$site_tmp
-        echo "demo: $run_user cannot read $demo, serving the site from $site_dir"
-    fi
     # The runtime dir holds mutex files that the children reopen.
     chown "$run_user:$run_group" "$demo/run"
 fi
@@ -117,6 +108,7 @@ cat <<EOF
  mod_push_redirect demo: $base
  Apache $("$httpd" -v | sed -n 's/^Server version: Apache\/\([^ ]*\).*/\1/p'), event MPM, HTTP/2 with H2Push on, PushRedirect On
  module:  $module
+ site:    $site_dir (a copy of demo/site)
  backend: demo/backend.py on 127.0.0.1:$backend_port (behind ProxyPass /backend/)
 ================================================================================
 

@@ -45,9 +45,13 @@ for p in "$port" "$http_port"; do
 done
 check_tools
 "$python" -c 'import django, gunicorn' 2>/dev/null ||
-    die "$python has no Django or gunicorn; run 'make deps' (python3-django, gunicorn)"
+    die "$python has no Django or gunicorn; run 'make deps-django' (python3-django, gunicorn)"
 
 install_cleanup
+
+# The module Apache loads, as a copy www-data can read wherever the checkout is.
+readable_copies "$module"
+module=${readable_paths[0]}
 
 # ---------------------------------------------------------------- build/demo-django
 

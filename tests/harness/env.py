@@ -6,6 +6,8 @@ import socket
 import subprocess
 from pathlib import Path
 
+from .readable import make_readable  # noqa: F401  (the one way, for the callers of env)
+
 REPO = Path(__file__).resolve().parents[2]
 TESTS = REPO / "tests"
 BACKEND_DIR = TESTS / "backend"
@@ -50,15 +52,6 @@ def builtin_modules() -> set:
     """Source names of modules compiled into the apache2 binary (mod_so.c, ...)."""
     out = subprocess.run([APACHE, "-l"], capture_output=True, text=True, check=True).stdout
     return {line.strip() for line in out.splitlines() if line.strip().endswith(".c")}
-
-
-def make_readable(path: Path):
-    """Apache children run as www-data: directories 0755, files 0644."""
-    path = Path(path)
-    for p in [path, *path.rglob("*")]:
-        if p.is_symlink():
-            continue
-        p.chmod(0o755 if p.is_dir() else 0o644)
 
 
 def make_cert(directory: Path):

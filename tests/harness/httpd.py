@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from . import env
+from .readable import readable_copy
 
 # Modules every instance loads (those compiled into apache2 are skipped).
 BASE_MODULES = [
@@ -261,7 +262,8 @@ def base_config(root: Path, module: Path, ports: list, mpm: str = "event",
         loads.append(f'LoadModule {name}_module "{so}"')
     loglevel = "LogLevel warn"
     if module is not None:
-        ours = f'LoadModule push_redirect_module "{module}"'
+        # A copy: www-data may not reach the checkout (tests/harness/readable.py).
+        ours = f'LoadModule push_redirect_module "{readable_copy(module)}"'
         loads.insert(1, ours) if module_first else loads.append(ours)
         loglevel += " push_redirect:trace1"
     listens = "\n".join(f"Listen 127.0.0.1:{p}" for p in ports)
