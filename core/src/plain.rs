@@ -15,7 +15,7 @@ use crate::exchange::Exchange;
 pub(crate) fn plain_target<'a, 'b>(
     ex: &Exchange<'b>,
     location: &'a str,
-) -> Option<(&'a str, &'b str)> {
+) -> Option<(&'a str, &'b [u8])> {
     let scheme = if ex.scheme.eq_ignore_ascii_case(b"https") {
         "https"
     } else if ex.scheme.eq_ignore_ascii_case(b"http") {
@@ -40,8 +40,7 @@ pub(crate) fn plain_target<'a, 'b>(
     if !is_plain_path(target.as_bytes()) {
         return None;
     }
-    let requested = std::str::from_utf8(ex.request_target).ok()?;
-    Some((target, requested))
+    Some((target, ex.request_target))
 }
 
 /// The bytes of [`is_plain_path`], as a table: it runs over every byte of
@@ -80,26 +79,30 @@ pub(crate) static PLAIN_PATH_BYTES: [bool; 256] = {
 /// A path+query that the URL standard keeps byte for byte: one leading `/`,
 /// unreserved and sub-delimiter characters, `:`, `@`, `/`, `?`; no `%`,
 /// apostrophe, backslash, `#` or anything it would encode; no `.` or `..`
-/// segment. One pass: it runs over every redirect's Location.
+/// segment. One pass without branches for the bytes and for whether a `/.`
+/// occurs at all: it runs over every redirect's Location.
 pub(crate) fn is_plain_path(path_and_query: &[u8]) -> bool {
-    if path_and_query.first() != Some(&b'/')
-        || path_and_query.get(1) == Some(&b'/')
-        || !path_and_query
-            .iter()
-            .all(|&b| PLAIN_PATH_BYTES[usize::from(b)])
-    {
+    let (mut plain, mut slash_dot, mut previous) = (true, false, 0);
+    for &b in path_and_query {
+        plain &= PLAIN_PATH_BYTES[usize::from(b)];
+        slash_dot |= previous == b'/' && b == b'.';
+        previous = b;
+    }
+    if !plain || path_and_query.first() != Some(&b'/') || path_and_query.get(1) == Some(&b'/') {
         return false;
     }
     // A dot segment starts after a `/`: most paths have none, and are done.
+    if !slash_dot {
+        return true;
+    }
     let path_end = path_and_query
         .iter()
         .position(|&b| b == b'?')
         .unwrap_or(path_and_query.len());
     let path = &path_and_query[..path_end];
-    !path.windows(2).any(|w| w == b"/.")
-        || !path
-            .split(|&b| b == b'/')
-            .any(|segment| segment == b"." || segment == b"..")
+    !path
+        .split(|&b| b == b'/')
+        .any(|segment| segment == b"." || segment == b"..")
 }
 
 /// A Host the URL parser takes as it is (up to case): LDH labels whose last
