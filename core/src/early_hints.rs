@@ -60,7 +60,7 @@ impl Hint {
     /// the reference against `base`, the URL of the page it is for. `None`
     /// when it is not a hint we send (another relation, a preload without a
     /// known `as`, a scheme other than https to another origin, ...).
-    fn parse(reference: &[u8], raw_params: &[u8], base: &Url) -> Option<Hint> {
+    pub(crate) fn parse(reference: &[u8], raw_params: &[u8], base: &Url) -> Option<Hint> {
         // A control character anywhere (CR, LF, NUL, ...) is an attempt at
         // something: the URL parser would quietly drop some of them.
         let is_control = |b: &u8| (*b < b' ' && *b != b'\t') || *b == 0x7f;
