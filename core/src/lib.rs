@@ -33,10 +33,16 @@ mod config;
 mod decide;
 mod early_hints;
 mod link;
+mod record;
 
 pub use config::{parse_flag, ConfigError, ExcludeSet, StatusSet, STATUS_RANGE};
 pub use decide::{decide, Decision, Exchange, Policy, Push, Reason, MAX_LOCATION_LEN};
 pub use early_hints::{
     early_hints, CacheLimits, DeclaredHints, EarlyHints, EarlyHintsDecision, EarlyHintsSkip, Hint,
     HintCache, MAX_HINTS, MAX_HINTS_LEN, MAX_LEARNED_PATH_LEN,
+};
+pub use record::{
+    check_learnable, parse_lifetime, plan_write, without_query, LearnInput, NotLearned, Record,
+    RecordKey, Write, WriteBudget, DEFAULT_LIFETIME_SECS, KEY_LEN, MAX_KEY_SERVER_NAME_LEN,
+    MAX_KEY_TARGET_LEN, MAX_LIFETIME_SECS, MAX_RECORD_LEN,
 };
