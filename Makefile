@@ -191,7 +191,7 @@ asan-build:
 	$$(apxs -q CC) -shared -fPIC -fsanitize=address -fno-omit-frame-pointer -g \
 	    $$(apxs -q CFLAGS) $$(apxs -q EXTRA_CPPFLAGS) -Wall -Wextra -Werror \
 	    -I$$(apxs -q INCLUDEDIR) -I$$(apxs -q APR_INCLUDEDIR) -Imod_push_redirect/include \
-	    -o $(ASAN_DIR)/mod_push_redirect.so mod_push_redirect/mod_push_redirect.c $(ASAN_LIB) \
+	    -o $(ASAN_DIR)/mod_push_redirect.so mod_push_redirect/mod_push_redirect.c mod_push_redirect/hint_store.c $(ASAN_LIB) \
 	    -Wl,--version-script=apxs/exports.map -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
 asan: deps asan-build
