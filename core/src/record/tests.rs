@@ -445,3 +445,60 @@ fn lifetime_parses() {
         assert!(error.contains("1 to 86400"), "{error}");
     }
 }
+
+/// Every hint the learning makes from a backend's Link value, on any page,
+/// is a line a record can hold: reading a record back never drops what a
+/// server of ours wrote.
+#[test]
+fn every_learned_hint_is_a_stored_hint() {
+    let references = [
+        "/a.css",
+        "a.css",
+        "../up/b.js",
+        "./././c.png",
+        "?q=1",
+        "/x%20y.css",
+        "/caf\u{e9}.css",
+        "https://cdn.example/f.woff2",
+        "https://cdn.example:444/p?q#frag",
+        "https://example.com:8443/same.css",
+        "https://EXAMPLE.com/other-port.css",
+        "//cdn.example/protocol-relative.js",
+        "https://xn--nxasmq6b.example/idn.js",
+        "https://cdn.example",
+    ];
+    let params = [
+        "; rel=preload; as=style",
+        "; REL=\"Preload\"; AS=SCRIPT; crossorigin",
+        "; rel=preload; as=font; crossorigin=use-credentials; type=\"font/woff2\"",
+        "; rel=\"preload prefetch\"; as=image; title=x",
+        "; rel=preconnect",
+        "; rel=preconnect; crossorigin=anything",
+    ];
+    let mut learned = 0;
+    for page in [
+        "https://example.com:8443/dir/page",
+        "https://example.com/",
+        "http://plain.example/a/b?c",
+    ] {
+        let base = Url::parse(page).unwrap();
+        for reference in references {
+            for param in params {
+                let value = format!("<{reference}>{param}");
+                let Some((r, p)) = link_values(value.as_bytes()).next() else {
+                    continue;
+                };
+                let Some(hint) = Hint::parse(r, p, &base) else {
+                    continue;
+                };
+                learned += 1;
+                assert_eq!(
+                    stored_hint(hint.as_str().as_bytes()).as_ref(),
+                    Some(&hint),
+                    "{value} on {page}"
+                );
+            }
+        }
+    }
+    assert!(learned > 50, "{learned}");
+}
