@@ -64,8 +64,9 @@ const char *hint_store_lifetime_arg(void);
 /* Copies the record stored under `key` into `buf`, at most *len bytes;
  * *len is then its length. APR_SUCCESS, or APR_NOTFOUND for every miss:
  * nothing stored, a value longer than *len, no store, the store failing
- * (logged at debug; after a failure the store is left alone for a while,
- * see hint_store.c). Never blocks on the mutex for more than 100 ms. */
+ * (logged at debug; the first failure also logs one warning, and the store
+ * is then left alone for 30 s, see hint_store.c). Never waits for the
+ * mutex for more than 100 ms. */
 apr_status_t hint_store_fetch(server_rec *s, const unsigned char *key,
                               unsigned int keylen, unsigned char *buf,
                               unsigned int *len, apr_pool_t *p);
