@@ -14,7 +14,7 @@ CARGO  ?= cargo
 PYTHON ?= /usr/bin/python3
 
 # Debian packages the build, the demo and the tests use.
-DEB_PACKAGES := gcc libc6-dev apache2 apache2-dev nghttp2-client openssl curl python3-django gunicorn python3-pytest
+DEB_PACKAGES := gcc libc6-dev apache2 apache2-dev nghttp2-client openssl curl python3-django gunicorn python3-pytest redis-server memcached
 
 BUILD       := build
 MODULE      := $(BUILD)/mod_push_redirect.so
