@@ -521,4 +521,3 @@ fn cache_values_parse() {
         assert!(error.contains("takes one of none"), "{bad}: {error}");
     }
 }
-
