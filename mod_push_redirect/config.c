@@ -5,6 +5,7 @@
  */
 
 #include "push_redirect_private.h"
+#include "hint_store.h"
 
 #include "http_config.h"
 #include "http_log.h"
@@ -12,8 +13,6 @@
 #include "apr_strings.h"
 
 APLOG_USE_MODULE(push_redirect);
-
-push_redirect_cache_limits push_redirect_hint_cache_limits;
 
 void *push_redirect_create_dir_conf(apr_pool_t *p, char *dir)
 {
@@ -170,25 +169,6 @@ static const char *add_declared_hint(cmd_parms *cmd, void *dir_conf,
                ? NULL : directive_error(cmd, rv, message, link_value);
 }
 
-/* PushRedirectEarlyHintsCache <entries> <seconds>: one cache per child, so
- * one setting for the whole server. */
-static const char *set_hint_cache(cmd_parms *cmd, void *dir_conf,
-                                  const char *args)
-{
-    char message[512];
-    const char *context_error = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    push_redirect_result rv;
-
-    (void)dir_conf;
-    if (context_error) {
-        return context_error;
-    }
-    rv = push_redirect_cache_limits_parse(
-        args, &push_redirect_hint_cache_limits, message, sizeof(message));
-    return rv == PUSH_REDIRECT_RESULT_OK
-               ? NULL : directive_error(cmd, rv, message, args);
-}
-
 #define DIRECTIVE_SCOPES (RSRC_CONF | ACCESS_CONF | OR_FILEINFO)
 #define SWITCH(name, field, help)                                      \
     AP_INIT_TAKE1(name, set_switch,                                    \
@@ -219,9 +199,6 @@ const command_rec push_redirect_cmds[] = {
                   DIRECTIVE_SCOPES,
                   "A target path and a preload or preconnect link-value to "
                   "send in the 103 before redirects to that path"),
-    AP_INIT_RAW_ARGS("PushRedirectEarlyHintsCache", set_hint_cache, NULL,
-                     RSRC_CONF,
-                     "Entries and lifetime in seconds of the per-child cache "
-                     "of hints learned from 200 responses (default 1024 600)"),
+    HINT_STORE_COMMANDS,
     {NULL}
 };

@@ -5,6 +5,7 @@
  */
 
 #include "push_redirect_private.h"
+#include "hint_store.h"
 
 #include "http_core.h"
 #include "http_log.h"
@@ -65,6 +66,8 @@ typedef struct {
     int more_locations;
     apr_array_header_t *opt_outs;
     apr_array_header_t *links;
+    apr_array_header_t *cache_control;
+    int set_cookie;
 } response_fields;
 
 static void add_value(apr_pool_t *p, apr_array_header_t **values,
@@ -96,6 +99,12 @@ static void read_fields(request_rec *r, const apr_table_t *table,
         }
         else if ((key[0] | 0x20) == 'x' && !strcasecmp(key, OPT_OUT_HEADER)) {
             add_value(r->pool, &out->opt_outs, entry[i].val);
+        }
+        else if ((key[0] | 0x20) == 'c' && !strcasecmp(key, "Cache-Control")) {
+            add_value(r->pool, &out->cache_control, entry[i].val);
+        }
+        else if ((key[0] | 0x20) == 's' && !strncasecmp(key, "Set-Cookie", 10)) {
+            out->set_cookie = 1;
         }
     }
 }
@@ -202,7 +211,8 @@ static void respond(request_rec *r, const push_redirect_conf *conf)
     int http2 = push_redirect_h2_is_h2 ? push_redirect_h2_is_h2(r->connection)
                                      : r->proto_num >= 2000;
     const char *host = apr_table_get(first->headers_in, "Host");
-    response_fields fields = {NULL, 0, NULL, NULL};
+    response_fields fields = {0};
+    push_redirect_store store;
     push_redirect_exchange exchange;
     push_redirect_answer answer;
     push_redirect_result rv;
@@ -233,10 +243,16 @@ static void respond(request_rec *r, const push_redirect_conf *conf)
         .opt_out_count = COUNT(fields.opt_outs),
         .links = ITEMS(fields.links),
         .link_count = COUNT(fields.links),
+        .vhost = r->server->server_hostname,
+        .local_port = r->connection->local_addr->port,
+        .has_set_cookie = fields.set_cookie,
+        .cache_control = ITEMS(fields.cache_control),
+        .cache_control_count = COUNT(fields.cache_control),
     };
-    rv = push_redirect_respond(conf, &exchange, push_redirect_hints,
-                               (uint64_t)apr_time_sec(r->request_time),
-                               pool_alloc, r->pool, &answer);
+    hint_store_prepare(r, &store);
+    rv = push_redirect_respond(conf, &exchange, &store, pool_alloc, r->pool,
+                               &answer);
+    hint_store_apply(r, &answer);
     apply_early_hints(r, &answer, rv, fields.location);
     apply_push(r, first, &answer, rv, fields.location);
     if (answer.learned > 0) {

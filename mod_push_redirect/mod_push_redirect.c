@@ -7,11 +7,12 @@
  *
  * This file is the module record and its hooks. config.c reads the
  * directives, filter.c takes the response to the Rust core (behind
- * push_redirect.h) and applies its answer, early_hints.c sends the 103. The
+ * push_redirect.h) and applies its answer, early_hints.c sends the 103, hint_store.c keeps what is learned. The
  * behaviour is the contract of docs/behaviour.md.
  */
 
 #include "push_redirect_private.h"
+#include "hint_store.h"
 
 #include "http_config.h"
 #include "http_core.h"
@@ -20,19 +21,9 @@
 #include "http_request.h"
 
 
-push_redirect_hint_cache *push_redirect_hints;
 ap_filter_rec_t *push_redirect_filter_handle;
 APR_OPTIONAL_FN_TYPE(http2_var_lookup) *push_redirect_h2_var_lookup;
 APR_OPTIONAL_FN_TYPE(http2_is_h2) *push_redirect_h2_is_h2;
-
-static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
-{
-    (void)pconf;
-    (void)plog;
-    (void)ptemp;
-    push_redirect_hint_cache_limits = (push_redirect_cache_limits){0};
-    return OK;
-}
 
 /* mod_http2 registers its optional functions from its register_hooks, so
  * they are known by post_config whatever the LoadModule order. */
@@ -56,33 +47,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     return OK;
 }
 
-static apr_status_t free_hint_cache(void *cache)
-{
-    push_redirect_hints = NULL;
-    push_redirect_hint_cache_free(cache);
-    return APR_SUCCESS;
-}
-
-/* The learned hints live in each child, shared by its threads. */
-static void child_init(apr_pool_t *pchild, server_rec *s)
-{
-    push_redirect_cache_limits limits =
-        push_redirect_cache_limits_resolve(push_redirect_hint_cache_limits);
-
-    push_redirect_hints = push_redirect_hint_cache_new(limits);
-    ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, s,
-                 "early hints cache: %" APR_SIZE_T_FMT " entries, %"
-                 APR_UINT64_T_FMT " s", limits.entries,
-                 (apr_uint64_t)limits.seconds);
-    if (push_redirect_hints) {
-        apr_pool_cleanup_register(pchild, push_redirect_hints, free_hint_cache,
-                                  apr_pool_cleanup_null);
-    }
-}
-
 static void register_hooks(apr_pool_t *p)
 {
-    (void)p;
     /* The last content filter type, just before the protocol filters that
      * turn headers_out into the response (HTTP_HEADER, mod_http2's
      * H2_C2_RESPONSE_OUT): the headers are final there. At CONTENT_SET we
@@ -96,9 +62,8 @@ static void register_hooks(apr_pool_t *p)
                           APR_HOOK_LAST);
     ap_hook_insert_error_filter(push_redirect_insert_filter, NULL, NULL,
                                 APR_HOOK_LAST);
-    ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    hint_store_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(push_redirect) = {

@@ -33,17 +33,12 @@ typedef push_redirect_settings push_redirect_conf;
 extern const command_rec push_redirect_cmds[];
 void *push_redirect_create_dir_conf(apr_pool_t *p, char *dir);
 void *push_redirect_merge_dir_conf(apr_pool_t *p, void *outer, void *inner);
-/* PushRedirectEarlyHintsCache, server config only; reset before each read
- * of the configuration. */
-extern push_redirect_cache_limits push_redirect_hint_cache_limits;
 
 /* filter.c */
 apr_status_t push_redirect_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 void push_redirect_insert_filter(request_rec *r);
 /* From ap_register_output_filter: adding by handle skips the name lookup. */
 extern ap_filter_rec_t *push_redirect_filter_handle;
-/* The per-child cache of learned hints; NULL outside a child. */
-extern push_redirect_hint_cache *push_redirect_hints;
 /* mod_http2's optional functions (from post_config), NULL without it. */
 extern APR_OPTIONAL_FN_TYPE(http2_var_lookup) *push_redirect_h2_var_lookup;
 extern APR_OPTIONAL_FN_TYPE(http2_is_h2) *push_redirect_h2_is_h2;

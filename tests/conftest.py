@@ -104,3 +104,22 @@ def error_log_check(request):
     if problems:
         pytest.fail("unexpected log lines during the test:\n" + "\n".join(problems),
                     pytrace=False)
+
+
+# ------------------------------------------------------------ shared caches
+#
+# redis-server and memcached for the learned-hints tests (harness/caches.py),
+# one per test module, stopped whatever happens.
+
+@pytest.fixture(scope="module")
+def redis(workdir):
+    from harness.caches import Redis
+    with Redis(workdir) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def memcached(workdir):
+    from harness.caches import Memcached
+    with Memcached(workdir) as server:
+        yield server

@@ -36,7 +36,7 @@ def server(httpd_factory, module_so):
     h.write("htdocs/dir/page.html", "page\n")
     h.add_global("""
 H2EarlyHints on
-PushRedirectEarlyHintsCache 16 60
+PushRedirectEarlyHintsLifetime 60
 """)
     h.add_vhost("main", f"""
     H2Push on

@@ -15,9 +15,9 @@ from harness import clients
 from harness.httpd import parse_access_line
 from test_config import config_test
 
-# PushRedirectEarlyHintsCache for this module's Apache: few entries and a short
-# lifetime, so that the bounds and the expiry can be seen.
-CACHE_ENTRIES, CACHE_SECONDS = 3, 3
+# PushRedirectEarlyHintsLifetime for this module's Apache: short, so that the
+# expiry can be seen.
+CACHE_SECONDS = 3
 
 D_CSS = "</static/d.css>; rel=preload; as=style"
 PRECONNECT = "<https://cdn.example>; rel=preconnect"
@@ -36,7 +36,7 @@ def httpd(httpd_factory, module_so):
     h.write("htdocs/expiry/new.html", "expiry\n")
     h.add_global(f"""
 H2EarlyHints on
-PushRedirectEarlyHintsCache {CACHE_ENTRIES} {CACHE_SECONDS}
+PushRedirectEarlyHintsLifetime {CACHE_SECONDS}
 # One child, so that every request sees the same learned cache.
 MaxRequestWorkers 25
 MinSpareThreads 1
@@ -201,16 +201,6 @@ def test_hostile_learned_values_are_dropped(httpd):
     assert "evil" not in "".join(links)
 
 
-def test_the_cache_keeps_the_newest_entries(httpd):
-    # 4 pages learned into a cache of 3: the first one is gone.
-    for i in range(1, 5):
-        assert get(httpd, f"/bound/p{i}.html").main.status == 200
-    assert_no_103(httpd, get(httpd, "/bound/old1"), "no-hints")
-    for i in range(2, 5):
-        r = get(httpd, f"/bound/old{i}")
-        assert early_hints_links(r) == ["</static/b.css>; rel=preload; as=style"]
-
-
 def test_learned_hints_expire(httpd):
     assert get(httpd, "/expiry/new.html").main.status == 200
     assert early_hints_links(get(httpd, "/expiry/old")) != []
@@ -230,10 +220,12 @@ BAD_CONFIG = [
     ('PushRedirectEarlyHint /new "<http://cdn.example/a.js>; rel=preload; as=script"',
      "'<http://cdn.example/a.js>; rel=preload; as=script' is not a hint"),
     ('PushRedirectEarlyHint /new', "takes two arguments"),
-    ('PushRedirectEarlyHintsCache 10', "'10' is not two numbers"),
-    ('PushRedirectEarlyHintsCache ten 60', "'ten' is not a number of entries"),
-    ('PushRedirectEarlyHintsCache 10 0', "'0' is not a lifetime in seconds"),
-    ('<VirtualHost 127.0.0.1:9>\nPushRedirectEarlyHintsCache 10 60\n</VirtualHost>',
+    ('PushRedirectEarlyHintsCache 1024 600', "PushRedirectEarlyHintsLifetime <seconds>"),
+    ('PushRedirectEarlyHintsCache shm-cb', "takes one of none, shmcb"),
+    ('PushRedirectEarlyHintsCache memcache:127.0.0.1:1',
+     "LoadModule socache_memcache_module"),
+    ('PushRedirectEarlyHintsLifetime 0', "'0' is not a lifetime in seconds"),
+    ('<VirtualHost 127.0.0.1:9>\nPushRedirectEarlyHintsCache none\n</VirtualHost>',
      "cannot occur within <VirtualHost> section"),
 ]
 
@@ -248,7 +240,8 @@ def test_bad_config_fails_config_test(workdir, module_so, snippet, message):
 
 def test_good_config_passes(workdir, module_so):
     code, out = config_test(workdir, module_so, """
-PushRedirectEarlyHintsCache 0 1
+PushRedirectEarlyHintsCache none
+PushRedirectEarlyHintsLifetime 1
 <Location /a>
     PushRedirectEarlyHints on
     PushRedirectEarlyHint /b "</s.css>; rel=preload; as=style; crossorigin"

@@ -4,8 +4,8 @@ use url::Url;
 
 use crate::declared::DeclaredHints;
 use crate::exchange::{Exchange, Policy, Reason};
-use crate::hint_cache::{cache_key, HintCache};
 use crate::hints::HintList;
+use crate::learn::Store;
 use crate::rules::{check_target, Rules};
 
 /// Why a redirect gets no 103. [`EarlyHintsSkip::as_str`] is logged and put
@@ -74,9 +74,8 @@ pub enum EarlyHintsDecision {
 pub fn early_hints(
     policy: &Policy<'_>,
     declared: Option<&DeclaredHints>,
-    cache: Option<&HintCache>,
+    store: Option<&mut Store<'_>>,
     ex: &Exchange<'_>,
-    now: u64,
 ) -> EarlyHintsDecision {
     if !policy.statuses.contains(ex.status) {
         return EarlyHintsDecision::NotRedirect;
@@ -89,27 +88,28 @@ pub fn early_hints(
         return skip(EarlyHintsSkip::PushedStream);
     }
     match check_target(policy, ex, Rules::ClientFetches) {
-        Ok((_, target)) => hints_for(declared, cache, &target, now),
+        Ok((_, target)) => hints_for(declared, store, ex, &target),
         Err(reason) => skip(EarlyHintsSkip::Rule(reason)),
     }
 }
 
 /// The 103 for a redirect to `target` that passed the rules: declared
-/// hints first, then learned ones.
+/// hints first, then those `store` learned for this virtual host.
 pub(crate) fn hints_for(
     declared: Option<&DeclaredHints>,
-    cache: Option<&HintCache>,
+    store: Option<&mut Store<'_>>,
+    ex: &Exchange<'_>,
     target: &Url,
-    now: u64,
 ) -> EarlyHintsDecision {
     let mut hints = HintList::default();
     for hint in declared.into_iter().flat_map(|d| d.for_path(target.path())) {
         hints.push(hint.clone());
     }
-    if let Some(learned) = cache.and_then(|cache| cache.lookup(&cache_key(target), now)) {
-        for hint in learned.iter() {
-            hints.push(hint.clone());
-        }
+    for hint in store
+        .map(|store| store.hints_for(ex, target))
+        .unwrap_or_default()
+    {
+        hints.push(hint);
     }
     if hints.hints.is_empty() {
         return EarlyHintsDecision::Skip(EarlyHintsSkip::NoHints);

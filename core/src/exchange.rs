@@ -71,6 +71,15 @@ pub struct Exchange<'a> {
     pub locations: &'a [&'a [u8]],
     /// Values of `Link` response fields.
     pub links: &'a [&'a [u8]],
+    /// The virtual host that answered, by its configured `ServerName`, and
+    /// the port the request came in on: half of a learned record's key,
+    /// never from `Host` or `:authority`.
+    pub vhost: &'a [u8],
+    pub local_port: u16,
+    /// The response has a `Set-Cookie` field.
+    pub has_set_cookie: bool,
+    /// Values of `Cache-Control` response fields.
+    pub cache_control: &'a [&'a [u8]],
 }
 
 /// Why a redirect was not given a preload. [`Reason::as_str`] is its token in

@@ -34,11 +34,12 @@ mod decide;
 mod declared;
 mod early_hints;
 mod exchange;
-mod hint_cache;
 mod hints;
+mod learn;
 mod link;
 mod origin;
 mod plain;
+mod record;
 mod respond;
 mod rules;
 
@@ -47,6 +48,11 @@ pub use decide::{decide, Decision, Push};
 pub use declared::DeclaredHints;
 pub use early_hints::{early_hints, EarlyHints, EarlyHintsDecision, EarlyHintsSkip};
 pub use exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
-pub use hint_cache::{CacheLimits, HintCache};
 pub use hints::{Hint, MAX_HINTS, MAX_HINTS_LEN, MAX_LEARNED_PATH_LEN};
+pub use learn::{Fetch, Learn, Store, FETCH_BUF_LEN, MAX_LOOKUPS};
+pub use record::{
+    check_learnable, parse_cache, parse_lifetime, plan_write, without_query, CacheSpec, LearnInput,
+    NotLearned, Record, RecordKey, Write, WriteBudget, DEFAULT_CACHE, DEFAULT_LIFETIME_SECS,
+    KEY_LEN, MAX_KEY_SERVER_NAME_LEN, MAX_KEY_TARGET_LEN, MAX_LIFETIME_SECS, MAX_RECORD_LEN,
+};
 pub use respond::{respond, Response, Settings, Step, Switch};

@@ -7,8 +7,9 @@ use crate::decide::{push_target, Decision, Resolution, Resolved};
 use crate::declared::DeclaredHints;
 use crate::early_hints::{hints_for, EarlyHintsDecision, EarlyHintsSkip};
 use crate::exchange::{Exchange, Policy, Reason};
-use crate::hint_cache::HintCache;
-use crate::rules::{check_push_only, check_shared, resolve_target, single_location};
+use crate::learn::{Learn, Store};
+use crate::origin::path_and_query;
+use crate::rules::{check_push_only, check_shared, is_opted_out, resolve_target, single_location};
 
 /// An `On|Off` directive as a scope left it: `Unset` inherits, and at the
 /// end means the directive's default, which is known here only.
@@ -90,7 +91,7 @@ impl<'a> Settings<'a> {
         // Bit 0 of the set is 300: bit 100 here.
         let set = self.statuses.unwrap_or(StatusSet::DEFAULT).bits();
         [
-            u64::from(early_hints),
+            1,
             (set << 36) as u64,
             (set >> 28) as u64,
             (set >> 92) as u64,
@@ -107,7 +108,8 @@ impl<'a> Settings<'a> {
             return Step::Respond;
         };
         let redirect = self.statuses.unwrap_or(StatusSet::DEFAULT).contains(status);
-        if redirect || (early_hints && status == 200) {
+        // A 200 teaches the store wherever either directive is on.
+        if redirect || status == 200 {
             Step::Respond
         } else {
             Step::StripOnly
@@ -122,27 +124,27 @@ pub struct Response<'a> {
     pub push: Option<Decision<'a>>,
     /// The 103 decision; `None` where `PushRedirectEarlyHints` is not on.
     pub early_hints: Option<EarlyHintsDecision>,
-    /// How many hints a 200 taught the cache.
-    pub learned: usize,
+    /// The record to store: what a 200 or a redirect taught.
+    pub learn: Option<Learn>,
 }
 
 /// The one decision for a response: rules 1-3 and the Location (6) once,
 /// the target resolved once, the push-only rules (4, 5, 11) on the push
 /// side only, and the 103 with its own tokens (`not-http2`,
 /// `pushed-stream`, `no-hints`) first, as [`crate::early_hints`] gives
-/// them. A 200 teaches `cache` its hints when Early Hints are on.
+/// them. Learned hints are read from `store` and what the response teaches
+/// goes into the answer.
 pub fn respond<'a>(
     settings: &Settings<'_>,
     ex: &Exchange<'a>,
-    cache: Option<&HintCache>,
-    now: u64,
+    mut store: Option<&mut Store<'_>>,
 ) -> Response<'a> {
     let policy = settings.policy();
     let (push_on, early_hints_on) = (settings.push_on(), settings.early_hints_on());
     let mut response = Response {
         push: None,
         early_hints: None,
-        learned: 0,
+        learn: None,
     };
     if !policy.statuses.contains(ex.status) {
         if push_on {
@@ -150,9 +152,9 @@ pub fn respond<'a>(
         }
         if early_hints_on {
             response.early_hints = Some(EarlyHintsDecision::NotRedirect);
-            if ex.status == 200 {
-                response.learned = cache.map_or(0, |cache| cache.learn(&policy, ex, now));
-            }
+        }
+        if ex.status == 200 {
+            response.learn = store.and_then(|store| store.learn(ex, None));
         }
         return response;
     }
@@ -186,10 +188,28 @@ pub fn respond<'a>(
                     .map_err(|reason: &Reason| *reason)
             });
             match target {
-                Ok(target) => Some(hints_for(settings.declared, cache, target, now)),
+                Ok(target) => Some(hints_for(
+                    settings.declared,
+                    store.as_deref_mut(),
+                    ex,
+                    target,
+                )),
                 Err(reason) => skip(EarlyHintsSkip::Rule(reason)),
             }
         };
+    }
+    // A redirect teaches its same-origin target when rules 1 and 6 to 10
+    // hold for it, whatever the push-only and the TLS rules say.
+    if let Some(store) = store {
+        if !is_opted_out(ex) {
+            if let Ok(location) = single_location(ex.locations) {
+                let resolved =
+                    resolved.get_or_insert_with(|| resolve_target(&policy, ex, location));
+                if let Ok((_, target)) = resolved {
+                    response.learn = store.learn(ex, Some(path_and_query(target)));
+                }
+            }
+        }
     }
     response
 }

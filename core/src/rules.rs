@@ -43,7 +43,7 @@ pub(crate) fn check_request<'a>(
 
 /// Rules 1 to 3, which hold for the push and the 103 alike.
 pub(crate) fn check_shared(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<(), Reason> {
-    if ex.opt_out_env || ex.opt_out_values.iter().any(|v| is_opt_out(v)) {
+    if is_opted_out(ex) {
         return Err(Reason::OptOut);
     }
     if ex.method != b"GET" {
@@ -106,6 +106,11 @@ pub(crate) fn check_target_path(
         return Err(Reason::Excluded);
     }
     Ok(())
+}
+
+/// Rule 1: the opt-out variable or header.
+pub(crate) fn is_opted_out(ex: &Exchange<'_>) -> bool {
+    ex.opt_out_env || ex.opt_out_values.iter().any(|v| is_opt_out(v))
 }
 
 /// `off`, `0`, `false` or `no`, trimmed, in any case.

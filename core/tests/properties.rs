@@ -260,6 +260,7 @@ fn run(case: &Case) -> Decision<'static> {
         opt_out_values: &opt_out_values,
         locations: &locations,
         links: &links,
+        ..Exchange::default()
     };
     decide_and_check(&policy, &exchange).into_owned()
 }

@@ -18,6 +18,11 @@
 #define PUSH_REDIRECT_RESPOND_FIRST 200
 
 /*
+ The length of a record's key.
+ */
+#define PUSH_REDIRECT_KEY_LEN 32
+
+/*
  What a fallible call did.
  */
 typedef enum {
@@ -57,10 +62,10 @@ typedef struct push_redirect_declared_hints push_redirect_declared_hints;
 typedef struct push_redirect_excludes push_redirect_excludes;
 
 /*
- The hints learned from 200 responses, one per child process (opaque,
+ The writes to the shared store one child may still make (opaque,
  thread-safe).
  */
-typedef struct push_redirect_hint_cache push_redirect_hint_cache;
+typedef struct push_redirect_write_budget push_redirect_write_budget;
 
 /*
  `PushRedirectStatus` of one scope: bit `n` of `bits` (low word first) is
@@ -130,7 +135,41 @@ typedef struct {
   size_t opt_out_count;
   const char *const *links;
   size_t link_count;
+  /*
+   The answering virtual host's `ServerName` and the port the request
+   came in on (the key of what is learned).
+   */
+  const char *vhost;
+  uint16_t local_port;
+  bool has_set_cookie;
+  const char *const *cache_control;
+  size_t cache_control_count;
 } push_redirect_exchange;
+
+/*
+ Copies the value stored under `key` (`key_len` bytes) into `buf`, at most
+ `*len` bytes, and sets `*len` to its length. Returns false for a miss, a
+ failing store or a value longer than `*len`.
+ */
+typedef bool (*push_redirect_fetch_fn)(void *ctx,
+                                       const uint8_t *key,
+                                       size_t key_len,
+                                       uint8_t *buf,
+                                       size_t *len);
+
+/*
+ The shared store of learned records for one call: how to fetch from it
+ (NULL `fetch`: there is none), this child's write budget,
+ `PushRedirectEarlyHintsLifetime` as parsed (0: not set) and the time in
+ milliseconds.
+ */
+typedef struct {
+  push_redirect_fetch_fn fetch;
+  void *fetch_ctx;
+  const push_redirect_write_budget *budget;
+  uint64_t lifetime;
+  uint64_t now_ms;
+} push_redirect_store;
 
 /*
  Allocates `size` bytes that live as long as the response (the shim passes
@@ -169,7 +208,16 @@ typedef struct {
    */
   const char *early_hints_skipped;
   /*
-   How many hints a 200 taught the cache (for the log).
+   The record to store, `store_record_len` bytes under the
+   `PUSH_REDIRECT_KEY_LEN` bytes of `store_key`, for `store_lifetime`
+   seconds; NULL: nothing to store.
+   */
+  const uint8_t *store_key;
+  const uint8_t *store_record;
+  size_t store_record_len;
+  uint64_t store_lifetime;
+  /*
+   How many hints the record holds (for the log).
    */
   size_t learned;
   /*
@@ -179,13 +227,16 @@ typedef struct {
 } push_redirect_answer;
 
 /*
- `PushRedirectEarlyHintsCache`; `set` false: not in the configuration.
+ `PushRedirectEarlyHintsCache` as the shim uses it: the provider's name,
+ NUL-terminated (empty for `none`), and its arguments, `args_len` bytes
+ at `args` (inside the value parsed, or static), NULL for the
+ provider's own defaults.
  */
 typedef struct {
-  bool set;
-  size_t entries;
-  uint64_t seconds;
-} push_redirect_cache_limits;
+  char provider[32];
+  const char *args;
+  size_t args_len;
+} push_redirect_cache_spec;
 
 #ifdef __cplusplus
 extern "C" {
@@ -209,20 +260,20 @@ void push_redirect_settings_resolve(push_redirect_settings *settings);
 
 /*
  Decides everything for one response and fills `*answer`: the push, the
- 103 (with the hints of `cache` at time `now`, seconds), the learning of
- a 200. Unless `answer` is NULL it is always filled: a caught panic, a
+ 103 (with the hints learned in `store`), the record a 200 or a redirect
+ teaches. Unless `answer` is NULL it is always filled: a caught panic, a
  NULL argument or an allocation failure is the skip reason
  `internal-error` on each side that is on.
 
  # Safety
  `settings` and `exchange` are valid for reads as documented on their
- types (their pointers borrowed for the call only); `cache` is from
- `push_redirect_hint_cache_new` or NULL; `answer` is writable.
+ types (their pointers borrowed for the call only); `store` is NULL or
+ valid for reads, its budget from `push_redirect_write_budget_new` or
+ NULL; `answer` is writable.
  */
 push_redirect_result push_redirect_respond(const push_redirect_settings *settings,
                                            const push_redirect_exchange *exchange,
-                                           const push_redirect_hint_cache *cache,
-                                           uint64_t now,
+                                           const push_redirect_store *store,
                                            push_redirect_alloc_fn alloc,
                                            void *alloc_ctx,
                                            push_redirect_answer *answer);
@@ -309,38 +360,44 @@ push_redirect_result push_redirect_declared_hints_add(push_redirect_declared_hin
 void push_redirect_declared_hints_free(push_redirect_declared_hints *set);
 
 /*
- Parses the arguments of `PushRedirectEarlyHintsCache` (`<entries>
- <seconds>`) into `*out`.
+ Parses `PushRedirectEarlyHintsLifetime <seconds>` into `*out`.
 
  # Safety
  As for [`push_redirect_statuses_parse`].
  */
-push_redirect_result push_redirect_cache_limits_parse(const char *args,
-                                                      push_redirect_cache_limits *out,
-                                                      char *err,
-                                                      size_t err_len);
+push_redirect_result push_redirect_lifetime_parse(const char *value,
+                                                  uint64_t *out,
+                                                  char *err,
+                                                  size_t err_len);
 
 /*
- The limits in force: `limits` as configured, or the default where it is
- not set (for the start-up log line).
- */
-push_redirect_cache_limits push_redirect_cache_limits_resolve(push_redirect_cache_limits limits);
-
-/*
- A new, empty cache of learned hints within `limits` (unset: the
- default), to be released with [`push_redirect_hint_cache_free`]. It may
- be used from any number of threads at once.
- */
-push_redirect_hint_cache *push_redirect_hint_cache_new(push_redirect_cache_limits limits);
-
-/*
- Releases a cache from [`push_redirect_hint_cache_new`]; NULL is ignored.
+ Parses a `PushRedirectEarlyHintsCache` value into `*out`; `shmcb` alone
+ is the default store (and what the shim parses when the directive is
+ absent). The former `<entries> <seconds>` form is an error naming what
+ replaced it.
 
  # Safety
- `cache` is NULL or was returned by `push_redirect_hint_cache_new`, and no
- other thread uses it any more.
+ As for [`push_redirect_statuses_parse`]; `out.args` points into `value`.
  */
-void push_redirect_hint_cache_free(push_redirect_hint_cache *cache);
+push_redirect_result push_redirect_cache_spec_parse(const char *value,
+                                                    push_redirect_cache_spec *out,
+                                                    char *err,
+                                                    size_t err_len);
+
+/*
+ A full write budget at `now_ms` (milliseconds on a clock that does not
+ jump), one per child, to be released with [`push_redirect_write_budget_free`].
+ */
+push_redirect_write_budget *push_redirect_write_budget_new(uint64_t now_ms);
+
+/*
+ Releases a budget from [`push_redirect_write_budget_new`]; NULL is ignored.
+
+ # Safety
+ `budget` is NULL or was returned by `push_redirect_write_budget_new`, and
+ no other thread uses it any more.
+ */
+void push_redirect_write_budget_free(push_redirect_write_budget *budget);
 
 #ifdef __cplusplus
 }  // extern "C"

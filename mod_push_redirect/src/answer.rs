@@ -5,13 +5,13 @@ use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr;
 
 use push_redirect_core::{
-    respond, Decision, EarlyHintsDecision, EarlyHintsSkip, Exchange, HintCache, Reason, Response,
-    Settings, Step,
+    respond, Decision, EarlyHintsDecision, EarlyHintsSkip, Exchange, Fetch, Reason, Response,
+    Settings, Step, Store, KEY_LEN,
 };
 
 use crate::handles::{
-    push_redirect_declared_hints, push_redirect_excludes, push_redirect_hint_cache,
-    push_redirect_statuses, push_redirect_switch, try_ref,
+    push_redirect_declared_hints, push_redirect_excludes, push_redirect_statuses,
+    push_redirect_switch, push_redirect_write_budget, try_ref,
 };
 use crate::{bytes, ffi_panic_boundary, push_redirect_result};
 
@@ -71,6 +71,62 @@ pub struct push_redirect_exchange {
     pub opt_out_count: usize,
     pub links: *const *const c_char,
     pub link_count: usize,
+    /// The answering virtual host's `ServerName` and the port the request
+    /// came in on (the key of what is learned).
+    pub vhost: *const c_char,
+    pub local_port: u16,
+    pub has_set_cookie: bool,
+    pub cache_control: *const *const c_char,
+    pub cache_control_count: usize,
+}
+
+/// Copies the value stored under `key` (`key_len` bytes) into `buf`, at most
+/// `*len` bytes, and sets `*len` to its length. Returns false for a miss, a
+/// failing store or a value longer than `*len`.
+pub type push_redirect_fetch_fn = Option<
+    unsafe extern "C" fn(
+        ctx: *mut c_void,
+        key: *const u8,
+        key_len: usize,
+        buf: *mut u8,
+        len: *mut usize,
+    ) -> bool,
+>;
+
+/// The shared store of learned records for one call: how to fetch from it
+/// (NULL `fetch`: there is none), this child's write budget,
+/// `PushRedirectEarlyHintsLifetime` as parsed (0: not set) and the time in
+/// milliseconds.
+#[repr(C)]
+pub struct push_redirect_store {
+    pub fetch: push_redirect_fetch_fn,
+    pub fetch_ctx: *mut c_void,
+    pub budget: *const push_redirect_write_budget,
+    pub lifetime: u64,
+    pub now_ms: u64,
+}
+
+struct CFetch {
+    fetch: unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut u8, *mut usize) -> bool,
+    ctx: *mut c_void,
+}
+
+impl Fetch for CFetch {
+    fn fetch(&mut self, key: &[u8; KEY_LEN], buf: &mut [u8]) -> Option<usize> {
+        let mut len = buf.len();
+        // SAFETY: the shim's callback, given buffers that are valid for the
+        // lengths passed.
+        let found = unsafe {
+            (self.fetch)(
+                self.ctx,
+                key.as_ptr(),
+                key.len(),
+                buf.as_mut_ptr(),
+                &mut len,
+            )
+        };
+        (found && len <= buf.len()).then_some(len)
+    }
 }
 
 /// Allocates `size` bytes that live as long as the response (the shim passes
@@ -95,7 +151,14 @@ pub struct push_redirect_answer {
     pub early_hints_target: *const c_char,
     /// `PUSH_REDIRECT_EARLY_HINTS_SKIPPED`: why no 103.
     pub early_hints_skipped: *const c_char,
-    /// How many hints a 200 taught the cache (for the log).
+    /// The record to store, `store_record_len` bytes under the
+    /// `PUSH_REDIRECT_KEY_LEN` bytes of `store_key`, for `store_lifetime`
+    /// seconds; NULL: nothing to store.
+    pub store_key: *const u8,
+    pub store_record: *const u8,
+    pub store_record_len: usize,
+    pub store_lifetime: u64,
+    /// How many hints the record holds (for the log).
     pub learned: usize,
     /// Remove `X-Push-Redirect` from the response.
     pub strip_opt_out: bool,
@@ -133,40 +196,40 @@ pub unsafe extern "C" fn push_redirect_settings_resolve(settings: *mut push_redi
     })
 }
 
+/// The length of a record's key.
+pub const PUSH_REDIRECT_KEY_LEN: usize = 32;
+const _: () = assert!(PUSH_REDIRECT_KEY_LEN == KEY_LEN);
+
 /// Decides everything for one response and fills `*answer`: the push, the
-/// 103 (with the hints of `cache` at time `now`, seconds), the learning of
-/// a 200. Unless `answer` is NULL it is always filled: a caught panic, a
+/// 103 (with the hints learned in `store`), the record a 200 or a redirect
+/// teaches. Unless `answer` is NULL it is always filled: a caught panic, a
 /// NULL argument or an allocation failure is the skip reason
 /// `internal-error` on each side that is on.
 ///
 /// # Safety
 /// `settings` and `exchange` are valid for reads as documented on their
-/// types (their pointers borrowed for the call only); `cache` is from
-/// `push_redirect_hint_cache_new` or NULL; `answer` is writable.
+/// types (their pointers borrowed for the call only); `store` is NULL or
+/// valid for reads, its budget from `push_redirect_write_budget_new` or
+/// NULL; `answer` is writable.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_respond(
     settings: *const push_redirect_settings,
     exchange: *const push_redirect_exchange,
-    cache: *const push_redirect_hint_cache,
-    now: u64,
+    store: *const push_redirect_store,
     alloc: push_redirect_alloc_fn,
     alloc_ctx: *mut c_void,
     answer: *mut push_redirect_answer,
 ) -> push_redirect_result {
-    respond_with(
-        respond, settings, exchange, cache, now, alloc, alloc_ctx, answer,
-    )
+    respond_with(respond, settings, exchange, store, alloc, alloc_ctx, answer)
 }
 
 /// [`push_redirect_respond`] with the decision as a parameter, so that a
 /// test can make it panic and watch the boundary at work.
-#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn respond_with(
-    respond: impl for<'a> FnOnce(&Settings<'_>, &Exchange<'a>, Option<&HintCache>, u64) -> Response<'a>,
+    respond: impl for<'a> FnOnce(&Settings<'_>, &Exchange<'a>, Option<&mut Store<'_>>) -> Response<'a>,
     settings: *const push_redirect_settings,
     exchange: *const push_redirect_exchange,
-    cache: *const push_redirect_hint_cache,
-    now: u64,
+    store: *const push_redirect_store,
     alloc: push_redirect_alloc_fn,
     alloc_ctx: *mut c_void,
     answer: *mut push_redirect_answer,
@@ -193,10 +256,32 @@ pub(crate) unsafe fn respond_with(
         }
         let strings = ExchangeStrings::new(exchange);
         let view = strings.view(exchange);
-        let response = respond(&settings, &view, try_ref(cache), now);
+        let store = store.as_ref();
+        let mut fetch = store.and_then(|store| {
+            Some(CFetch {
+                fetch: store.fetch?,
+                ctx: store.fetch_ctx,
+            })
+        });
+        let mut core_store = store.zip(fetch.as_mut()).map(|(store, fetch)| {
+            let lifetime = (store.lifetime > 0).then_some(store.lifetime);
+            Store::new(fetch, try_ref(store.budget), lifetime, store.now_ms)
+        });
+        let response = respond(&settings, &view, core_store.as_mut());
         let mut pool = Pool { alloc, alloc_ctx };
         answer.strip_opt_out = true;
-        answer.learned = response.learned;
+        if let Some(learn) = &response.learn {
+            if let Some(buf) = pool.bytes(KEY_LEN + learn.record.len()) {
+                let (key, record) = buf.split_at_mut(KEY_LEN);
+                key.copy_from_slice(&learn.key);
+                record.copy_from_slice(&learn.record);
+                answer.store_key = key.as_ptr();
+                answer.store_record = record.as_ptr();
+                answer.store_record_len = record.len();
+                answer.store_lifetime = learn.lifetime_secs;
+                answer.learned = learn.hints;
+            }
+        }
         match response.push {
             Some(Decision::Push(push)) => {
                 let target = push.path_and_query();
@@ -245,6 +330,10 @@ pub(crate) const EMPTY_ANSWER: push_redirect_answer = push_redirect_answer {
     early_hints: ptr::null(),
     early_hints_target: ptr::null(),
     early_hints_skipped: ptr::null(),
+    store_key: ptr::null(),
+    store_record: ptr::null(),
+    store_record_len: 0,
+    store_lifetime: 0,
     learned: 0,
     strip_opt_out: true,
 };
@@ -277,6 +366,11 @@ struct Pool {
 }
 
 impl Pool {
+    unsafe fn bytes(&mut self, len: usize) -> Option<&mut [u8]> {
+        let buf = (self.alloc)(self.alloc_ctx, len).cast::<u8>();
+        (!buf.is_null()).then(|| std::slice::from_raw_parts_mut(buf, len))
+    }
+
     /// One allocation for a NUL-terminated value of `len` bytes, to be
     /// written by the caller, followed by a NUL-terminated copy of `tail`.
     unsafe fn strings(&mut self, len: usize, tail: &str) -> Option<(&mut [u8], *const c_char)> {
@@ -374,6 +468,7 @@ struct ExchangeStrings<'a> {
     locations: [&'a [u8]; 2],
     location_count: usize,
     links: Strings<'a>,
+    cache_control: Strings<'a>,
 }
 
 impl<'a> ExchangeStrings<'a> {
@@ -388,6 +483,7 @@ impl<'a> ExchangeStrings<'a> {
             locations: [bytes(exchange.location), b""],
             location_count,
             links: Strings::new(exchange.links, exchange.link_count),
+            cache_control: Strings::new(exchange.cache_control, exchange.cache_control_count),
         }
     }
 
@@ -410,6 +506,10 @@ impl<'a> ExchangeStrings<'a> {
             opt_out_values: self.opt_out_values.as_slice(),
             locations: &self.locations[..self.location_count],
             links: self.links.as_slice(),
+            vhost: bytes(exchange.vhost),
+            local_port: exchange.local_port,
+            has_set_cookie: exchange.has_set_cookie,
+            cache_control: self.cache_control.as_slice(),
         }
     }
 }

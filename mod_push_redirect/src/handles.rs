@@ -1,12 +1,12 @@
 //! The directives' values as the shim keeps them: opaque handles for what
-//! is built once at configuration time (patterns, declared hints, the
-//! learned-hints cache), plain `repr(C)` values for the rest.
+//! is built once (patterns, declared hints, a child's write budget), plain `repr(C)` values for the rest.
 
 use std::ffi::c_char;
 use std::ptr;
 
 use push_redirect_core::{
-    parse_flag, CacheLimits, ConfigError, DeclaredHints, ExcludeSet, HintCache, StatusSet, Switch,
+    parse_cache, parse_flag, parse_lifetime, ConfigError, DeclaredHints, ExcludeSet, StatusSet,
+    Switch, WriteBudget,
 };
 
 use crate::{ffi_panic_boundary, parse_directive, push_redirect_result};
@@ -28,7 +28,7 @@ macro_rules! castable {
 castable! {
     push_redirect_excludes => ExcludeSet,
     push_redirect_declared_hints => DeclaredHints,
-    push_redirect_hint_cache => HintCache,
+    push_redirect_write_budget => WriteBudget,
 }
 
 /// The body of every `_new`: boxes `value`; a panic gives NULL.
@@ -64,9 +64,9 @@ pub struct push_redirect_declared_hints {
     _private: [u8; 0],
 }
 
-/// The hints learned from 200 responses, one per child process (opaque,
+/// The writes to the shared store one child may still make (opaque,
 /// thread-safe).
-pub struct push_redirect_hint_cache {
+pub struct push_redirect_write_budget {
     _private: [u8; 0],
 }
 
@@ -101,28 +101,6 @@ pub struct push_redirect_statuses {
 impl push_redirect_statuses {
     pub(crate) fn set(self) -> Option<StatusSet> {
         StatusSet::from_bits(u128::from(self.bits[0]) | u128::from(self.bits[1]) << 64)
-    }
-}
-
-/// `PushRedirectEarlyHintsCache`; `set` false: not in the configuration.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct push_redirect_cache_limits {
-    pub set: bool,
-    pub entries: usize,
-    pub seconds: u64,
-}
-
-impl push_redirect_cache_limits {
-    fn limits(self) -> CacheLimits {
-        if self.set {
-            CacheLimits {
-                entries: self.entries,
-                lifetime_secs: self.seconds,
-            }
-        } else {
-            CacheLimits::DEFAULT
-        }
     }
 }
 
@@ -278,59 +256,90 @@ pub unsafe extern "C" fn push_redirect_declared_hints_free(set: *mut push_redire
     free_handle(set)
 }
 
-/// Parses the arguments of `PushRedirectEarlyHintsCache` (`<entries>
-/// <seconds>`) into `*out`.
+/// Parses `PushRedirectEarlyHintsLifetime <seconds>` into `*out`.
 ///
 /// # Safety
 /// As for [`push_redirect_statuses_parse`].
 #[no_mangle]
-pub unsafe extern "C" fn push_redirect_cache_limits_parse(
-    args: *const c_char,
-    out: *mut push_redirect_cache_limits,
+pub unsafe extern "C" fn push_redirect_lifetime_parse(
+    value: *const c_char,
+    out: *mut u64,
     err: *mut c_char,
     err_len: usize,
 ) -> push_redirect_result {
-    parse_into(args, out, err, err_len, CacheLimits::parse, |limits| {
-        push_redirect_cache_limits {
-            set: true,
-            entries: limits.entries,
-            seconds: limits.lifetime_secs,
-        }
-    })
+    parse_into(value, out, err, err_len, parse_lifetime, |secs| secs)
 }
 
-/// The limits in force: `limits` as configured, or the default where it is
-/// not set (for the start-up log line).
-#[no_mangle]
-pub extern "C" fn push_redirect_cache_limits_resolve(
-    limits: push_redirect_cache_limits,
-) -> push_redirect_cache_limits {
-    ffi_panic_boundary!(limits, {
-        let resolved = limits.limits();
-        push_redirect_cache_limits {
-            set: true,
-            entries: resolved.entries,
-            seconds: resolved.lifetime_secs,
-        }
-    })
+/// `PushRedirectEarlyHintsCache` as the shim uses it: the provider's name,
+/// NUL-terminated (empty for `none`), and its arguments, `args_len` bytes
+/// at `args` (inside the value parsed, or static), NULL for the
+/// provider's own defaults.
+#[repr(C)]
+pub struct push_redirect_cache_spec {
+    pub provider: [c_char; 32],
+    pub args: *const c_char,
+    pub args_len: usize,
 }
 
-/// A new, empty cache of learned hints within `limits` (unset: the
-/// default), to be released with [`push_redirect_hint_cache_free`]. It may
-/// be used from any number of threads at once.
-#[no_mangle]
-pub extern "C" fn push_redirect_hint_cache_new(
-    limits: push_redirect_cache_limits,
-) -> *mut push_redirect_hint_cache {
-    new_handle(|| HintCache::new(limits.limits()))
-}
-
-/// Releases a cache from [`push_redirect_hint_cache_new`]; NULL is ignored.
+/// Parses a `PushRedirectEarlyHintsCache` value into `*out`; `shmcb` alone
+/// is the default store (and what the shim parses when the directive is
+/// absent). The former `<entries> <seconds>` form is an error naming what
+/// replaced it.
 ///
 /// # Safety
-/// `cache` is NULL or was returned by `push_redirect_hint_cache_new`, and no
-/// other thread uses it any more.
+/// As for [`push_redirect_statuses_parse`]; `out.args` points into `value`.
 #[no_mangle]
-pub unsafe extern "C" fn push_redirect_hint_cache_free(cache: *mut push_redirect_hint_cache) {
-    free_handle(cache)
+pub unsafe extern "C" fn push_redirect_cache_spec_parse(
+    value: *const c_char,
+    out: *mut push_redirect_cache_spec,
+    err: *mut c_char,
+    err_len: usize,
+) -> push_redirect_result {
+    let to_c = |spec: push_redirect_core::CacheSpec<'_>| {
+        let mut out = push_redirect_cache_spec {
+            provider: [0; 32],
+            args: ptr::null(),
+            args_len: 0,
+        };
+        let name = spec.provider.unwrap_or_default().as_bytes();
+        for (slot, &b) in out.provider.iter_mut().zip(&name[..name.len().min(31)]) {
+            *slot = b as c_char;
+        }
+        if let Some(args) = spec.args {
+            out.args = args.as_ptr().cast();
+            out.args_len = args.len();
+        }
+        out
+    };
+    parse_into(
+        value,
+        out,
+        err,
+        err_len,
+        |text| parse_cache(text).map(to_c),
+        |spec| spec,
+    )
+}
+
+/// A full write budget at `now_ms` (milliseconds on a clock that does not
+/// jump), one per child, to be released with [`push_redirect_write_budget_free`].
+#[no_mangle]
+pub extern "C" fn push_redirect_write_budget_new(now_ms: u64) -> *mut push_redirect_write_budget {
+    new_handle(|| {
+        WriteBudget::new(
+            WriteBudget::DEFAULT_PER_SECOND,
+            WriteBudget::DEFAULT_BURST,
+            now_ms,
+        )
+    })
+}
+
+/// Releases a budget from [`push_redirect_write_budget_new`]; NULL is ignored.
+///
+/// # Safety
+/// `budget` is NULL or was returned by `push_redirect_write_budget_new`, and
+/// no other thread uses it any more.
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_write_budget_free(budget: *mut push_redirect_write_budget) {
+    free_handle(budget)
 }

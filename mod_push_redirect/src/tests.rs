@@ -2,7 +2,8 @@
 //! allocator callback, NULLs.
 
 use super::*;
-use push_redirect_core::{HintCache, Reason, Response, Settings};
+use push_redirect_core::{Reason, Response, Settings, Store};
+use std::collections::HashMap;
 use std::ffi::{c_int, c_void, CString};
 use std::path::Path;
 
@@ -80,7 +81,43 @@ impl Request {
             opt_out_count: self.opt_outs.len(),
             links: self.links.as_ptr(),
             link_count: self.links.len(),
+            vhost: self.keep("localhost"),
+            local_port: 8443,
+            has_set_cookie: false,
+            cache_control: ptr::null(),
+            cache_control_count: 0,
         }
+    }
+}
+
+/// A shared store standing in for mod_socache.
+type Records = HashMap<Vec<u8>, Vec<u8>>;
+
+unsafe extern "C" fn records_fetch(
+    ctx: *mut c_void,
+    key: *const u8,
+    key_len: usize,
+    buf: *mut u8,
+    len: *mut usize,
+) -> bool {
+    let records = &*ctx.cast::<Records>();
+    match records.get(std::slice::from_raw_parts(key, key_len)) {
+        Some(value) if value.len() <= *len => {
+            ptr::copy_nonoverlapping(value.as_ptr(), buf, value.len());
+            *len = value.len();
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Applies what an answer says to store.
+unsafe fn store_answer(records: &mut Records, answer: &push_redirect_answer) {
+    if !answer.store_record.is_null() {
+        records.insert(
+            std::slice::from_raw_parts(answer.store_key, PUSH_REDIRECT_KEY_LEN).to_vec(),
+            std::slice::from_raw_parts(answer.store_record, answer.store_record_len).to_vec(),
+        );
     }
 }
 
@@ -108,7 +145,7 @@ fn push_on() -> push_redirect_settings {
 fn run_with(
     settings: &push_redirect_settings,
     exchange: &push_redirect_exchange,
-    cache: *const push_redirect_hint_cache,
+    store: *const push_redirect_store,
     arena: &mut Arena,
 ) -> (push_redirect_result, push_redirect_answer) {
     let mut answer = EMPTY_ANSWER;
@@ -116,8 +153,7 @@ fn run_with(
         push_redirect_respond(
             settings,
             exchange,
-            cache,
-            0,
+            store,
             Some(arena_alloc),
             (arena as *mut Arena).cast(),
             &mut answer,
@@ -197,7 +233,11 @@ fn the_resolved_settings_come_from_the_raw_ones_and_the_cores_defaults() {
     let on = resolved(push_on());
     assert!(on.active);
     let statuses: Vec<c_int> = (200..456).filter(|&s| responds_to(&on, s)).collect();
-    assert_eq!(statuses, [301, 302, 303, 307, 308], "the default set");
+    assert_eq!(
+        statuses,
+        [200, 301, 302, 303, 307, 308],
+        "a 200 teaches, and the default set"
+    );
     let early = resolved(settings(
         push_redirect_switch::Off,
         push_redirect_switch::On,
@@ -214,9 +254,10 @@ fn the_resolved_settings_come_from_the_raw_ones_and_the_cores_defaults() {
 
 #[test]
 fn not_a_redirect_reads_nothing_but_the_status() {
-    // Every pointer but the status is garbage: a non-redirect must not touch them.
+    // Every pointer but the status is garbage: a response that is neither a
+    // redirect nor a 200 (which may teach the store) must not touch them.
     let exchange = push_redirect_exchange {
-        status: 200,
+        status: 204,
         method: 1 as *const c_char,
         scheme: 1 as *const c_char,
         host: 1 as *const c_char,
@@ -235,6 +276,11 @@ fn not_a_redirect_reads_nothing_but_the_status() {
         opt_out_count: 0,
         links: 1 as *const *const c_char,
         link_count: 0,
+        vhost: 1 as *const c_char,
+        local_port: 0,
+        has_set_cookie: false,
+        cache_control: 1 as *const *const c_char,
+        cache_control_count: 0,
     };
     let answer = run(&exchange);
     assert!(answer.skipped.is_null() && answer.pushed.is_null() && answer.link_count == 0);
@@ -337,7 +383,6 @@ fn allocation_failure_is_an_internal_error_not_a_crash() {
             &push_on(),
             &exchange,
             ptr::null(),
-            0,
             Some(failing_alloc),
             ptr::null_mut(),
             &mut answer,
@@ -362,7 +407,6 @@ fn null_parameters_are_refused() {
                 settings,
                 exchange,
                 ptr::null(),
-                0,
                 alloc,
                 ptr::null_mut(),
                 answer,
@@ -407,7 +451,7 @@ fn null_parameters_are_refused() {
         );
         push_redirect_excludes_free(ptr::null_mut());
         push_redirect_declared_hints_free(ptr::null_mut());
-        push_redirect_hint_cache_free(ptr::null_mut());
+        push_redirect_write_budget_free(ptr::null_mut());
     }
 }
 
@@ -529,13 +573,11 @@ fn a_panic_while_deciding_is_an_internal_error_on_both_sides() {
         respond_with(
             |_: &Settings<'_>,
              _: &push_redirect_core::Exchange<'_>,
-             _: Option<&HintCache>,
-             _|
+             _: Option<&mut Store<'_>>|
              -> Response<'_> { panic!("deliberate: a bug in the core") },
             &both,
             &exchange,
             ptr::null(),
-            0,
             Some(arena_alloc),
             (&mut arena as *mut Arena).cast(),
             &mut answer,
@@ -573,19 +615,21 @@ fn declared_and_learned_hints_come_back_as_one_link_value() {
         .unwrap()
         .starts_with("'</d.css>; rel=stylesheet' is not a hint"));
 
-    let mut limits = push_redirect_cache_limits::default();
+    let mut lifetime = 0u64;
     let rv = unsafe {
-        push_redirect_cache_limits_parse(c"8 60".as_ptr(), &mut limits, err.as_mut_ptr(), err.len())
+        push_redirect_lifetime_parse(c"60".as_ptr(), &mut lifetime, err.as_mut_ptr(), err.len())
     };
-    assert_eq!(rv, push_redirect_result::Ok);
-    assert_eq!((limits.set, limits.entries, limits.seconds), (true, 8, 60));
-    let unset = push_redirect_cache_limits_resolve(push_redirect_cache_limits::default());
-    assert_eq!(
-        (unset.entries, unset.seconds),
-        (1024, 600),
-        "the default is the core's"
-    );
-    let cache = push_redirect_hint_cache_new(limits);
+    assert_eq!((rv, lifetime), (push_redirect_result::Ok, 60));
+    let mut records = Records::new();
+    let budget = push_redirect_write_budget_new(0);
+    let store = push_redirect_store {
+        fetch: Some(records_fetch),
+        fetch_ctx: (&mut records as *mut Records).cast(),
+        budget,
+        lifetime: 0,
+        now_ms: 0,
+    };
+    let cache: *const push_redirect_store = &store;
 
     let mut early = settings(push_redirect_switch::Unset, push_redirect_switch::On);
     early.declared_hints = declared;
@@ -595,6 +639,8 @@ fn declared_and_learned_hints_come_back_as_one_link_value() {
     page.links.push(link);
     let (_, answer) = run_with(&early, &page.exchange(), cache, &mut arena);
     assert_eq!(answer.learned, 1);
+    assert_eq!(answer.store_lifetime, 600, "the default is the core's");
+    unsafe { store_answer(&mut *store.fetch_ctx.cast::<Records>(), &answer) };
     assert!(answer.skipped.is_null() && answer.early_hints_skipped.is_null());
 
     let mut request = Request::redirect(302, Some("/new"));
@@ -630,7 +676,7 @@ fn declared_and_learned_hints_come_back_as_one_link_value() {
 
     unsafe {
         push_redirect_declared_hints_free(declared);
-        push_redirect_hint_cache_free(cache);
+        push_redirect_write_budget_free(budget);
     }
 }
 

@@ -54,6 +54,17 @@ def builtin_modules() -> set:
     return {line.strip() for line in out.splitlines() if line.strip().endswith(".c")}
 
 
+def terminate(proc: subprocess.Popen):
+    """SIGTERM, then SIGKILL if it has not exited within 10 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
 def make_cert(directory: Path):
     """A self-signed leaf certificate for localhost and 127.0.0.1; returns (cert, key)."""
     directory = Path(directory)

@@ -18,16 +18,28 @@ class RawBackend:
     def __init__(self):
         self.port = None  # known once started: bound to port 0, so no other process can take it
         self.responses = {}
+        self.prefixes = []  # (prefix, make): see add_prefix()
         self.requests = 0
         self._server = None
 
     def add(self, name: str, header_lines, status: int = 302):
         """Register `GET /raw/<name>`: `header_lines` are bytes, sent as they are,
         each followed by CRLF (put CR/LF inside one to forge a field)."""
-        head = b"HTTP/1.1 %d Status\r\n" % status
-        head += b"".join(line + b"\r\n" for line in header_lines)
-        head += b"Content-Length: 0\r\nConnection: close\r\n\r\n"
-        self.responses[name] = head
+        self.responses[name] = _response_head(status, header_lines)
+
+    def add_prefix(self, prefix: str, make):
+        """Answer every `GET /raw/<prefix>...` not registered with add(): `make(name)`
+        returns (status, header_lines) for that name (query included), so one
+        call serves any number of distinct URLs."""
+        self.prefixes.append((prefix, make))
+
+    def _response(self, name: str):
+        if name in self.responses:
+            return self.responses[name]
+        for prefix, make in self.prefixes:
+            if name.startswith(prefix):
+                return _response_head(*make(name))
+        return None
 
     def start(self):
         backend = self
@@ -40,9 +52,9 @@ class RawBackend:
                 backend.requests += 1
                 parts = request_line.split(b" ")
                 name = parts[1].decode("latin-1").split("/raw/", 1)[-1] if len(parts) > 1 else ""
-                response = backend.responses.get(
-                    name, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
-                          b"Connection: close\r\n\r\n")
+                response = backend._response(name) or (
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                    b"Connection: close\r\n\r\n")
                 self.wfile.write(response)
 
         class Server(socketserver.ThreadingTCPServer):
@@ -67,3 +79,9 @@ class RawBackend:
     # responsefieldsize: room for Location fields beyond the default 8 KB.
     ProxyPass /raw/ http://127.0.0.1:{self.port}/raw/ responsefieldsize=70000
 """
+
+
+def _response_head(status: int, header_lines) -> bytes:
+    head = b"HTTP/1.1 %d Status\r\n" % status
+    head += b"".join(line + b"\r\n" for line in header_lines)
+    return head + b"Content-Length: 0\r\nConnection: close\r\n\r\n"

@@ -1,9 +1,7 @@
 use super::*;
 use crate::config::ExcludeSet;
-use crate::hint_cache::CacheLimits;
 use crate::hints::{hints_of, Hint, MAX_HINTS, MAX_HINTS_LEN};
 use crate::link::link_values;
-use std::sync::Arc;
 use url::Url;
 
 const ORIGIN: &str = "https://example.com:8443";
@@ -25,32 +23,11 @@ fn redirect(location: &'static str) -> Exchange<'static> {
     }
 }
 
-/// A 200 to GET `path` on the same origin with these Link fields.
-fn page(path: &'static str, links: &'static [&'static [u8]]) -> Exchange<'static> {
-    Exchange {
-        status: 200,
-        method: b"GET",
-        scheme: b"https",
-        host: Some(b"example.com:8443"),
-        request_target: path.as_bytes(),
-        http2: true,
-        links,
-        ..Exchange::default()
-    }
-}
-
 fn hint(value: &str) -> Option<String> {
     let base = Url::parse(&format!("{ORIGIN}/dir/page")).unwrap();
     let mut values = link_values(value.as_bytes());
     let (reference, raw) = values.next()?;
     Hint::parse(reference, raw, &base).map(|h| h.value)
-}
-
-fn sent(decision: EarlyHintsDecision) -> String {
-    match decision {
-        EarlyHintsDecision::Send(hints) => hints.link,
-        other => panic!("expected a 103, got {other:?}"),
-    }
 }
 
 fn declared(lines: &[(&str, &str)]) -> DeclaredHints {
@@ -208,7 +185,6 @@ fn declared_hints_are_sent_for_their_target_path() {
         Some(&set),
         None,
         &redirect("/new?from=old"),
-        0,
     );
     let EarlyHintsDecision::Send(hints) = decision else {
         panic!("{decision:?}")
@@ -220,7 +196,7 @@ fn declared_hints_are_sent_for_their_target_path() {
     assert_eq!(hints.count(), 2);
     assert_eq!(hints.target_path(), "/new");
     assert_eq!(
-        early_hints(&Policy::default(), Some(&set), None, &redirect("/none"), 0),
+        early_hints(&Policy::default(), Some(&set), None, &redirect("/none")),
         EarlyHintsDecision::Skip(EarlyHintsSkip::NoHints)
     );
 }
@@ -268,182 +244,10 @@ fn bad_declarations_name_the_value() {
 }
 
 #[test]
-fn learned_hints_are_sent_for_a_redirect_to_that_page() {
-    let cache = HintCache::new(CacheLimits::DEFAULT);
-    let links: &[&[u8]] = &[
-        b"</static/app.css>; rel=preload; as=style",
-        b"</favicon.ico>; rel=icon, <https://cdn.example>; rel=preconnect",
-    ];
-    assert_eq!(
-        cache.learn(&Policy::default(), &page("/new?x=1", links), 100),
-        2
-    );
-    let policy = Policy::default();
-    assert_eq!(
-        sent(early_hints(
-            &policy,
-            None,
-            Some(&cache),
-            &redirect("/new"),
-            101
-        )),
-        "</static/app.css>; rel=preload; as=style, <https://cdn.example>; rel=preconnect"
-    );
-    // Declared first, duplicates once.
-    let set = declared(&[
-        ("/new", "</d.js>; rel=preload; as=script"),
-        ("/new", "</static/app.css>; rel=preload; as=style"),
-    ]);
-    assert_eq!(
-        sent(early_hints(&policy, Some(&set), Some(&cache), &redirect("/new"), 101)),
-        "</d.js>; rel=preload; as=script, </static/app.css>; rel=preload; as=style, <https://cdn.example>; rel=preconnect"
-    );
-    // Another host's page is another entry.
-    let other_host = Exchange {
-        host: Some(b"other.example:8443"),
-        ..redirect("/new")
-    };
-    assert_eq!(
-        early_hints(&policy, None, Some(&cache), &other_host, 101),
-        EarlyHintsDecision::Skip(EarlyHintsSkip::NoHints)
-    );
-    // The page drops its links: the entry is forgotten.
-    assert_eq!(cache.learn(&policy, &page("/new", &[]), 102), 0);
-    assert!(cache.is_empty());
-}
-
-#[test]
-fn what_is_not_learned() {
-    let cache = HintCache::new(CacheLimits::DEFAULT);
-    let links: &[&[u8]] = &[b"</a.css>; rel=preload; as=style"];
-    let policy = Policy::default();
-    let cases = [
-        Exchange {
-            status: 404,
-            ..page("/p", links)
-        },
-        Exchange {
-            status: 302,
-            ..page("/p", links)
-        },
-        Exchange {
-            method: b"HEAD",
-            ..page("/p", links)
-        },
-        Exchange {
-            has_cookie: true,
-            ..page("/p", links)
-        },
-        Exchange {
-            has_authorization: true,
-            ..page("/p", links)
-        },
-        page("*", links),
-    ];
-    for ex in cases {
-        assert_eq!(cache.learn(&policy, &ex, 0), 0, "{ex:?}");
-    }
-    assert!(cache.is_empty());
-    let with_credentials = Policy {
-        with_credentials: true,
-        ..Policy::default()
-    };
-    let cookie = Exchange {
-        has_cookie: true,
-        ..page("/p", links)
-    };
-    assert_eq!(cache.learn(&with_credentials, &cookie, 0), 1);
-    let off = HintCache::new(CacheLimits {
-        entries: 0,
-        lifetime_secs: 1,
-    });
-    assert_eq!(off.learn(&policy, &page("/p", links), 0), 0);
-    assert!(off.is_empty());
-}
-
-#[test]
-fn the_cache_is_bounded_and_entries_expire() {
-    let cache = HintCache::new(CacheLimits {
-        entries: 2,
-        lifetime_secs: 10,
-    });
-    let policy = Policy::default();
-    let links: &[&[u8]] = &[b"</a.css>; rel=preload; as=style"];
-    cache.learn(&policy, &page("/one", links), 0);
-    cache.learn(&policy, &page("/two", links), 1);
-    cache.learn(&policy, &page("/three", links), 2);
-    assert_eq!(cache.len(), 2);
-    let hinted = |path: &'static str, now| {
-        matches!(
-            early_hints(&policy, None, Some(&cache), &redirect(path), now),
-            EarlyHintsDecision::Send(_)
-        )
-    };
-    assert!(!hinted("/one", 3), "the oldest entry was evicted");
-    assert!(hinted("/two", 3) && hinted("/three", 3));
-    assert!(hinted("/two", 10), "learned at 1, good until 11");
-    assert!(!hinted("/two", 11), "expired");
-    assert_eq!(cache.len(), 1, "an expired entry is dropped when looked up");
-    // Relearning refreshes an entry; a full cache drops expired ones first.
-    cache.learn(&policy, &page("/three", links), 20);
-    cache.learn(&policy, &page("/four", links), 21);
-    assert_eq!(cache.len(), 2);
-    assert!(hinted("/three", 25) && hinted("/four", 25));
-}
-
-#[test]
-fn eviction_is_in_store_order_within_one_second() {
-    let cache = HintCache::new(CacheLimits {
-        entries: 3,
-        lifetime_secs: 10,
-    });
-    let policy = Policy::default();
-    let links: &[&[u8]] = &[b"</a.css>; rel=preload; as=style"];
-    for path in ["/p1", "/p2", "/p3", "/p4", "/p5"] {
-        cache.learn(&policy, &page(path, links), 7);
-    }
-    let hinted = |path: &'static str| {
-        matches!(
-            early_hints(&policy, None, Some(&cache), &redirect(path), 7),
-            EarlyHintsDecision::Send(_)
-        )
-    };
-    assert!(!hinted("/p1") && !hinted("/p2"));
-    assert!(hinted("/p3") && hinted("/p4") && hinted("/p5"));
-}
-
-#[test]
-fn the_cache_is_shared_by_threads() {
-    let cache = Arc::new(HintCache::new(CacheLimits {
-        entries: 64,
-        lifetime_secs: 100,
-    }));
-    let threads: Vec<_> = (0..8)
-        .map(|t| {
-            let cache = Arc::clone(&cache);
-            std::thread::spawn(move || {
-                let policy = Policy::default();
-                for i in 0..200 {
-                    let path: &'static str =
-                        Box::leak(format!("/p{}", (t * 7 + i) % 100).into_boxed_str());
-                    let links: &[&[u8]] = &[b"</a.css>; rel=preload; as=style"];
-                    cache.learn(&policy, &page(path, links), i);
-                    early_hints(&policy, None, Some(&cache), &redirect(path), i);
-                }
-            })
-        })
-        .collect();
-    for thread in threads {
-        thread.join().unwrap();
-    }
-    assert!(cache.len() <= 64);
-}
-
-#[test]
 fn which_redirects_get_a_103() {
     let set = declared(&[("/new", "</a.css>; rel=preload; as=style")]);
     let policy = Policy::default();
-    let run = |ex: &Exchange<'_>, policy: &Policy<'_>| early_hints(policy, Some(&set), None, ex, 0);
+    let run = |ex: &Exchange<'_>, policy: &Policy<'_>| early_hints(policy, Some(&set), None, ex);
     let skip = |s| EarlyHintsDecision::Skip(s);
     // Push refused and credentials present do not matter here.
     let browser = Exchange {
@@ -502,31 +306,4 @@ fn which_redirects_get_a_103() {
     assert_eq!(run(&not_redirect, &policy), EarlyHintsDecision::NotRedirect);
     assert_eq!(EarlyHintsSkip::Rule(Reason::OptOut).as_str(), "opt-out");
     assert_eq!(EarlyHintsSkip::NoHints.as_str(), "no-hints");
-}
-
-#[test]
-fn cache_limits_parse() {
-    assert_eq!(
-        CacheLimits::parse(" 10\t60 ").unwrap(),
-        CacheLimits {
-            entries: 10,
-            lifetime_secs: 60
-        }
-    );
-    assert_eq!(CacheLimits::parse("0 1").unwrap().entries, 0);
-    for (args, named) in [
-        ("x 60", "'x'"),
-        ("-1 60", "'-1'"),
-        ("+5 60", "'+5'"),
-        ("1000001 60", "'1000001'"),
-        ("10 0", "'0'"),
-        ("10 1e3", "'1e3'"),
-        ("10 604801", "'604801'"),
-        ("10", "'10' is not two numbers"),
-        ("10 20 30", "'10 20 30'"),
-        ("", "''"),
-    ] {
-        let error = CacheLimits::parse(args).unwrap_err().to_string();
-        assert!(error.starts_with(named), "{error}");
-    }
 }

@@ -1,7 +1,36 @@
 use super::*;
 use crate::decide::decide;
 use crate::early_hints::early_hints;
-use crate::hint_cache::CacheLimits;
+use crate::learn::{Fetch, Store};
+use crate::record::WriteBudget;
+use std::collections::HashMap;
+
+/// A shared store standing in for mod_socache.
+#[derive(Default)]
+struct Memory(HashMap<Vec<u8>, Vec<u8>>);
+
+impl Fetch for Memory {
+    fn fetch(&mut self, key: &[u8; 32], buf: &mut [u8]) -> Option<usize> {
+        let value = self.0.get(&key[..])?;
+        buf.get_mut(..value.len())?.copy_from_slice(value);
+        Some(value.len())
+    }
+}
+
+/// Answers `ex` with a store over `memory`, and applies what it learned.
+fn respond_stored<'a>(
+    settings: &Settings<'_>,
+    ex: &Exchange<'a>,
+    memory: &mut Memory,
+    budget: &WriteBudget,
+) -> Response<'a> {
+    let mut store = Store::new(memory, Some(budget), None, 0);
+    let response = respond(settings, ex, Some(&mut store));
+    if let Some(learn) = &response.learn {
+        memory.0.insert(learn.key.to_vec(), learn.record.clone());
+    }
+    response
+}
 
 /// A GET over HTTP/2 to https://example.com/old, push on, answered with
 /// `status` and these Locations.
@@ -37,7 +66,7 @@ fn unset_switches_take_the_contracts_defaults() {
     let on = settings(Switch::On, Switch::Unset);
     assert_eq!(on.step(None), Step::Respond);
     assert_eq!(on.step(Some(302)), Step::Respond);
-    assert_eq!(on.step(Some(200)), Step::StripOnly);
+    assert_eq!(on.step(Some(200)), Step::Respond, "a 200 teaches");
     assert_eq!(on.step(Some(300)), Step::StripOnly);
     assert_eq!(
         settings(Switch::Off, Switch::On).step(Some(200)),
@@ -55,13 +84,21 @@ fn unset_switches_take_the_contracts_defaults() {
 /// asked apart, for every combination of switches and many exchanges.
 #[test]
 fn one_answer_agrees_with_the_two_decisions() {
-    let cache = HintCache::new(CacheLimits::DEFAULT);
     let page = Exchange {
         links: &[b"</app.css>; rel=preload; as=style"],
         request_target: b"/new",
+        vhost: b"example.com",
         ..exchange(200, &[])
     };
-    assert_eq!(cache.learn(&Policy::default(), &page, 0), 1);
+    let mut memory = Memory::default();
+    let budget = WriteBudget::default();
+    let learned = respond_stored(
+        &settings(Switch::Off, Switch::On),
+        &page,
+        &mut memory,
+        &budget,
+    );
+    assert_eq!(learned.learn.map(|l| l.hints), Some(1));
     let exchanges: Vec<Exchange<'static>> = vec![
         exchange(302, &[b"/new"]),
         exchange(302, &[b"https://example.com/new"]),
@@ -107,11 +144,11 @@ fn one_answer_agrees_with_the_two_decisions() {
             for early in switches {
                 let settings = settings(push, early);
                 let policy = settings.policy();
-                let answer = respond(&settings, ex, Some(&cache), 1);
+                let answer = respond(&settings, ex, None);
                 let want_push = settings.push_on().then(|| decide(&policy, ex));
                 let want_early = settings
                     .early_hints_on()
-                    .then(|| early_hints(&policy, None, Some(&cache), ex, 1));
+                    .then(|| early_hints(&policy, None, None, ex));
                 assert_eq!(answer.push, want_push, "{ex:?}");
                 assert_eq!(answer.early_hints, want_early, "{ex:?}");
             }
@@ -120,17 +157,65 @@ fn one_answer_agrees_with_the_two_decisions() {
 }
 
 #[test]
-fn a_200_teaches_the_cache_only_with_early_hints_on() {
-    let cache = HintCache::new(CacheLimits::DEFAULT);
+fn a_200_teaches_and_the_redirect_to_it_is_hinted() {
     let page = Exchange {
         links: &[b"</app.js>; rel=preload; as=script"],
+        request_target: b"/new",
+        vhost: b"example.com",
+        local_port: 443,
         ..exchange(200, &[])
     };
-    let learned = |s| respond(&s, &page, Some(&cache), 0).learned;
-    assert_eq!(learned(settings(Switch::On, Switch::Unset)), 0);
-    assert!(cache.is_empty());
-    assert_eq!(learned(settings(Switch::Unset, Switch::On)), 1);
-    assert_eq!(cache.len(), 1);
+    let (mut memory, budget) = (Memory::default(), WriteBudget::default());
+    let push_only = settings(Switch::On, Switch::Unset);
+    let learned = respond_stored(&push_only, &page, &mut memory, &budget);
+    assert_eq!(
+        learned.learn.map(|l| l.hints),
+        Some(1),
+        "PushRedirect On learns too"
+    );
+    let redirect = Exchange {
+        vhost: b"example.com",
+        local_port: 443,
+        ..exchange(302, &[b"/new"])
+    };
+    let answer = respond_stored(
+        &settings(Switch::Off, Switch::On),
+        &redirect,
+        &mut memory,
+        &budget,
+    );
+    match answer.early_hints {
+        Some(EarlyHintsDecision::Send(hints)) => {
+            assert_eq!(hints.link_value(), "</app.js>; rel=preload; as=script")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        answer.learn.map(|l| l.record),
+        Some(b"pr1 r\n/new\n".to_vec())
+    );
+    let other_vhost = Exchange {
+        vhost: b"other.example",
+        ..redirect
+    };
+    let answer = respond_stored(
+        &settings(Switch::Off, Switch::On),
+        &other_vhost,
+        &mut memory,
+        &budget,
+    );
+    assert!(matches!(
+        answer.early_hints,
+        Some(EarlyHintsDecision::Skip(EarlyHintsSkip::NoHints))
+    ));
+    let cookie = Exchange {
+        has_set_cookie: true,
+        request_target: b"/p",
+        ..page
+    };
+    assert!(respond_stored(&push_only, &cookie, &mut memory, &budget)
+        .learn
+        .is_none());
 }
 
 #[test]

@@ -1,0 +1,147 @@
+//! What one response looks up in the shared store and what it teaches it
+//! (docs/behaviour.md, "What is learned"). The shim fetches bytes by key
+//! ([`Fetch`]) and stores what the answer says ([`Learn`]); the records,
+//! their keys and every rule about them are here.
+
+use url::Url;
+
+use crate::exchange::Exchange;
+use crate::hints::{hints_of, Hint};
+use crate::origin::{path_and_query, requested_url};
+use crate::record::{
+    check_learnable, plan_write, without_query, LearnInput, Record, RecordKey, Write, WriteBudget,
+    DEFAULT_LIFETIME_SECS, KEY_LEN,
+};
+
+/// The buffer one fetch is given: twice the longest record, so that an
+/// over-long value someone else wrote reaches [`Record::parse`] and is
+/// refused there (memcache's and redis's providers log an error for a
+/// value longer than the buffer).
+pub const FETCH_BUF_LEN: usize = 16384;
+
+/// The most fetches one response makes: the target of a redirect and its
+/// path without query, the URL that teaches and its path, and one spare.
+pub const MAX_LOOKUPS: usize = 5;
+
+/// The shared store as one call sees it.
+pub trait Fetch {
+    /// Copies the value stored under `key` into `buf` and returns its
+    /// length; `None` for a miss, a failing store, or a value longer than
+    /// `buf`.
+    fn fetch(&mut self, key: &[u8; KEY_LEN], buf: &mut [u8]) -> Option<usize>;
+}
+
+/// The shared store for one response: what it fetches through, the writes
+/// left to this process, the lifetime of a record (`None`: the default),
+/// and the time in milliseconds.
+pub struct Store<'a> {
+    pub fetch: &'a mut dyn Fetch,
+    pub budget: Option<&'a WriteBudget>,
+    pub lifetime_secs: Option<u64>,
+    pub now_ms: u64,
+    lookups: usize,
+}
+
+impl<'a> Store<'a> {
+    pub fn new(
+        fetch: &'a mut dyn Fetch,
+        budget: Option<&'a WriteBudget>,
+        lifetime_secs: Option<u64>,
+        now_ms: u64,
+    ) -> Store<'a> {
+        Store {
+            fetch,
+            budget,
+            lifetime_secs,
+            now_ms,
+            lookups: 0,
+        }
+    }
+
+    /// The record under `key`, read back as untrusted; `None` for a miss,
+    /// anything that does not parse, or past [`MAX_LOOKUPS`].
+    fn record(&mut self, key: &RecordKey) -> Option<Record> {
+        if self.lookups == MAX_LOOKUPS {
+            return None;
+        }
+        self.lookups += 1;
+        let mut buf = [0u8; FETCH_BUF_LEN];
+        let len = self.fetch.fetch(key.as_bytes(), &mut buf)?;
+        Record::parse(buf.get(..len)?)
+    }
+
+    /// The records of `target` and of its path without query, which a
+    /// lookup of a query URL falls back to.
+    fn records(&mut self, ex: &Exchange<'_>, target: &[u8]) -> (Option<Record>, Option<Record>) {
+        let own = RecordKey::new(ex.vhost, ex.local_port, target).and_then(|k| self.record(&k));
+        let path = without_query(target)
+            .and_then(|path| RecordKey::new(ex.vhost, ex.local_port, path))
+            .and_then(|k| self.record(&k));
+        (own, path)
+    }
+
+    /// The hints learned for a redirect's `target` on this virtual host:
+    /// its own record's, else its path's.
+    pub(crate) fn hints_for(&mut self, ex: &Exchange<'_>, target: &Url) -> Vec<Hint> {
+        let target = path_and_query(target).as_bytes();
+        let own = RecordKey::new(ex.vhost, ex.local_port, target).and_then(|k| self.record(&k));
+        let record = own.or_else(|| {
+            let path = RecordKey::new(ex.vhost, ex.local_port, without_query(target)?)?;
+            self.record(&path)
+        });
+        record
+            .and_then(|r| r.hints().map(<[Hint]>::to_vec))
+            .unwrap_or_default()
+    }
+
+    /// What a 200 (`redirect_target` `None`) or a redirect to that
+    /// same-origin path+query teaches, if anything: checked against what
+    /// is never learned, planned against what the store holds, and within
+    /// this process's write budget.
+    pub(crate) fn learn(
+        &mut self,
+        ex: &Exchange<'_>,
+        redirect_target: Option<&str>,
+    ) -> Option<Learn> {
+        check_learnable(&LearnInput {
+            method: ex.method,
+            has_cookie: ex.has_cookie,
+            has_authorization: ex.has_authorization,
+            pushed_stream: ex.pushed_stream,
+            has_set_cookie: ex.has_set_cookie,
+            cache_control: ex.cache_control,
+        })
+        .ok()?;
+        let key = RecordKey::new(ex.vhost, ex.local_port, ex.request_target)?;
+        let record = match redirect_target {
+            Some(target) => Record::redirect(target)?,
+            None => Record::page(hints_of(ex.links, &requested_url(ex)?))?,
+        };
+        let (current, fallback) = self.records(ex, ex.request_target);
+        match plan_write(&record, current.as_ref(), fallback.as_ref()) {
+            Write::Keep => return None,
+            // Storing what a lookup would find without the key says the same
+            // as removing it, and the shim needs no remove.
+            Write::Store | Write::Remove => {}
+        }
+        if !self.budget.is_some_and(|b| b.take(self.now_ms)) {
+            return None;
+        }
+        Some(Learn {
+            key: *key.as_bytes(),
+            hints: record.hints().map_or(0, <[Hint]>::len),
+            record: record.to_bytes(),
+            lifetime_secs: self.lifetime_secs.unwrap_or(DEFAULT_LIFETIME_SECS),
+        })
+    }
+}
+
+/// A record to store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Learn {
+    pub key: [u8; KEY_LEN],
+    pub record: Vec<u8>,
+    pub lifetime_secs: u64,
+    /// How many hints it holds (for the log).
+    pub hints: usize,
+}

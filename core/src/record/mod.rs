@@ -1,0 +1,580 @@
+//! What the server learns, as it is kept in Apache's shared object cache
+//! (mod_socache): one [`Record`] per [`RecordKey`], saying what that URL led
+//! to last time. The Apache module only moves the bytes; their format, the
+//! key, and what may be learned at all are decided here.
+//!
+//! # The record
+//!
+//! ```text
+//! pr1 h\n                                   a 200 with these hints (none: a 200 without)
+//! </s/app.css>; rel=preload; as=style\n     one hint a line, as the 103 would carry it
+//! <https://cdn.example>; rel=preconnect\n
+//!
+//! pr1 r\n                                   a redirect to this same-origin path+query
+//! /new?from=old\n
+//! ```
+//!
+//! A first line names the version (`pr1`) and the kind (`h` hints, `r`
+//! redirect); every line ends with LF, the last one too. Hints are the
+//! re-serialised text of validated link-values, never what a backend sent.
+//! The cache can be written by anyone who reaches it (a farm's redis is
+//! shared with other software), so [`Record::parse`] reads it as untrusted:
+//! each hint must come out of the same validation as a backend's `Link`
+//! header, byte for byte, and a target must be a path+query that a redirect
+//! of ours would have produced; anything else, and anything over the bounds,
+//! is no record at all. Bounds: [`MAX_HINTS`] hints of [`MAX_HINTS_LEN`]
+//! bytes in all (as one 103's `Link` value), a target of at most
+//! [`MAX_LOCATION_LEN`] bytes, so a record is at most [`MAX_RECORD_LEN`].
+//!
+//! # The key
+//!
+//! The virtual host that answered (its `ServerName` and the port the request
+//! came in on: both from the configuration and the listener, never from
+//! `Host` or `:authority`, and the same on every server of a farm with the
+//! same configuration) and the request's path and query as the client sent
+//! them. See [`RecordKey`].
+//!
+//! # What is written
+//!
+//! [`check_learnable`] says whether a response teaches anything;
+//! [`plan_write`] whether its record is worth a write; [`WriteBudget`]
+//! bounds the writes of one process.
+
+mod sha256;
+#[cfg(test)]
+mod tests;
+
+use std::fmt::Write as _;
+use std::sync::Mutex;
+
+use url::Url;
+
+use crate::config::{quoted, ConfigError};
+use crate::exchange::MAX_LOCATION_LEN;
+use crate::hints::{Hint, MAX_HINTS, MAX_HINTS_LEN, MAX_LEARNED_PATH_LEN};
+use crate::link::link_values;
+use crate::origin::{is_linkable, path_and_query, same_origin};
+
+use sha256::Sha256;
+
+const VERSION: &str = "pr1";
+const HINTS_HEADER: &[u8] = b"pr1 h\n";
+const REDIRECT_HEADER: &[u8] = b"pr1 r\n";
+
+/// The longest record: a redirect's header, a target of
+/// [`MAX_LOCATION_LEN`] bytes and its LF. A page's record is shorter (at
+/// most [`MAX_HINTS_LEN`] bytes of hints, an LF in place of each `, `).
+pub const MAX_RECORD_LEN: usize = REDIRECT_HEADER.len() + MAX_LOCATION_LEN + 1;
+
+/// The base a stored hint or target is read against: a path-absolute
+/// reference stays a path, an https URL stays a URL. `.invalid` is never a
+/// real host, so no stored hint can be "same origin" with it.
+const RECORD_BASE: &str = "https://record.invalid/";
+
+/// What one URL led to the last time it was answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    kind: Kind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A 200, with these hints (perhaps none).
+    Page(Vec<Hint>),
+    /// A redirect to this same-origin path+query.
+    Redirect(String),
+}
+
+impl Record {
+    /// A 200's record. `None` when the hints are more than one 103 carries
+    /// ([`MAX_HINTS`], [`MAX_HINTS_LEN`]) or one is there twice, which the
+    /// learning never produces.
+    pub fn page(hints: Vec<Hint>) -> Option<Record> {
+        within_bounds(&hints).then_some(Record {
+            kind: Kind::Page(hints),
+        })
+    }
+
+    /// A redirect's record: its resolved same-origin target, a path+query as
+    /// the URL parser serialises it (`/new?q=1`). `None` for anything else:
+    /// a scheme or authority, `//`, a fragment, a byte that could not stand
+    /// in a `Link`, more than [`MAX_LOCATION_LEN`] bytes.
+    pub fn redirect(target: &str) -> Option<Record> {
+        is_stored_target(target).then(|| Record {
+            kind: Kind::Redirect(target.to_owned()),
+        })
+    }
+
+    /// The hints of a 200 (empty: it had none); `None` for a redirect.
+    pub fn hints(&self) -> Option<&[Hint]> {
+        match &self.kind {
+            Kind::Page(hints) => Some(hints),
+            Kind::Redirect(_) => None,
+        }
+    }
+
+    /// The target of a redirect; `None` for a 200.
+    pub fn redirect_target(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Page(_) => None,
+            Kind::Redirect(target) => Some(target),
+        }
+    }
+
+    /// A 200 with no hints.
+    pub fn is_empty_page(&self) -> bool {
+        matches!(&self.kind, Kind::Page(hints) if hints.is_empty())
+    }
+
+    /// The bytes to store, at most [`MAX_RECORD_LEN`].
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(128);
+        match &self.kind {
+            Kind::Page(hints) => {
+                out.extend_from_slice(HINTS_HEADER);
+                for hint in hints {
+                    out.extend_from_slice(hint.as_str().as_bytes());
+                    out.push(b'\n');
+                }
+            }
+            Kind::Redirect(target) => {
+                out.extend_from_slice(REDIRECT_HEADER);
+                out.extend_from_slice(target.as_bytes());
+                out.push(b'\n');
+            }
+        }
+        out
+    }
+
+    /// Reads bytes from the cache, trusting none of them. `None` for
+    /// anything that [`Record::to_bytes`] would not have written: every
+    /// record this returns serialises back to exactly `bytes`.
+    pub fn parse(bytes: &[u8]) -> Option<Record> {
+        if bytes.len() > MAX_RECORD_LEN {
+            return None;
+        }
+        let (header, body) = bytes.split_at(bytes.iter().position(|&b| b == b'\n')? + 1);
+        // Every line ends with LF: an empty body is no line, "\n" is one
+        // empty line (which no item is).
+        let lines: Vec<&[u8]> = match body {
+            [] => Vec::new(),
+            [lines @ .., b'\n'] => lines.split(|&b| b == b'\n').collect(),
+            _ => return None,
+        };
+        if header == HINTS_HEADER {
+            let mut hints = Vec::with_capacity(lines.len().min(MAX_HINTS));
+            for line in lines {
+                if hints.len() == MAX_HINTS {
+                    return None;
+                }
+                hints.push(stored_hint(line)?);
+            }
+            Record::page(hints)
+        } else if header == REDIRECT_HEADER {
+            let [target] = lines[..] else {
+                return None;
+            };
+            Record::redirect(std::str::from_utf8(target).ok()?)
+        } else {
+            None
+        }
+    }
+}
+
+/// No control character (CR, LF, NUL, ...) nor anything outside ASCII: the
+/// validation below would catch them too; this says so up front and
+/// keeps the URL parser from ever seeing them.
+fn is_printable(bytes: &[u8]) -> bool {
+    bytes.iter().all(|&b| (b' '..=b'~').contains(&b))
+}
+
+/// One line of a page's record, validated as a backend's `Link` value
+/// would be and accepted only when it re-serialises to itself.
+fn stored_hint(line: &[u8]) -> Option<Hint> {
+    if line.is_empty() || line.len() > MAX_HINTS_LEN || !is_printable(line) {
+        return None;
+    }
+    let mut values = link_values(line);
+    let (Some((reference, raw_params)), None) = (values.next(), values.next()) else {
+        return None;
+    };
+    let absolute = (reference.starts_with(b"/") && !reference.starts_with(b"//"))
+        || reference.starts_with(b"https://");
+    if !absolute {
+        return None;
+    }
+    let base = Url::parse(RECORD_BASE).expect("a valid base");
+    Hint::parse(reference, raw_params, &base).filter(|hint| hint.as_str().as_bytes() == line)
+}
+
+/// As many hints as one 103 carries, each once.
+fn within_bounds(hints: &[Hint]) -> bool {
+    let joined: usize =
+        hints.iter().map(|h| h.as_str().len()).sum::<usize>() + 2 * hints.len().saturating_sub(1);
+    hints.len() <= MAX_HINTS
+        && joined <= MAX_HINTS_LEN
+        && hints
+            .iter()
+            .enumerate()
+            .all(|(i, hint)| !hints[..i].contains(hint))
+}
+
+/// A path-absolute same-origin path+query, exactly as a redirect's
+/// resolved target is serialised, and linkable as one.
+fn is_stored_target(target: &str) -> bool {
+    if target.len() > MAX_LOCATION_LEN
+        || !target.starts_with('/')
+        || target.starts_with("//")
+        || !is_printable(target.as_bytes())
+    {
+        return false;
+    }
+    let base = Url::parse(RECORD_BASE).expect("a valid base");
+    base.join(target).is_ok_and(|url| {
+        same_origin(&base, &url)
+            && url.fragment().is_none()
+            && path_and_query(&url) == target
+            && is_linkable(&url)
+    })
+}
+
+/// The longest `ServerName` in a key (a DNS name is at most 253 bytes).
+pub const MAX_KEY_SERVER_NAME_LEN: usize = 255;
+/// The longest request target (path and query) that is learned or looked
+/// up; longer ones are neither.
+pub const MAX_KEY_TARGET_LEN: usize = MAX_LEARNED_PATH_LEN;
+/// The length of a key, in bytes.
+pub const KEY_LEN: usize = 32;
+
+/// The socache id of one URL of one virtual host: the SHA-256 of the text
+/// `pr1:<n>:<server-name>:<port>:<path-and-query>`, where `<n>` is the
+/// length of the server name in decimal.
+///
+/// The length prefix makes the text unambiguous whatever the name and the
+/// target contain (the name ends where its length says, the port is digits
+/// up to the next `:`, the rest is the target), and SHA-256 has no known
+/// collisions, so a crafted name or URL of one virtual host cannot take
+/// another's key. Hashing every key, not only long ones, suits each
+/// provider: memcache and redis write an id as hex after a tag of at most
+/// 16 bytes in a 254-byte buffer (at most 118 bytes of id fit); shmcb picks
+/// its sub-cache from the id's first byte, which a common prefix would make
+/// the same for every key; dbm takes any bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RecordKey {
+    id: [u8; KEY_LEN],
+}
+
+impl RecordKey {
+    /// The key of `target` (the request's path and query, as the client
+    /// sent them) on the virtual host named `server_name` that answered on
+    /// `port`. `None`, and nothing learned or looked up, when the name is
+    /// empty or longer than [`MAX_KEY_SERVER_NAME_LEN`], or the target is
+    /// not origin-form (`/...`) or longer than [`MAX_KEY_TARGET_LEN`].
+    pub fn new(server_name: &[u8], port: u16, target: &[u8]) -> Option<RecordKey> {
+        if server_name.is_empty()
+            || server_name.len() > MAX_KEY_SERVER_NAME_LEN
+            || !target.starts_with(b"/")
+            || target.len() > MAX_KEY_TARGET_LEN
+        {
+            return None;
+        }
+        let mut prefix = String::with_capacity(16);
+        write!(prefix, "{VERSION}:{}:", server_name.len()).expect("a String");
+        let mut hasher = Sha256::new();
+        hasher.update(prefix.as_bytes());
+        hasher.update(server_name);
+        hasher.update(format!(":{port}:").as_bytes());
+        hasher.update(target);
+        Some(RecordKey {
+            id: hasher.finish(),
+        })
+    }
+
+    pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
+        &self.id
+    }
+}
+
+/// The path of a target that has a query (`/p?q` gives `/p`); `None`
+/// without one. A query URL is looked up first under its own key, then
+/// under its path's (see [`plan_write`]).
+pub fn without_query(target: &[u8]) -> Option<&[u8]> {
+    target
+        .iter()
+        .position(|&b| b == b'?')
+        .map(|at| &target[..at])
+}
+
+/// Why a response teaches nothing. [`NotLearned::as_str`] is the token for
+/// the logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotLearned {
+    /// Not a GET.
+    Method,
+    /// The request had `Cookie` or `Authorization`: what it got may be
+    /// personal, and hints go to everyone.
+    Credentials,
+    /// A pushed stream: not what a client asked for.
+    PushedStream,
+    /// The response sets a cookie: it is someone's.
+    SetCookie,
+    /// `Cache-Control: private` or `no-store`: the origin says it is not
+    /// for sharing.
+    CacheControl,
+}
+
+impl NotLearned {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            NotLearned::Method => "method",
+            NotLearned::Credentials => "credentials",
+            NotLearned::PushedStream => "pushed-stream",
+            NotLearned::SetCookie => "set-cookie",
+            NotLearned::CacheControl => "cache-control",
+        }
+    }
+}
+
+/// What [`check_learnable`] needs of an exchange.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LearnInput<'a> {
+    pub method: &'a [u8],
+    pub has_cookie: bool,
+    pub has_authorization: bool,
+    pub pushed_stream: bool,
+    /// `Set-Cookie` (or `Set-Cookie2`) in the response's headers or error
+    /// headers.
+    pub has_set_cookie: bool,
+    /// Every `Cache-Control` field value of the response.
+    pub cache_control: &'a [&'a [u8]],
+}
+
+/// Whether a response may teach anything, whatever it is. Credentials count
+/// whatever `PushRedirectWithCredentials` says: that directive is about
+/// pushing to the client who sent them, this about hinting to everyone.
+pub fn check_learnable(input: &LearnInput<'_>) -> Result<(), NotLearned> {
+    if input.method != b"GET" {
+        Err(NotLearned::Method)
+    } else if input.has_cookie || input.has_authorization {
+        Err(NotLearned::Credentials)
+    } else if input.pushed_stream {
+        Err(NotLearned::PushedStream)
+    } else if input.has_set_cookie {
+        Err(NotLearned::SetCookie)
+    } else if input
+        .cache_control
+        .iter()
+        .any(|field| forbids_sharing(field))
+    {
+        Err(NotLearned::CacheControl)
+    } else {
+        Ok(())
+    }
+}
+
+/// A `Cache-Control` value with a `private` or `no-store` directive, in any
+/// case, with or without an argument (`private="Set-Cookie"`). A comma in
+/// a quoted argument splits it here; the pieces can only add a directive,
+/// which errs on the side of learning nothing.
+fn forbids_sharing(field: &[u8]) -> bool {
+    field.split(|&b| b == b',').any(|directive| {
+        let name = directive.split(|&b| b == b'=').next().unwrap_or_default();
+        let name = name.trim_ascii();
+        name.eq_ignore_ascii_case(b"private") || name.eq_ignore_ascii_case(b"no-store")
+    })
+}
+
+/// What to do with the cache for one learned record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Write {
+    /// Store the new record under the URL's key.
+    Store,
+    /// Remove the URL's key: what it would say is what a lookup finds
+    /// without it.
+    Remove,
+    /// Nothing to write.
+    Keep,
+}
+
+/// Whether a learned record is worth a write, given what the cache holds:
+/// `current`, the URL's record now, and for a URL with a query, `fallback`,
+/// the record of the same path without query, which a lookup of the query
+/// URL falls back to (`None` without a query, or when nothing is known).
+///
+/// Nothing is written when the cache would say the same without the write:
+/// an unchanged record, a query URL whose record is its path's, a 200
+/// without hints where nothing else is known. That bounds the flood of
+/// distinct query strings to a page once its path is learned;
+/// [`WriteBudget`] bounds the rest. An unchanged record is not rewritten,
+/// so it lives out its lifetime and the next 200 after that learns it
+/// again.
+pub fn plan_write(new: &Record, current: Option<&Record>, fallback: Option<&Record>) -> Write {
+    if current == Some(new) {
+        return Write::Keep;
+    }
+    let redundant = match fallback {
+        Some(fallback) => fallback == new,
+        None => new.is_empty_page(),
+    };
+    match (redundant, current) {
+        (false, _) => Write::Store,
+        (true, Some(_)) => Write::Remove,
+        (true, None) => Write::Keep,
+    }
+}
+
+/// The writes one process may make to the cache: a token bucket of
+/// `burst` writes, refilled at `per_second`. The Apache module keeps one
+/// per child; the core keeps none.
+///
+/// With the defaults ([`WriteBudget::DEFAULT_PER_SECOND`],
+/// [`WriteBudget::DEFAULT_BURST`]), one child writes at most `64 + 8 t`
+/// records in `t` seconds, so with a lifetime of `L` seconds at most
+/// `64 + 8 L` of its records are alive at once (4,864 at the default 600 s,
+/// each at most [`MAX_RECORD_LEN`] bytes under a key of [`KEY_LEN`]):
+/// about 40 MB per child in the worst case in redis or memcache. shmcb and
+/// dbm have their own size.
+#[derive(Debug)]
+pub struct WriteBudget {
+    per_second: u64,
+    burst: u64,
+    state: Mutex<Bucket>,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    /// In thousandths of a write.
+    tokens: u64,
+    last_ms: u64,
+}
+
+impl WriteBudget {
+    pub const DEFAULT_PER_SECOND: u32 = 8;
+    pub const DEFAULT_BURST: u32 = 64;
+
+    /// A full bucket at `now_ms` (milliseconds on any clock that does not
+    /// jump, the same for every call).
+    pub fn new(per_second: u32, burst: u32, now_ms: u64) -> WriteBudget {
+        WriteBudget {
+            per_second: u64::from(per_second),
+            burst: u64::from(burst),
+            state: Mutex::new(Bucket {
+                tokens: u64::from(burst) * 1000,
+                last_ms: now_ms,
+            }),
+        }
+    }
+
+    /// Takes one write if there is one left at `now_ms`. A clock that went
+    /// back refills nothing.
+    pub fn take(&self, now_ms: u64) -> bool {
+        let mut bucket = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let elapsed = now_ms.saturating_sub(bucket.last_ms);
+        bucket.last_ms = now_ms;
+        bucket.tokens = bucket
+            .tokens
+            .saturating_add(elapsed.saturating_mul(self.per_second))
+            .min(self.burst * 1000);
+        if bucket.tokens >= 1000 {
+            bucket.tokens -= 1000;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+impl Default for WriteBudget {
+    fn default() -> Self {
+        WriteBudget::new(Self::DEFAULT_PER_SECOND, Self::DEFAULT_BURST, 0)
+    }
+}
+
+/// `PushRedirectEarlyHintsLifetime` when it is absent: ten minutes.
+pub const DEFAULT_LIFETIME_SECS: u64 = 600;
+/// The longest `PushRedirectEarlyHintsLifetime`: a day.
+pub const MAX_LIFETIME_SECS: u64 = 86_400;
+
+/// Parses `PushRedirectEarlyHintsLifetime <seconds>`: 1 to
+/// [`MAX_LIFETIME_SECS`], digits only.
+pub fn parse_lifetime(value: &str) -> Result<u64, ConfigError> {
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|n| {
+            (1..=MAX_LIFETIME_SECS).contains(n) && value.bytes().all(|b| b.is_ascii_digit())
+        })
+        .ok_or(ConfigError::BadEarlyHints {
+            value: quoted(value),
+            reason: "is not a lifetime in seconds (1 to 86400)",
+        })
+}
+
+/// `PushRedirectEarlyHintsCache` with no arguments, and when it is absent:
+/// shmcb with 1 MB in a file of the runtime directory (used only where
+/// anonymous shared memory is not). For these 32-byte keys shmcb makes 32
+/// subcaches of 204 entries: about 6,500 records of 100 bytes (the index is
+/// full) or 2,600 of 300 bytes (the data is). Older records make room for
+/// newer ones.
+pub const DEFAULT_CACHE: CacheSpec<'static> = CacheSpec {
+    provider: Some("shmcb"),
+    args: Some("push-redirect-hints(1048576)"),
+};
+
+/// A `PushRedirectEarlyHintsCache` value: the mod_socache provider's name
+/// (`None` for `none`) and its arguments (`None`: the provider's own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheSpec<'a> {
+    pub provider: Option<&'a str>,
+    pub args: Option<&'a str>,
+}
+
+const CACHE_USAGE: &str = "takes one of none, shmcb[:/path[(bytes)]], \
+    memcache:host:port[,host:port], redis:host:port[,host:port] or dbm:/path";
+
+/// Parses `PushRedirectEarlyHintsCache none | <provider>[:<args>]`, the
+/// syntax of mod_ssl's `SSLSessionCache`. The former `<entries> <seconds>`
+/// form is refused with a message naming what replaced it.
+pub fn parse_cache(value: &str) -> Result<CacheSpec<'_>, ConfigError> {
+    let bad = |reason| ConfigError::BadEarlyHints {
+        value: quoted(value),
+        reason,
+    };
+    let mut words = value.split_ascii_whitespace();
+    let (Some(word), None) = (words.next(), words.next()) else {
+        return Err(
+            if value.trim_start().starts_with(|c: char| c.is_ascii_digit()) {
+                bad(
+                    "is the former <entries> <seconds> form: the size is now the provider's \
+                 (e.g. shmcb:/path(1048576)) and the lifetime is \
+                 PushRedirectEarlyHintsLifetime <seconds>; PushRedirectEarlyHintsCache \
+                 takes one of none, shmcb[:/path[(bytes)]], memcache:host:port[,host:port], \
+                 redis:host:port[,host:port] or dbm:/path",
+                )
+            } else {
+                bad(CACHE_USAGE)
+            },
+        );
+    };
+    if word.eq_ignore_ascii_case("none") {
+        return Ok(CacheSpec {
+            provider: None,
+            args: None,
+        });
+    }
+    let (name, args) = match word.split_once(':') {
+        Some((name, args)) => (name, Some(args)),
+        None => (word, None),
+    };
+    let is_name = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_';
+    if name.is_empty() || !name.bytes().all(is_name) {
+        return Err(bad(CACHE_USAGE));
+    }
+    if name == "shmcb" && args.is_none() {
+        return Ok(DEFAULT_CACHE);
+    }
+    Ok(CacheSpec {
+        provider: Some(name),
+        args,
+    })
+}

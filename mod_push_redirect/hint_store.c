@@ -1,0 +1,329 @@
+/* Licensed under the Apache License, Version 2.0 (see Cargo.toml).
+ *
+ * The shared store of learned hints on mod_socache, in the way of
+ * mod_cache_socache and mod_ssl's session cache: the provider is looked up
+ * and created when the directive is read (so `apachectl -t` reports a
+ * provider that is not loaded or a value it refuses), initialised in
+ * post_config and destroyed with the configuration pool; a global mutex,
+ * registered as "push-redirect-hints" so that `Mutex` can configure it,
+ * serialises providers that are not safe across processes and threads
+ * (shmcb, dbm), never waited on for more than LOCK_TIMEOUT.
+ *
+ * A store that fails (a redis that is down, say) is left alone for
+ * BACKOFF: its provider logs each failure itself, so calling it on every
+ * request would fill the error log. Meanwhile every fetch is a miss and
+ * nothing is stored.
+ */
+
+#include "push_redirect_private.h"
+#include "hint_store.h"
+
+#include "http_core.h"
+#include "http_log.h"
+
+#include "ap_provider.h"
+#include "ap_socache.h"
+#include "util_mutex.h"
+
+#include "apr_atomic.h"
+#include "apr_global_mutex.h"
+#include "apr_strings.h"
+
+APLOG_USE_MODULE(push_redirect);
+
+#define DIRECTIVE "PushRedirectEarlyHintsCache"
+#define MUTEX_TYPE "push-redirect-hints"
+/* The provider's namespace: memcache and redis prefix every key with it. */
+#define CACHE_NAME "push-redirect"
+#define LOCK_TIMEOUT apr_time_from_msec(100)
+#define BACKOFF apr_time_from_sec(30)
+
+/* What the configuration says; reset before each read of it. */
+static struct {
+    int configured;
+    const char *value;
+    apr_uint64_t lifetime; /* 0: the core's default */
+    const ap_socache_provider_t *provider;
+    ap_socache_instance_t *instance;
+} conf;
+
+static ap_socache_instance_t *ready;
+static apr_global_mutex_t *mutex;
+static push_redirect_write_budget *budget;
+static volatile apr_uint64_t resume_at;
+
+/* Parses `value` with the core and creates its provider. */
+static const char *create_provider(apr_pool_t *p, apr_pool_t *ptemp,
+                                   const char *value)
+{
+    push_redirect_cache_spec spec;
+    char message[1024];
+    const char *error;
+
+    if (push_redirect_cache_spec_parse(value, &spec, message, sizeof(message))
+        != PUSH_REDIRECT_RESULT_OK) {
+        return apr_psprintf(p, DIRECTIVE ": %s", message);
+    }
+    conf.configured = 1;
+    conf.value = value;
+    if (!*spec.provider) {
+        return NULL;
+    }
+    conf.provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, spec.provider,
+                                       AP_SOCACHE_PROVIDER_VERSION);
+    if (!conf.provider) {
+        return apr_psprintf(p, DIRECTIVE " %s: the '%s' cache provider is not "
+                            "loaded; add LoadModule socache_%s_module "
+                            "modules/mod_socache_%s.so", value, spec.provider,
+                            spec.provider, spec.provider);
+    }
+    error = conf.provider->create(
+        &conf.instance, spec.args ? apr_pstrmemdup(p, spec.args, spec.args_len)
+                                  : NULL, ptemp, p);
+    return error ? apr_psprintf(p, DIRECTIVE " %s: %s", value, error) : NULL;
+}
+
+const char *hint_store_set_cache(cmd_parms *cmd, void *dir_conf,
+                                 const char *args)
+{
+    const char *error = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dir_conf;
+    if (!error && conf.configured) {
+        error = DIRECTIVE ": set twice (once per server)";
+    }
+    return error ? error : create_provider(cmd->pool, cmd->temp_pool, args);
+}
+
+const char *hint_store_set_lifetime(cmd_parms *cmd, void *dir_conf,
+                                    const char *value)
+{
+    const char *error = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char message[256];
+
+    (void)dir_conf;
+    if (error) {
+        return error;
+    }
+    if (push_redirect_lifetime_parse(value, &conf.lifetime, message,
+                                     sizeof(message)) != PUSH_REDIRECT_RESULT_OK) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, message);
+    }
+    return NULL;
+}
+
+/* One warning per BACKOFF, from whichever thread saw the failure first. */
+static void failed(server_rec *s, const char *what, apr_status_t rv)
+{
+    apr_uint64_t seen = apr_atomic_read64(&resume_at);
+    apr_time_t now = apr_time_now();
+
+    if ((apr_time_t)seen <= now
+        && apr_atomic_cas64(&resume_at, (apr_uint64_t)(now + BACKOFF), seen)
+               == seen) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PRLOGNO(0102)
+                     "hint store %s: %s failed; not used for %d s", conf.value,
+                     what, (int)apr_time_sec(BACKOFF));
+    }
+}
+
+/* A miss, a value longer than the buffer, an expiry already past: not a
+ * failing store. dbm answers a miss with APR_EGENERAL, which memcache and
+ * redis give when their server is gone: only the providers behind the
+ * mutex are taken at their word. */
+static int is_ordinary(apr_status_t rv)
+{
+    return rv == APR_SUCCESS || APR_STATUS_IS_NOTFOUND(rv)
+           || APR_STATUS_IS_ENOSPC(rv) || APR_STATUS_IS_ENOMEM(rv)
+           || APR_STATUS_IS_EINVAL(rv) || (mutex && APR_STATUS_IS_EGENERAL(rv));
+}
+
+static int lock(void)
+{
+    apr_status_t rv;
+
+    if (!mutex) {
+        return 1;
+    }
+    rv = apr_global_mutex_timedlock(mutex, LOCK_TIMEOUT);
+    if (APR_STATUS_IS_ENOTIMPL(rv)) {
+        rv = apr_global_mutex_lock(mutex);
+    }
+    return rv == APR_SUCCESS;
+}
+
+static void unlock(void)
+{
+    if (mutex) {
+        apr_global_mutex_unlock(mutex);
+    }
+}
+
+static bool fetch(void *ctx, const uint8_t *key, size_t key_len, uint8_t *buf,
+                  size_t *len)
+{
+    request_rec *r = ctx;
+    unsigned int got = (unsigned int)*len;
+    apr_status_t rv;
+
+    if (!lock()) {
+        return false;
+    }
+    rv = conf.provider->retrieve(ready, r->server, key, (unsigned int)key_len,
+                                 buf, &got, r->pool);
+    unlock();
+    if (!is_ordinary(rv)) {
+        failed(r->server, "fetch", rv);
+    }
+    *len = got;
+    return rv == APR_SUCCESS;
+}
+
+void hint_store_prepare(request_rec *r, push_redirect_store *store)
+{
+    int usable = ready && budget
+                 && (apr_time_t)apr_atomic_read64(&resume_at) <= apr_time_now();
+
+    *store = (push_redirect_store){
+        .fetch = usable ? fetch : NULL,
+        .fetch_ctx = r,
+        .budget = budget,
+        .lifetime = conf.lifetime,
+        .now_ms = (uint64_t)apr_time_as_msec(r->request_time),
+    };
+}
+
+void hint_store_apply(request_rec *r, const push_redirect_answer *a)
+{
+    apr_status_t rv;
+
+    if (!a->store_record || !ready || !lock()) {
+        return;
+    }
+    /* memcache and redis count whole seconds, rounded down: round up, so
+     * that a lifetime of 1 s is not refused as past. The providers copy
+     * the data; it is not const only in the socache API. */
+    rv = conf.provider->store(
+        ready, r->server, a->store_key, PUSH_REDIRECT_KEY_LEN,
+        r->request_time + apr_time_from_sec(a->store_lifetime + 1) - 1,
+        (unsigned char *)a->store_record, (unsigned int)a->store_record_len,
+        r->pool);
+    unlock();
+    if (!is_ordinary(rv)) {
+        failed(r->server, "store", rv);
+    }
+}
+
+static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    memset(&conf, 0, sizeof(conf));
+    ready = NULL;
+    mutex = NULL;
+    apr_atomic_set64(&resume_at, 0);
+    return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0)
+               == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* The default when the directive is absent, in check_config so that
+ * `apachectl -t` sees it too; without mod_socache_shmcb, nothing is
+ * learned. */
+static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                        apr_pool_t *ptemp, server_rec *s)
+{
+    const char *error = NULL;
+
+    (void)plog;
+    if (!conf.configured) {
+        if (ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, "shmcb",
+                               AP_SOCACHE_PROVIDER_VERSION)) {
+            error = create_provider(pconf, ptemp, "shmcb");
+        }
+        else {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PRLOGNO(0107)
+                         DIRECTIVE " is not set and mod_socache_shmcb is not "
+                         "loaded: nothing is learned");
+        }
+    }
+    if (error) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PRLOGNO(0106) "%s", error);
+    }
+    return error ? HTTP_INTERNAL_SERVER_ERROR : OK;
+}
+
+static apr_status_t forget_instance(void *s)
+{
+    if (ready) {
+        conf.provider->destroy(ready, s);
+    }
+    ready = NULL;
+    mutex = NULL;
+    return APR_SUCCESS;
+}
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *s)
+{
+    /* Sized for the core's records: a 32-byte key, a few hints. */
+    static const struct ap_socache_hints hints = {32, 128, 30000000};
+    apr_status_t rv = APR_SUCCESS;
+
+    (void)plog;
+    (void)ptemp;
+    /* As mod_ssl does: the first post_config of httpd's startup only checks
+     * the configuration, and its pool is cleared right after. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG
+        || !conf.instance) {
+        return OK;
+    }
+    if (conf.provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        rv = ap_global_mutex_create(&mutex, NULL, MUTEX_TYPE, NULL, s, pconf, 0);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = conf.provider->init(conf.instance, CACHE_NAME, &hints, s, pconf);
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, PRLOGNO(0109)
+                     DIRECTIVE " %s: the cache cannot be initialised",
+                     conf.value);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    ready = conf.instance;
+    apr_pool_cleanup_register(pconf, s, forget_instance, apr_pool_cleanup_null);
+    return OK;
+}
+
+static apr_status_t free_budget(void *b)
+{
+    budget = NULL;
+    push_redirect_write_budget_free(b);
+    return APR_SUCCESS;
+}
+
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+    if (mutex && apr_global_mutex_child_init(
+                     &mutex, apr_global_mutex_lockfile(mutex), pchild)
+                     != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PRLOGNO(0111)
+                     "the %s mutex cannot be used in this child; nothing is "
+                     "learned here", MUTEX_TYPE);
+        ready = NULL;
+    }
+    budget = push_redirect_write_budget_new(
+        (uint64_t)apr_time_as_msec(apr_time_now()));
+    if (budget) {
+        apr_pool_cleanup_register(pchild, budget, free_budget,
+                                  apr_pool_cleanup_null);
+    }
+}
+
+void hint_store_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+}
