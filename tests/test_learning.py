@@ -296,8 +296,6 @@ def test_a_flood_of_queries_to_a_learned_page_writes_nothing(httpd_redis, redis,
     assert hints(h, "/old/flood?q=77") == [FLOOD_CSS]
 
 
-@pytest.mark.xfail(strict=True, reason="measured: about 90 records a second from one child "
-                   "reach redis, ten times the write budget; not understood yet")
 def test_a_flood_of_queries_is_bounded_by_the_write_budget(httpd_redis, redis, workdir):
     h = httpd_redis
     redis.flush()

@@ -465,12 +465,15 @@ impl WriteBudget {
         }
     }
 
-    /// Takes one write if there is one left at `now_ms`. A clock that went
-    /// back refills nothing.
+    /// Takes one write if there is one left at `now_ms`. A time before the
+    /// latest one seen refills nothing and is not remembered: threads pass
+    /// their requests' start times, which interleave, and remembering an
+    /// earlier one would refill the same milliseconds again on the next
+    /// later one (a flood then wrote ten times the budget).
     pub fn take(&self, now_ms: u64) -> bool {
         let mut bucket = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let elapsed = now_ms.saturating_sub(bucket.last_ms);
-        bucket.last_ms = now_ms;
+        bucket.last_ms = bucket.last_ms.max(now_ms);
         bucket.tokens = bucket
             .tokens
             .saturating_add(elapsed.saturating_mul(self.per_second))
