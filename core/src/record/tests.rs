@@ -420,7 +420,10 @@ fn the_write_budget_is_a_token_bucket() {
     assert!(!budget.take(500));
     assert!(budget.take(1_000_125));
     assert!(!budget.take(900_000));
-    assert!(!budget.take(1_000_125), "the same 125 ms are not refilled twice");
+    assert!(
+        !budget.take(1_000_125),
+        "the same 125 ms are not refilled twice"
+    );
     assert!(budget.take(1_000_250));
     // In t seconds at most burst + rate * t.
     let budget = WriteBudget::default();
