@@ -25,10 +25,10 @@ pub const MAX_LOOKUPS: usize = 5;
 
 /// The shared store as one call sees it.
 pub trait Fetch {
-    /// Copies the value stored under `key` into `buf` and returns its
-    /// length; `None` for a miss, a failing store, or a value longer than
-    /// `buf`.
-    fn fetch(&mut self, key: &[u8; KEY_LEN], buf: &mut [u8]) -> Option<usize>;
+    /// The value stored under `key`, at most [`FETCH_BUF_LEN`] bytes, valid
+    /// until the next fetch; `None` for a miss, a failing store, or a longer
+    /// value. The store owns the buffer, so no fetch zeroes one.
+    fn fetch(&mut self, key: &[u8; KEY_LEN]) -> Option<&[u8]>;
 }
 
 /// The shared store for one response: what it fetches through, the writes
@@ -65,9 +65,7 @@ impl<'a> Store<'a> {
             return None;
         }
         self.lookups += 1;
-        let mut buf = [0u8; FETCH_BUF_LEN];
-        let len = self.fetch.fetch(key.as_bytes(), &mut buf)?;
-        Record::parse(buf.get(..len)?)
+        Record::parse(self.fetch.fetch(key.as_bytes())?)
     }
 
     /// The records of `target` and of its path without query, which a

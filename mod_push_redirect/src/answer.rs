@@ -6,7 +6,7 @@ use std::ptr;
 
 use push_redirect_core::{
     respond, Decision, EarlyHintsDecision, EarlyHintsSkip, Exchange, Fetch, Reason, Response,
-    Settings, Step, Store, KEY_LEN,
+    Settings, Step, Store, FETCH_BUF_LEN, KEY_LEN,
 };
 
 use crate::handles::{
@@ -109,23 +109,34 @@ pub struct push_redirect_store {
 struct CFetch {
     fetch: unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut u8, *mut usize) -> bool,
     ctx: *mut c_void,
+    /// Reused by every fetch of the call, and never zeroed: the callback
+    /// writes what is read.
+    buf: Vec<u8>,
 }
 
 impl Fetch for CFetch {
-    fn fetch(&mut self, key: &[u8; KEY_LEN], buf: &mut [u8]) -> Option<usize> {
-        let mut len = buf.len();
-        // SAFETY: the shim's callback, given buffers that are valid for the
-        // lengths passed.
+    fn fetch(&mut self, key: &[u8; KEY_LEN]) -> Option<&[u8]> {
+        self.buf.clear();
+        self.buf.reserve(FETCH_BUF_LEN);
+        let mut len = FETCH_BUF_LEN;
+        // SAFETY: the shim's callback writes at most `len` bytes to the
+        // buffer, whose capacity is at least that.
         let found = unsafe {
             (self.fetch)(
                 self.ctx,
                 key.as_ptr(),
                 key.len(),
-                buf.as_mut_ptr(),
+                self.buf.as_mut_ptr(),
                 &mut len,
             )
         };
-        (found && len <= buf.len()).then_some(len)
+        if !found || len > FETCH_BUF_LEN {
+            return None;
+        }
+        // SAFETY: the callback initialised the first `len` bytes, within
+        // the capacity reserved above.
+        unsafe { self.buf.set_len(len) };
+        Some(&self.buf)
     }
 }
 
@@ -261,6 +272,7 @@ pub(crate) unsafe fn respond_with(
             Some(CFetch {
                 fetch: store.fetch?,
                 ctx: store.fetch_ctx,
+                buf: Vec::new(),
             })
         });
         let mut core_store = store.zip(fetch.as_mut()).map(|(store, fetch)| {

@@ -1,7 +1,7 @@
 use super::*;
 use crate::decide::decide;
 use crate::early_hints::early_hints;
-use crate::learn::{Fetch, Store};
+use crate::learn::{Fetch, Store, FETCH_BUF_LEN};
 use crate::record::WriteBudget;
 use std::collections::HashMap;
 
@@ -10,10 +10,11 @@ use std::collections::HashMap;
 struct Memory(HashMap<Vec<u8>, Vec<u8>>);
 
 impl Fetch for Memory {
-    fn fetch(&mut self, key: &[u8; 32], buf: &mut [u8]) -> Option<usize> {
-        let value = self.0.get(&key[..])?;
-        buf.get_mut(..value.len())?.copy_from_slice(value);
-        Some(value.len())
+    fn fetch(&mut self, key: &[u8; 32]) -> Option<&[u8]> {
+        self.0
+            .get(&key[..])
+            .map(Vec::as_slice)
+            .filter(|value| value.len() <= FETCH_BUF_LEN)
     }
 }
 
