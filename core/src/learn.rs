@@ -70,8 +70,13 @@ impl<'a> Store<'a> {
 
     /// The records of `target` and of its path without query, which a
     /// lookup of a query URL falls back to.
-    fn records(&mut self, ex: &Exchange<'_>, target: &[u8]) -> (Option<Record>, Option<Record>) {
-        let own = RecordKey::new(ex.vhost, ex.local_port, target).and_then(|k| self.record(&k));
+    fn records(
+        &mut self,
+        ex: &Exchange<'_>,
+        key: &RecordKey,
+        target: &[u8],
+    ) -> (Option<Record>, Option<Record>) {
+        let own = self.record(key);
         let path = without_query(target)
             .and_then(|path| RecordKey::new(ex.vhost, ex.local_port, path))
             .and_then(|k| self.record(&k));
@@ -115,7 +120,7 @@ impl<'a> Store<'a> {
             Some(target) => Record::redirect(target)?,
             None => Record::page(hints_of(ex.links, &requested_url(ex)?))?,
         };
-        let (current, fallback) = self.records(ex, ex.request_target);
+        let (current, fallback) = self.records(ex, &key, ex.request_target);
         match plan_write(&record, current.as_ref(), fallback.as_ref()) {
             Write::Keep => return None,
             // Storing what a lookup would find without the key says the same
