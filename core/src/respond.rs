@@ -2,6 +2,8 @@
 //! evaluation of the rules they share (docs/behaviour.md, "The decision" and
 //! "Early Hints").
 
+use std::borrow::Cow;
+
 use crate::config::{ExcludeSet, StatusSet};
 use crate::decide::{push_target, Decision, Resolution, Resolved};
 use crate::declared::DeclaredHints;
@@ -9,7 +11,10 @@ use crate::early_hints::{hints_for, EarlyHintsDecision, EarlyHintsSkip};
 use crate::exchange::{Exchange, Policy, Reason};
 use crate::learn::{Learn, Store};
 use crate::origin::path_and_query;
-use crate::rules::{check_push_only, check_shared, is_opted_out, resolve_target, single_location};
+use crate::plain::plain_target;
+use crate::rules::{
+    check_push_only, check_shared, check_target_path, is_opted_out, resolve_target, single_location,
+};
 
 /// An `On|Off` directive as a scope left it: `Unset` inherits, and at the
 /// end means the directive's default, which is known here only.
@@ -203,15 +208,41 @@ pub fn respond<'a>(
     if let Some(store) = store {
         if !is_opted_out(ex) {
             if let Ok(location) = single_location(ex.locations) {
-                let resolved =
-                    resolved.get_or_insert_with(|| resolve_target(&policy, ex, location));
-                if let Ok((_, target)) = resolved {
-                    response.learn = store.learn(ex, Some(path_and_query(target)));
-                }
+                let pushed = match &response.push {
+                    Some(Decision::Push(push)) => Some(push.target()),
+                    _ => None,
+                };
+                let target = learned_target(&policy, ex, location, pushed, &mut resolved);
+                response.learn = target.and_then(|target| store.learn(ex, Some(&target)));
             }
         }
     }
     response
+}
+
+/// The same-origin path+query a redirect teaches, when rules 7 to 10 hold
+/// for it: the pushed target if there is one, else the plain path's, else
+/// the URL parser's.
+fn learned_target<'t>(
+    policy: &Policy<'_>,
+    ex: &Exchange<'t>,
+    location: &'t str,
+    pushed: Option<&'t str>,
+    resolved: &mut Option<Resolved>,
+) -> Option<Cow<'t, str>> {
+    if let Some(target) = pushed {
+        return Some(Cow::Borrowed(target));
+    }
+    if let Some((target, requested)) = plain_target(ex, location) {
+        return check_target_path(policy, target, requested)
+            .ok()
+            .map(|()| Cow::Borrowed(target));
+    }
+    let (_, target) = resolved
+        .get_or_insert_with(|| resolve_target(policy, ex, location))
+        .as_ref()
+        .ok()?;
+    Some(Cow::Owned(path_and_query(target).to_owned()))
 }
 
 #[cfg(test)]
