@@ -30,6 +30,12 @@ ROWS = [
     r"instructions \| HTTP/1\.1\+TLS redirect: added by module On vs Off .*\| [+-]\d+ Ir/request",
     r"instructions \| HTTP/1\.1\+TLS non-redirect \(200\): added by module On vs Off",
     r"instructions \| HTTP/1\.1\+TLS redirect: added by mod_headers equivalent",
+    r"instructions \| HTTP/2\+TLS learned 200 with one preload .*\| [+-]\d+ Ir/request",
+    r"instructions \| HTTP/2\+TLS redirect hinted from the store .*\| [+-]\d+ Ir/request",
+    r"instructions \| HTTP/1\.1\+TLS redirect, each to a URL the store has never seen",
+    r"instructions \| HTTP/1\.1\+TLS redirect, PushRedirectEarlyHintsCache none",
+    r"instructions \| HTTP/1\.1\+TLS non-redirect \(200\), PushRedirectEarlyHintsCache none",
+    r"memory \| RSS growth per child over [\d,]+ distinct learned URLs .*\| [+-]\d+ kB \|",
 ]
 
 
