@@ -11,7 +11,6 @@
 
 #include "util_cfgtree.h"
 
-#include "apr_strings.h"
 
 APLOG_USE_MODULE(push_redirect);
 
@@ -54,75 +53,13 @@ void push_redirect_send_early_hints(request_rec *r, const char *link_value)
     r->status_line = status_line;
 }
 
-static int is_directive(const ap_directive_t *node, const char *name)
-{
-    return node->directive && !strcasecmp(node->directive, name);
-}
-
-/* Whether `node`'s first argument is `on`, in any case. */
-static int is_on(apr_pool_t *p, const ap_directive_t *node)
-{
-    const char *args = node->args ? node->args : "";
-
-    return !strcasecmp(ap_getword_conf(p, &args), "on");
-}
-
-/* What a server's part of the configuration says: its last H2EarlyHints
- * (-1: none; a server and virtual-host directive, perhaps inside <IfModule>)
- * and its first PushRedirectEarlyHints On at any depth. <VirtualHost>
- * sections below `node` are left out, as they are servers of their own. */
-typedef struct {
-    int h2_early_hints;
-    const ap_directive_t *early_hints_on;
-} early_hints_scan;
-
-static void scan_server_part(apr_pool_t *p, const ap_directive_t *node,
-                             early_hints_scan *scan)
+static void walk(push_redirect_conftree *tree, const ap_directive_t *node)
 {
     for (; node; node = node->next) {
-        if (is_directive(node, "<VirtualHost")) {
-            continue;
-        }
-        if (is_directive(node, "H2EarlyHints")) {
-            scan->h2_early_hints = is_on(p, node);
-        }
-        else if (is_directive(node, "PushRedirectEarlyHints")
-                 && is_on(p, node) && !scan->early_hints_on) {
-            scan->early_hints_on = node;
-        }
-        scan_server_part(p, node->first_child, scan);
-    }
-}
-
-static void warn_without_h2_early_hints(server_rec *s, const char *where,
-                                        const ap_directive_t *on)
-{
-    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PRLOGNO(0004)
-                 "PushRedirectEarlyHints On (%s:%d) applies to %s, where "
-                 "H2EarlyHints is not on: mod_http2 drops every 103, so no "
-                 "early hints reach clients; add `H2EarlyHints on`",
-                 on->filename, on->line_num, where);
-}
-
-static void find_virtual_hosts(apr_pool_t *p, server_rec *s,
-                               const ap_directive_t *node,
-                               const early_hints_scan *main_scan)
-{
-    for (; node; node = node->next) {
-        if (is_directive(node, "<VirtualHost")) {
-            early_hints_scan scan = *main_scan;
-
-            scan_server_part(p, node->first_child, &scan);
-            if (scan.early_hints_on && scan.h2_early_hints != 1) {
-                warn_without_h2_early_hints(
-                    s, apr_psprintf(p, "<VirtualHost %s> (%s:%d)", node->args,
-                                    node->filename, node->line_num),
-                    scan.early_hints_on);
-            }
-        }
-        else {
-            find_virtual_hosts(p, s, node->first_child, main_scan);
-        }
+        push_redirect_conftree_enter(tree, node->directive, node->args,
+                                     node->filename, node->line_num);
+        walk(tree, node->first_child);
+        push_redirect_conftree_leave(tree);
     }
 }
 
@@ -130,13 +67,15 @@ static void find_virtual_hosts(apr_pool_t *p, server_rec *s,
  * virtual-host setting it does not expose): read the configuration tree
  * once at startup and warn for each server where PushRedirectEarlyHints is
  * On and H2EarlyHints is not. .htaccess files are not seen. */
-void push_redirect_check_h2_early_hints(apr_pool_t *p, server_rec *s)
+void push_redirect_check_h2_early_hints(server_rec *s)
 {
-    early_hints_scan main_scan = {-1, NULL};
+    push_redirect_conftree *tree = push_redirect_conftree_new();
+    const char *warning;
+    size_t i;
 
-    scan_server_part(p, ap_conftree, &main_scan);
-    if (main_scan.early_hints_on && main_scan.h2_early_hints != 1) {
-        warn_without_h2_early_hints(s, "the main server", main_scan.early_hints_on);
+    walk(tree, ap_conftree);
+    for (i = 0; (warning = push_redirect_conftree_warning(tree, i)); i++) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s", warning);
     }
-    find_virtual_hosts(p, s, ap_conftree, &main_scan);
+    push_redirect_conftree_free(tree);
 }

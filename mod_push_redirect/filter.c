@@ -11,106 +11,53 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
-#include "apr_strings.h"
 
 APLOG_USE_MODULE(push_redirect);
 
 #define OPT_OUT_HEADER "X-Push-Redirect"
 #define OPT_OUT_ENV "no-push-redirect"
-#define INTERNAL_ERROR "internal-error"
 
-#define LOG_LOCATION_MAX 256 /* bytes of a Location in a log line */
-
-/* The request the client sent, before internal redirects and subrequests. */
-static request_rec *initial_request(request_rec *r)
+/* The request the client sent, before internal redirects and subrequests,
+ * and whether the opt-out variable is set in any request of that chain: an
+ * internal redirect (a front controller, an ErrorDocument) renames it
+ * REDIRECT_..., and a SetEnvIf on the new URI no longer sets it. */
+static request_rec *initial_request(request_rec *r, bool *opt_out)
 {
-    while (r->prev || r->main) {
-        r = r->prev ? r->prev : r->main;
-    }
-    return r;
-}
-
-/* The opt-out variable in any request of the chain: an internal redirect (a
- * front controller, an ErrorDocument) renames it REDIRECT_..., and a SetEnvIf
- * on the new URI no longer sets it. */
-static int opt_out_in_chain(request_rec *r)
-{
-    for (; r; r = r->prev ? r->prev : r->main) {
-        if (apr_table_get(r->subprocess_env, OPT_OUT_ENV)
-            || apr_table_get(r->subprocess_env, "REDIRECT_" OPT_OUT_ENV)) {
-            return 1;
+    for (;; r = r->prev ? r->prev : r->main) {
+        *opt_out = *opt_out || apr_table_get(r->subprocess_env, OPT_OUT_ENV)
+                   || apr_table_get(r->subprocess_env, "REDIRECT_" OPT_OUT_ENV);
+        if (!r->prev && !r->main) {
+            return r;
         }
     }
-    return 0;
 }
 
-/* Whether mod_http2's variable `name` has `value` for this request. Asked
+/* mod_http2's variable `name` for this HTTP/2 request, or NULL. Asked
  * through its optional function rather than read from subprocess_env: the
  * fixup that copies them there does not run for redirects made before the
  * handler. */
-static int h2_var_is(request_rec *r, const char *name, const char *value)
+static const char *h2_var(request_rec *r, int http2, const char *name)
 {
-    const char *actual;
-
-    if (!push_redirect_h2_var_lookup) {
-        return 0;
-    }
-    actual = push_redirect_h2_var_lookup(r->pool, r->server, r->connection, r, (char *)name);
-    return actual && !strcmp(actual, value);
+    return http2 && push_redirect_h2_var_lookup
+               ? push_redirect_h2_var_lookup(r->pool, r->server, r->connection,
+                                             r, (char *)name)
+               : NULL;
 }
 
-/* The response fields the core reads, from headers_out then err_headers_out
- * as the client sees them; arrays only when present. */
-typedef struct {
-    const char *location;
-    int more_locations;
-    apr_array_header_t *opt_outs;
-    apr_array_header_t *links;
-    apr_array_header_t *cache_control;
-    int set_cookie;
-} response_fields;
+/* A table's entries as they are: the core reads the fields it needs, in
+ * place. */
+_Static_assert(sizeof(push_redirect_field) == sizeof(apr_table_entry_t)
+                   && offsetof(push_redirect_field, val)
+                          == offsetof(apr_table_entry_t, val),
+               "push_redirect_field is laid out as apr_table_entry_t");
 
-static void add_value(apr_pool_t *p, apr_array_header_t **values,
-                      const char *value)
-{
-    if (!*values) {
-        *values = apr_array_make(p, 2, sizeof(const char *));
-    }
-    APR_ARRAY_PUSH(*values, const char *) = value;
-}
-
-static void read_fields(request_rec *r, const apr_table_t *table,
-                        response_fields *out)
+static push_redirect_fields fields_of(const apr_table_t *table)
 {
     const apr_array_header_t *elts = apr_table_elts(table);
-    const apr_table_entry_t *entry = (const apr_table_entry_t *)elts->elts;
-    int i;
 
-    for (i = 0; i < elts->nelts; i++) {
-        const char *key = entry[i].key;
-
-        /* The first letter first: most fields are none of the three. */
-        if ((key[0] | 0x20) == 'l' && !strcasecmp(key, "Location")) {
-            out->more_locations |= out->location != NULL;
-            out->location = out->location ? out->location : entry[i].val;
-        }
-        else if ((key[0] | 0x20) == 'l' && !strcasecmp(key, "Link")) {
-            add_value(r->pool, &out->links, entry[i].val);
-        }
-        else if ((key[0] | 0x20) == 'x' && !strcasecmp(key, OPT_OUT_HEADER)) {
-            add_value(r->pool, &out->opt_outs, entry[i].val);
-        }
-        else if ((key[0] | 0x20) == 'c' && !strcasecmp(key, "Cache-Control")) {
-            add_value(r->pool, &out->cache_control, entry[i].val);
-        }
-        else if ((key[0] | 0x20) == 's' && !strncasecmp(key, "Set-Cookie", 10)) {
-            out->set_cookie = 1;
-        }
-    }
+    return (push_redirect_fields){
+        (const push_redirect_field *)elts->elts, (size_t)elts->nelts};
 }
-
-#define COUNT(values) ((values) ? (size_t)(values)->nelts : 0)
-#define ITEMS(values) ((values) ? (const char *const *)(values)->elts : NULL)
 
 /* A backend's opt-out never reaches the client. */
 static void strip_opt_out(request_rec *r)
@@ -124,103 +71,42 @@ static void *pool_alloc(void *pool, size_t size)
     return apr_palloc(pool, size);
 }
 
-static const char *location_for_log(request_rec *r, const char *location)
-{
-    if (!location) {
-        return "(none)";
-    }
-    if (strlen(location) > LOG_LOCATION_MAX) {
-        location = apr_pstrmemdup(r->pool, location, LOG_LOCATION_MAX);
-    }
-    return ap_escape_logitem(r->pool, location);
-}
-
-#define FAILED(rv, token) \
-    ((rv) != PUSH_REDIRECT_RESULT_OK || !strcmp((token), INTERNAL_ERROR))
-
 /* The 103 goes out first, before anything of the redirect. */
-static void apply_early_hints(request_rec *r, const push_redirect_answer *a,
-                              push_redirect_result rv, const char *location)
-{
-    if (a->early_hints) {
-        push_redirect_send_early_hints(r, a->early_hints);
-        apr_table_setn(r->subprocess_env, "PUSH_REDIRECT_EARLY_HINTS",
-                       a->early_hints_target);
-        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
-                      "early hints for %s sent before the %d: %s",
-                      a->early_hints_target, r->status,
-                      ap_escape_logitem(r->pool, a->early_hints));
-    }
-    else if (a->early_hints_skipped) {
-        apr_table_setn(r->subprocess_env, "PUSH_REDIRECT_EARLY_HINTS_SKIPPED",
-                       a->early_hints_skipped);
-        if (FAILED(rv, a->early_hints_skipped)) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PRLOGNO(0003)
-                          "internal error (%d) choosing early hints for the "
-                          "%d response; none sent (Location: %s)", (int)rv,
-                          r->status, location_for_log(r, location));
-        }
-        else if (APLOGrtrace1(r)) {
-            ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
-                          "no early hints (%s) for %d (Location: %s)",
-                          a->early_hints_skipped, r->status,
-                          location_for_log(r, location));
-        }
-    }
-}
-
-static void apply_push(request_rec *r, const request_rec *first,
-                       const push_redirect_answer *a, push_redirect_result rv,
-                       const char *location)
+static void apply(request_rec *r, const push_redirect_answer *a)
 {
     size_t i;
 
+    if (a->early_hints) {
+        push_redirect_send_early_hints(r, a->early_hints);
+    }
+    for (i = 0; i < PUSH_REDIRECT_ENV_COUNT; i++) {
+        if (a->env[i].name) {
+            apr_table_setn(r->subprocess_env, a->env[i].name, a->env[i].value);
+        }
+    }
     for (i = 0; i < a->link_count; i++) {
         apr_table_addn(r->headers_out, "Link", a->links[i]);
     }
-    if (a->pushed) {
-        apr_table_setn(r->subprocess_env, "PUSH_REDIRECT", a->pushed);
-        if (APLOGrtrace1(r)) {
-            ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
-                          "push %s for %d to %s %s (Location: %s)", a->pushed,
-                          r->status, first->method, first->unparsed_uri,
-                          location_for_log(r, location));
-        }
+    for (i = 0; i < a->log_count; i++) {
+        ap_log_rerror(APLOG_MARK, a->log[i].error ? APLOG_ERR : APLOG_TRACE1,
+                      0, r, "%s", a->log[i].message);
     }
-    else if (a->skipped) {
-        apr_table_setn(r->subprocess_env, "PUSH_REDIRECT_SKIPPED", a->skipped);
-        if (FAILED(rv, a->skipped)) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PRLOGNO(0001)
-                          "internal error (%d) deciding on the %d response "
-                          "to %s; sent unchanged (Location: %s)", (int)rv,
-                          r->status, first->unparsed_uri,
-                          location_for_log(r, location));
-        }
-        else if (APLOGrtrace1(r)) {
-            ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
-                          "skip (%s) for %d to %s %s (Location: %s)",
-                          a->skipped, r->status, first->method,
-                          first->unparsed_uri, location_for_log(r, location));
-        }
+    if (a->strip_opt_out) {
+        strip_opt_out(r);
     }
 }
 
 static void respond(request_rec *r, const push_redirect_conf *conf)
 {
-    request_rec *first = initial_request(r);
+    bool opt_out = false;
+    request_rec *first = initial_request(r, &opt_out);
     int http2 = push_redirect_h2_is_h2 ? push_redirect_h2_is_h2(r->connection)
                                      : r->proto_num >= 2000;
     const char *host = apr_table_get(first->headers_in, "Host");
-    response_fields fields = {0};
-    push_redirect_store store;
-    push_redirect_exchange exchange;
+    push_redirect_store store = hint_store_prepare(r);
     push_redirect_answer answer;
-    push_redirect_result rv;
-
-    read_fields(r, r->headers_out, &fields);
-    read_fields(r, r->err_headers_out, &fields);
     /* Designated: a field the shim does not know of reads as zero. */
-    exchange = (push_redirect_exchange){
+    push_redirect_exchange exchange = {
         .status = r->status,
         .method = first->method,
         .scheme = ap_http_scheme(first),
@@ -228,41 +114,23 @@ static void respond(request_rec *r, const push_redirect_conf *conf)
         .server_name = host ? NULL : ap_get_server_name_for_url(first),
         .server_port = host ? 0 : ap_get_server_port(first),
         .request_target = first->unparsed_uri,
+        .uri = first->uri,
         .is_http2 = http2,
-        /* H2_PUSH stays "on" on a pushed stream, which mod_http2 never
-         * pushes from: H2_PUSHED tells those apart. */
-        .h2_push_on = http2 && h2_var_is(r, "H2_PUSH", "on"),
-        .is_pushed_stream = http2 && h2_var_is(r, "H2_PUSHED", "PUSHED"),
+        .h2_push = h2_var(r, http2, "H2_PUSH"),
+        .h2_pushed = h2_var(r, http2, "H2_PUSHED"),
         .has_cookie = apr_table_get(first->headers_in, "Cookie") != NULL,
         .has_authorization =
             apr_table_get(first->headers_in, "Authorization") != NULL,
-        .opt_out_env = opt_out_in_chain(r),
-        .location = fields.location,
-        .more_locations = fields.more_locations,
-        .opt_out_values = ITEMS(fields.opt_outs),
-        .opt_out_count = COUNT(fields.opt_outs),
-        .links = ITEMS(fields.links),
-        .link_count = COUNT(fields.links),
+        .opt_out_env = opt_out,
+        .headers_out = fields_of(r->headers_out),
+        .err_headers_out = fields_of(r->err_headers_out),
         .vhost = r->server->server_hostname,
         .local_port = r->connection->local_addr->port,
-        .has_set_cookie = fields.set_cookie,
-        .cache_control = ITEMS(fields.cache_control),
-        .cache_control_count = COUNT(fields.cache_control),
+        .log_trace = APLOGrtrace1(r),
     };
-    hint_store_prepare(r, &store);
-    rv = push_redirect_respond(conf, &exchange, &store, pool_alloc, r->pool,
-                               &answer);
+    push_redirect_respond(conf, &exchange, &store, pool_alloc, r->pool, &answer);
     hint_store_apply(r, &answer);
-    apply_early_hints(r, &answer, rv, fields.location);
-    apply_push(r, first, &answer, rv, fields.location);
-    if (answer.learned > 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
-                      "learned %" APR_SIZE_T_FMT " early hints for %s",
-                      answer.learned, first->uri);
-    }
-    if (answer.strip_opt_out && fields.opt_outs) {
-        strip_opt_out(r);
-    }
+    apply(r, &answer);
 }
 
 /* Whether the core decides for this status (resolved with the settings). */
@@ -289,8 +157,8 @@ apr_status_t push_redirect_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         && (r->status != HTTP_OK || hint_store_learns())) {
         respond(r, conf);
     }
-    else if (apr_table_get(r->headers_out, OPT_OUT_HEADER)
-             || apr_table_get(r->err_headers_out, OPT_OUT_HEADER)) {
+    else {
+        /* As cheap as looking for it first: one pass over each table. */
         strip_opt_out(r);
     }
     ap_remove_output_filter(f);

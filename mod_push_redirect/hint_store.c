@@ -10,9 +10,9 @@
  * (shmcb, dbm), never waited on for more than LOCK_TIMEOUT.
  *
  * A store that fails (a redis that is down, say) is left alone for
- * BACKOFF: its provider logs each failure itself, so calling it on every
- * request would fill the error log. Meanwhile every fetch is a miss and
- * nothing is stored.
+ * PUSH_REDIRECT_BACKOFF_SECS, which the child's write budget keeps: its
+ * provider logs each failure itself, so calling it on every request would
+ * fill the error log. Meanwhile the core neither fetches nor learns.
  */
 
 #include "push_redirect_private.h"
@@ -25,7 +25,6 @@
 #include "ap_socache.h"
 #include "util_mutex.h"
 
-#include "apr_atomic.h"
 #include "apr_global_mutex.h"
 #include "apr_strings.h"
 
@@ -36,21 +35,20 @@ APLOG_USE_MODULE(push_redirect);
 /* The provider's namespace: memcache and redis prefix every key with it. */
 #define CACHE_NAME "push-redirect"
 #define LOCK_TIMEOUT apr_time_from_msec(100)
-#define BACKOFF apr_time_from_sec(30)
 
-/* What the configuration says; reset before each read of it. */
+/* What the configuration says and what became of it; reset before each
+ * read of the configuration. */
 static struct {
     int configured;
     const char *value;
     apr_uint64_t lifetime; /* 0: the core's default */
     const ap_socache_provider_t *provider;
     ap_socache_instance_t *instance;
+    ap_socache_instance_t *ready; /* initialised, for the requests */
+    apr_global_mutex_t *mutex;    /* for providers not MT/MP-safe */
 } conf;
 
-static ap_socache_instance_t *ready;
-static apr_global_mutex_t *mutex;
-static push_redirect_write_budget *budget;
-static volatile apr_uint64_t resume_at;
+static push_redirect_write_budget *budget; /* this child's */
 
 /* Parses `value` with the core and creates its provider. */
 static const char *create_provider(apr_pool_t *p, apr_pool_t *ptemp,
@@ -100,31 +98,15 @@ const char *hint_store_set_lifetime(cmd_parms *cmd, void *dir_conf,
 {
     const char *error = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     char message[256];
+    push_redirect_result rv;
 
     (void)dir_conf;
     if (error) {
         return error;
     }
-    if (push_redirect_lifetime_parse(value, &conf.lifetime, message,
-                                     sizeof(message)) != PUSH_REDIRECT_RESULT_OK) {
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, message);
-    }
-    return NULL;
-}
-
-/* One warning per BACKOFF, from whichever thread saw the failure first. */
-static void failed(server_rec *s, const char *what, apr_status_t rv)
-{
-    apr_uint64_t seen = apr_atomic_read64(&resume_at);
-    apr_time_t now = apr_time_now();
-
-    if ((apr_time_t)seen <= now
-        && apr_atomic_cas64(&resume_at, (apr_uint64_t)(now + BACKOFF), seen)
-               == seen) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PRLOGNO(0102)
-                     "hint store %s: %s failed; not used for %d s", conf.value,
-                     what, (int)apr_time_sec(BACKOFF));
-    }
+    rv = push_redirect_lifetime_parse(value, &conf.lifetime, message,
+                                      sizeof(message));
+    return push_redirect_directive_error(cmd, rv, message);
 }
 
 /* A miss, a value longer than the buffer, an expiry already past: not a
@@ -135,62 +117,61 @@ static int is_ordinary(apr_status_t rv)
 {
     return rv == APR_SUCCESS || APR_STATUS_IS_NOTFOUND(rv)
            || APR_STATUS_IS_ENOSPC(rv) || APR_STATUS_IS_ENOMEM(rv)
-           || APR_STATUS_IS_EINVAL(rv) || (mutex && APR_STATUS_IS_EGENERAL(rv));
+           || APR_STATUS_IS_EINVAL(rv) || (conf.mutex && APR_STATUS_IS_EGENERAL(rv));
 }
 
-static int lock(void)
+/* One call of the provider under the mutex: a store when `expiry` is set,
+ * else a fetch of at most *len bytes into `data`. A failure (not a busy
+ * mutex, which only makes this a miss) starts the back-off, with one
+ * warning from whichever thread saw it first. */
+static apr_status_t call(request_rec *r, const unsigned char *key,
+                         unsigned int key_len, unsigned char *data,
+                         unsigned int *len, apr_time_t expiry)
 {
-    apr_status_t rv;
+    apr_status_t rv = conf.mutex
+                          ? apr_global_mutex_timedlock(conf.mutex, LOCK_TIMEOUT)
+                          : APR_SUCCESS;
 
-    if (!mutex) {
-        return 1;
-    }
-    rv = apr_global_mutex_timedlock(mutex, LOCK_TIMEOUT);
     if (APR_STATUS_IS_ENOTIMPL(rv)) {
-        rv = apr_global_mutex_lock(mutex);
+        rv = apr_global_mutex_lock(conf.mutex);
     }
-    return rv == APR_SUCCESS;
+    if (rv != APR_SUCCESS) {
+        return APR_EBUSY;
+    }
+    rv = expiry ? conf.provider->store(conf.ready, r->server, key, key_len,
+                                       expiry, data, *len, r->pool)
+                : conf.provider->retrieve(conf.ready, r->server, key, key_len,
+                                          data, len, r->pool);
+    if (conf.mutex) {
+        apr_global_mutex_unlock(conf.mutex);
+    }
+    if (!is_ordinary(rv) && push_redirect_write_budget_fail(budget)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, r->server, PRLOGNO(0102)
+                     "hint store %s: %s failed; not used for %d s", conf.value,
+                     expiry ? "store" : "fetch", PUSH_REDIRECT_BACKOFF_SECS);
+    }
+    return rv;
 }
 
-static void unlock(void)
-{
-    if (mutex) {
-        apr_global_mutex_unlock(mutex);
-    }
-}
-
-static bool fetch(void *ctx, const uint8_t *key, size_t key_len, uint8_t *buf,
+static bool fetch(void *r, const uint8_t *key, size_t key_len, uint8_t *buf,
                   size_t *len)
 {
-    request_rec *r = ctx;
     unsigned int got = (unsigned int)*len;
-    apr_status_t rv;
+    apr_status_t rv = call(r, key, (unsigned int)key_len, buf, &got, 0);
 
-    if (!lock()) {
-        return false;
-    }
-    rv = conf.provider->retrieve(ready, r->server, key, (unsigned int)key_len,
-                                 buf, &got, r->pool);
-    unlock();
-    if (!is_ordinary(rv)) {
-        failed(r->server, "fetch", rv);
-    }
     *len = got;
     return rv == APR_SUCCESS;
 }
 
 int hint_store_learns(void)
 {
-    return ready && budget;
+    return conf.ready && budget;
 }
 
-void hint_store_prepare(request_rec *r, push_redirect_store *store)
+push_redirect_store hint_store_prepare(request_rec *r)
 {
-    int usable = ready && budget
-                 && (apr_time_t)apr_atomic_read64(&resume_at) <= apr_time_now();
-
-    *store = (push_redirect_store){
-        .fetch = usable ? fetch : NULL,
+    return (push_redirect_store){
+        .fetch = conf.ready ? fetch : NULL,
         .fetch_ctx = r,
         .budget = budget,
         .lifetime = conf.lifetime,
@@ -200,22 +181,15 @@ void hint_store_prepare(request_rec *r, push_redirect_store *store)
 
 void hint_store_apply(request_rec *r, const push_redirect_answer *a)
 {
-    apr_status_t rv;
+    unsigned int len = (unsigned int)a->store_record_len;
 
-    if (!a->store_record || !ready || !lock()) {
-        return;
-    }
     /* memcache and redis count whole seconds, rounded down: round up, so
      * that a lifetime of 1 s is not refused as past. The providers copy
      * the data; it is not const only in the socache API. */
-    rv = conf.provider->store(
-        ready, r->server, a->store_key, PUSH_REDIRECT_KEY_LEN,
-        r->request_time + apr_time_from_sec(a->store_lifetime + 1) - 1,
-        (unsigned char *)a->store_record, (unsigned int)a->store_record_len,
-        r->pool);
-    unlock();
-    if (!is_ordinary(rv)) {
-        failed(r->server, "store", rv);
+    if (a->store_record && conf.ready) {
+        call(r, a->store_key, PUSH_REDIRECT_KEY_LEN,
+             (unsigned char *)a->store_record, &len,
+             r->request_time + apr_time_from_sec(a->store_lifetime + 1) - 1);
     }
 }
 
@@ -224,9 +198,6 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     (void)plog;
     (void)ptemp;
     memset(&conf, 0, sizeof(conf));
-    ready = NULL;
-    mutex = NULL;
-    apr_atomic_set64(&resume_at, 0);
     return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0)
                == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
@@ -259,11 +230,11 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static apr_status_t forget_instance(void *s)
 {
-    if (ready) {
-        conf.provider->destroy(ready, s);
+    if (conf.ready) {
+        conf.provider->destroy(conf.ready, s);
     }
-    ready = NULL;
-    mutex = NULL;
+    conf.ready = NULL;
+    conf.mutex = NULL;
     return APR_SUCCESS;
 }
 
@@ -283,7 +254,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         return OK;
     }
     if (conf.provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
-        rv = ap_global_mutex_create(&mutex, NULL, MUTEX_TYPE, NULL, s, pconf, 0);
+        rv = ap_global_mutex_create(&conf.mutex, NULL, MUTEX_TYPE, NULL, s, pconf, 0);
     }
     if (rv == APR_SUCCESS) {
         rv = conf.provider->init(conf.instance, CACHE_NAME, &hints, s, pconf);
@@ -294,34 +265,27 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      conf.value);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    ready = conf.instance;
+    conf.ready = conf.instance;
     apr_pool_cleanup_register(pconf, s, forget_instance, apr_pool_cleanup_null);
     return OK;
 }
 
-static apr_status_t free_budget(void *b)
-{
-    budget = NULL;
-    push_redirect_write_budget_free(b);
-    return APR_SUCCESS;
-}
-
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
-    if (mutex && apr_global_mutex_child_init(
-                     &mutex, apr_global_mutex_lockfile(mutex), pchild)
-                     != APR_SUCCESS) {
+    if (conf.mutex && apr_global_mutex_child_init(
+                          &conf.mutex, apr_global_mutex_lockfile(conf.mutex),
+                          pchild) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PRLOGNO(0111)
                      "the %s mutex cannot be used in this child; nothing is "
                      "learned here", MUTEX_TYPE);
-        ready = NULL;
+        conf.ready = NULL;
     }
+    /* Released, and the global cleared, with the child's pool. */
     budget = push_redirect_write_budget_new(
         (uint64_t)apr_time_as_msec(apr_time_now()));
-    if (budget) {
-        apr_pool_cleanup_register(pchild, budget, free_budget,
-                                  apr_pool_cleanup_null);
-    }
+    apr_pool_cleanup_register(pchild, &budget,
+                              push_redirect_write_budget_release,
+                              apr_pool_cleanup_null);
 }
 
 void hint_store_register_hooks(apr_pool_t *p)

@@ -41,7 +41,7 @@ int hint_store_learns(void);
 
 /* The store for the core's call on this response; `fetch` is NULL when
  * there is none (or it failed lately: a miss, logged once a back-off). */
-void hint_store_prepare(request_rec *r, push_redirect_store *store);
+push_redirect_store hint_store_prepare(request_rec *r);
 
 /* Stores the record the answer carries, if any. */
 void hint_store_apply(request_rec *r, const push_redirect_answer *answer);

@@ -32,12 +32,13 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 {
     (void)pconf;
     (void)plog;
+    (void)ptemp;
     push_redirect_h2_var_lookup = APR_RETRIEVE_OPTIONAL_FN(http2_var_lookup);
     push_redirect_h2_is_h2 = APR_RETRIEVE_OPTIONAL_FN(http2_is_h2);
     /* Once per start or restart: the first post_config of httpd's startup
      * only checks the configuration. */
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
-        push_redirect_check_h2_early_hints(ptemp, s);
+        push_redirect_check_h2_early_hints(s);
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, PRLOGNO(0002)
                  "mod_push_redirect %s loaded%s", push_redirect_version(),

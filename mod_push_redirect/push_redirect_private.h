@@ -33,6 +33,11 @@ typedef push_redirect_settings push_redirect_conf;
 extern const command_rec push_redirect_cmds[];
 void *push_redirect_create_dir_conf(apr_pool_t *p, char *dir);
 void *push_redirect_merge_dir_conf(apr_pool_t *p, void *outer, void *inner);
+/* NULL for OK, else the error of the directive being read, with the
+ * core's message (which it writes for every failure). */
+const char *push_redirect_directive_error(cmd_parms *cmd,
+                                          push_redirect_result rv,
+                                          const char *message);
 
 /* filter.c */
 apr_status_t push_redirect_filter(ap_filter_t *f, apr_bucket_brigade *bb);
@@ -45,6 +50,6 @@ extern APR_OPTIONAL_FN_TYPE(http2_is_h2) *push_redirect_h2_is_h2;
 
 /* early_hints.c */
 void push_redirect_send_early_hints(request_rec *r, const char *link_value);
-void push_redirect_check_h2_early_hints(apr_pool_t *p, server_rec *s);
+void push_redirect_check_h2_early_hints(server_rec *s);
 
 #endif

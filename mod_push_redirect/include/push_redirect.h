@@ -18,9 +18,25 @@
 #define PUSH_REDIRECT_RESPOND_FIRST 200
 
 /*
+ The slots of [`push_redirect_answer::env`].
+ */
+#define PUSH_REDIRECT_ENV_COUNT 2
+
+/*
  The length of a record's key.
  */
 #define PUSH_REDIRECT_KEY_LEN 32
+
+/*
+ How long a store that failed is left alone: its provider logs each
+ failure itself, so calling it on every request would fill the error log.
+ */
+#define PUSH_REDIRECT_BACKOFF_SECS 30
+
+/*
+ The most lines one answer carries: the 103's, the push's, the learning's.
+ */
+#define PUSH_REDIRECT_MAX_LOG_LINES 3
 
 /*
  What a fallible call did.
@@ -50,6 +66,11 @@ typedef enum {
   PUSH_REDIRECT_SWITCH_OFF = 1,
   PUSH_REDIRECT_SWITCH_ON = 2,
 } push_redirect_switch;
+
+/*
+ A walk of the configuration tree (opaque).
+ */
+typedef struct push_redirect_conftree push_redirect_conftree;
 
 /*
  The `PushRedirectEarlyHint` lines of one scope (opaque).
@@ -103,10 +124,28 @@ typedef struct {
 } push_redirect_settings;
 
 /*
+ One entry of an APR table, laid out as `apr_table_entry_t`
+ (apr_tables.h), so that the shim hands over a table's entries as they
+ are.
+ */
+typedef struct {
+  const char *key;
+  const char *val;
+  uint32_t key_checksum;
+} push_redirect_field;
+
+/*
+ The entries of one table: `count` fields at `items` (NULL when 0).
+ */
+typedef struct {
+  const push_redirect_field *items;
+  size_t count;
+} push_redirect_fields;
+
+/*
  The request and response, borrowed from Apache for the duration of one
- call. Strings are NUL-terminated; `host`, `server_name` (read only when
- `host` is NULL) and `location` may be NULL; each array holds `*_count`
- non-NULL strings (the array may be NULL when its count is 0).
+ call. Strings are NUL-terminated; `host` and `server_name` (read only
+ when `host` is NULL) may be NULL.
  */
 typedef struct {
   int status;
@@ -116,9 +155,19 @@ typedef struct {
   const char *server_name;
   uint16_t server_port;
   const char *request_target;
+  /*
+   The decoded path of the request the client sent, for the log.
+   */
+  const char *uri;
   bool is_http2;
-  bool h2_push_on;
-  bool is_pushed_stream;
+  /*
+   mod_http2's `H2_PUSH` and `H2_PUSHED` for this request (NULL: not
+   HTTP/2, or mod_http2 not loaded). `H2_PUSH` stays `on` on a pushed
+   stream, which mod_http2 never pushes from: `H2_PUSHED` is `PUSHED`
+   there.
+   */
+  const char *h2_push;
+  const char *h2_pushed;
   bool has_cookie;
   bool has_authorization;
   /*
@@ -127,23 +176,22 @@ typedef struct {
    */
   bool opt_out_env;
   /*
-   The first `Location` field, and whether there is another.
+   The response's `headers_out`, then its `err_headers_out`: together,
+   the fields the client gets.
    */
-  const char *location;
-  bool more_locations;
-  const char *const *opt_out_values;
-  size_t opt_out_count;
-  const char *const *links;
-  size_t link_count;
+  push_redirect_fields headers_out;
+  push_redirect_fields err_headers_out;
   /*
    The answering virtual host's `ServerName` and the port the request
    came in on (the key of what is learned).
    */
   const char *vhost;
   uint16_t local_port;
-  bool has_set_cookie;
-  const char *const *cache_control;
-  size_t cache_control_count;
+  /*
+   `trace1` is logged for this request: the answer then carries the
+   decision's log lines (an error line it carries whatever this says).
+   */
+  bool log_trace;
 } push_redirect_exchange;
 
 /*
@@ -159,7 +207,8 @@ typedef bool (*push_redirect_fetch_fn)(void *ctx,
 
 /*
  The shared store of learned records for one call: how to fetch from it
- (NULL `fetch`: there is none), this child's write budget,
+ (NULL `fetch`: there is none), this child's write budget (without one,
+ or while its back-off runs, the store is not used),
  `PushRedirectEarlyHintsLifetime` as parsed (0: not set) and the time in
  milliseconds.
  */
@@ -178,6 +227,24 @@ typedef struct {
 typedef void *(*push_redirect_alloc_fn)(void *alloc_ctx, size_t size);
 
 /*
+ A variable to set in the request's `subprocess_env`; a NULL `name`
+ sets none.
+ */
+typedef struct {
+  const char *name;
+  const char *value;
+} push_redirect_env;
+
+/*
+ One line to log for this response: at `error` (with its `PRnnnn` tag)
+ or at `trace1`.
+ */
+typedef struct {
+  bool error;
+  const char *message;
+} push_redirect_log_line;
+
+/*
  Everything to do for one response. Strings are in memory from the alloc
  function or static; NULL means "nothing".
  */
@@ -188,25 +255,17 @@ typedef struct {
   const char *links[PUSH_REDIRECT_MAX_LINKS];
   size_t link_count;
   /*
-   `PUSH_REDIRECT`: the pushed path+query.
-   */
-  const char *pushed;
-  /*
-   `PUSH_REDIRECT_SKIPPED`: why a redirect gets no Link.
-   */
-  const char *skipped;
-  /*
    The one `Link` value of a 103 to send before the response.
    */
   const char *early_hints;
   /*
-   `PUSH_REDIRECT_EARLY_HINTS`: the target path the 103 is for.
+   The variables to set in `subprocess_env` (after the 103): the 103's
+   (`PUSH_REDIRECT_EARLY_HINTS`, the target path it is for, or
+   `PUSH_REDIRECT_EARLY_HINTS_SKIPPED`, why none), then the push's
+   (`PUSH_REDIRECT`, the pushed path+query, or `PUSH_REDIRECT_SKIPPED`,
+   why a redirect gets no Link).
    */
-  const char *early_hints_target;
-  /*
-   `PUSH_REDIRECT_EARLY_HINTS_SKIPPED`: why no 103.
-   */
-  const char *early_hints_skipped;
+  push_redirect_env env[PUSH_REDIRECT_ENV_COUNT];
   /*
    The record to store, `store_record_len` bytes under the
    `PUSH_REDIRECT_KEY_LEN` bytes of `store_key`, for `store_lifetime`
@@ -221,9 +280,15 @@ typedef struct {
    */
   size_t learned;
   /*
-   Remove `X-Push-Redirect` from the response.
+   Remove `X-Push-Redirect` from the response: it has one (or, after
+   a failure, may have).
    */
   bool strip_opt_out;
+  /*
+   What to log, in order: one `ap_log_rerror` each.
+   */
+  push_redirect_log_line log[PUSH_REDIRECT_MAX_LOG_LINES];
+  size_t log_count;
 } push_redirect_answer;
 
 /*
@@ -279,85 +344,52 @@ push_redirect_result push_redirect_respond(const push_redirect_settings *setting
                                            push_redirect_answer *answer);
 
 /*
- Parses the arguments of `PushRedirectStatus` (codes separated by white
- space) into `*out`. On `InvalidValue`, `err` holds a NUL-terminated
- message naming the value.
+ A new walk, to be released with [`push_redirect_conftree_free`].
+ */
+push_redirect_conftree *push_redirect_conftree_new(void);
+
+/*
+ Reports the node the walk enters: its directive (as `ap_directive_t`
+ has it: `<VirtualHost` for a section), its arguments, its file and
+ line. Its children follow, then [`push_redirect_conftree_leave`].
 
  # Safety
- `args` is a NUL-terminated string or NULL; `out` is writable or NULL;
- `err` points to `err_len` writable bytes or is NULL.
+ `tree` is NULL or from [`push_redirect_conftree_new`]; the strings are
+ NUL-terminated or NULL.
  */
-push_redirect_result push_redirect_statuses_parse(const char *args,
-                                                  push_redirect_statuses *out,
-                                                  char *err,
-                                                  size_t err_len);
+void push_redirect_conftree_enter(push_redirect_conftree *tree,
+                                  const char *directive,
+                                  const char *args,
+                                  const char *filename,
+                                  int line);
 
 /*
- Parses an `On|Off` argument (any case) into `*out`.
+ Reports that the walk leaves the node it entered last.
 
  # Safety
- As for [`push_redirect_statuses_parse`].
+ As for [`push_redirect_conftree_enter`].
  */
-push_redirect_result push_redirect_switch_parse(const char *value,
-                                                push_redirect_switch *out,
-                                                char *err,
-                                                size_t err_len);
+void push_redirect_conftree_leave(push_redirect_conftree *tree);
 
 /*
- A new, empty pattern set, to be released with [`push_redirect_excludes_free`].
- */
-push_redirect_excludes *push_redirect_excludes_new(void);
-
-/*
- Compiles `pattern` and adds it to `set`. On `InvalidValue` the set is
- unchanged and `err` names the pattern and the problem. Not thread-safe:
- call it while reading the configuration only.
+ The `n`th warning (from 0) of the tree walked so far, with its `PR0004`
+ tag, for the main server first, then the virtual hosts in order:
+ where `PushRedirectEarlyHints On` applies and `H2EarlyHints` is not on
+ (mod_http2 then drops every 103). NULL past the last. The string lives
+ until the walk changes or is released.
 
  # Safety
- `set` is from [`push_redirect_excludes_new`] or NULL; `pattern` is a
- NUL-terminated string or NULL; `err` as for [`push_redirect_statuses_parse`].
+ As for [`push_redirect_conftree_enter`].
  */
-push_redirect_result push_redirect_excludes_add(push_redirect_excludes *set,
-                                                const char *pattern,
-                                                char *err,
-                                                size_t err_len);
+const char *push_redirect_conftree_warning(push_redirect_conftree *tree, size_t n);
 
 /*
- Releases a set from [`push_redirect_excludes_new`]; NULL is ignored.
+ Releases a walk; NULL is ignored.
 
  # Safety
- `set` is NULL or was returned by `push_redirect_excludes_new` and is not used again.
+ `tree` is NULL or from [`push_redirect_conftree_new`], not used again.
  */
-void push_redirect_excludes_free(push_redirect_excludes *set);
-
-/*
- A new, empty set of declared hints, to be released with
- [`push_redirect_declared_hints_free`].
- */
-push_redirect_declared_hints *push_redirect_declared_hints_new(void);
-
-/*
- Adds one `PushRedirectEarlyHint <target_path> <link_value>` to `set`. On
- `InvalidValue` the set is unchanged and `err` names the value. Not
- thread-safe: call it while reading the configuration only.
-
- # Safety
- `set` is from [`push_redirect_declared_hints_new`] or NULL; the strings
- are NUL-terminated or NULL; `err` as for [`push_redirect_statuses_parse`].
- */
-push_redirect_result push_redirect_declared_hints_add(push_redirect_declared_hints *set,
-                                                      const char *target_path,
-                                                      const char *link_value,
-                                                      char *err,
-                                                      size_t err_len);
-
-/*
- Releases a set from [`push_redirect_declared_hints_new`]; NULL is ignored.
-
- # Safety
- `set` is NULL or was returned by `push_redirect_declared_hints_new` and is not used again.
- */
-void push_redirect_declared_hints_free(push_redirect_declared_hints *set);
+void push_redirect_conftree_free(push_redirect_conftree *tree);
 
 /*
  Parses `PushRedirectEarlyHintsLifetime <seconds>` into `*out`.
@@ -386,18 +418,81 @@ push_redirect_result push_redirect_cache_spec_parse(const char *value,
 
 /*
  A full write budget at `now_ms` (milliseconds on a clock that does not
- jump), one per child, to be released with [`push_redirect_write_budget_free`].
+ jump), one per child, to be released with [`push_redirect_write_budget_release`].
  */
 push_redirect_write_budget *push_redirect_write_budget_new(uint64_t now_ms);
 
 /*
- Releases a budget from [`push_redirect_write_budget_new`]; NULL is ignored.
+ Releases the budget `*slot` points to and clears `*slot`, with the
+ signature of an APR pool cleanup, so that the global that holds a
+ child's budget never outlives it. Returns 0 (`APR_SUCCESS`); a NULL
+ `slot` or `*slot` is ignored.
 
  # Safety
- `budget` is NULL or was returned by `push_redirect_write_budget_new`, and
- no other thread uses it any more.
+ `slot` is NULL or points to a `push_redirect_write_budget *` that is
+ NULL or from [`push_redirect_write_budget_new`], which no other thread
+ uses any more.
  */
-void push_redirect_write_budget_free(push_redirect_write_budget *budget);
+int push_redirect_write_budget_release(void *slot);
+
+/*
+ Notes that the shared store failed: unless a back-off is running, one of
+ [`PUSH_REDIRECT_BACKOFF_SECS`] starts, during which
+ [`push_redirect_respond`](crate::push_redirect_respond) neither fetches
+ nor learns. True for the one call, of all the threads that saw failures,
+ that started it (which logs it).
+
+ # Safety
+ `budget` is NULL or from [`push_redirect_write_budget_new`]; any thread.
+ */
+bool push_redirect_write_budget_fail(const push_redirect_write_budget *budget);
+
+/*
+ Reads the arguments of one line of the directive `name` (as the command
+ table spells it) into `settings`: `On|Off` for the switches, the whole
+ argument string of `PushRedirectStatus`, one pattern of
+ `PushRedirectExclude`, the target path and the link-value (`value2`) of
+ `PushRedirectEarlyHint` (whose lines accumulate in a scope; a scope that
+ has any replaces the inherited ones). On `InvalidValue`, `err` names the
+ value and the problem; on any other failure it says which, naming the
+ last value.
+
+ # Safety
+ `settings` is NULL or valid for reads and writes, its handles from
+ their constructors; `name`, `value` and `value2` are NUL-terminated or
+ NULL; `err` points to `err_len` writable bytes or is NULL.
+ */
+push_redirect_result push_redirect_settings_read(push_redirect_settings *settings,
+                                                 const char *name,
+                                                 const char *value,
+                                                 const char *value2,
+                                                 char *err,
+                                                 size_t err_len);
+
+/*
+ Fills `merged` with `inner`'s directives where it sets them and
+ `outer`'s elsewhere, resolved. The sets are shared, not copied: they
+ stay the scopes' own. NULL arguments are ignored.
+
+ # Safety
+ `merged` is NULL or writable; `outer` and `inner` are NULL or valid for
+ reads, and none of the three overlap.
+ */
+void push_redirect_settings_merge(push_redirect_settings *merged,
+                                  const push_redirect_settings *outer,
+                                  const push_redirect_settings *inner);
+
+/*
+ Releases the sets a scope made (not those it inherits: a merged scope
+ owns none), with the signature of an APR pool cleanup, for
+ `apr_pool_cleanup_register` on the pool of `settings`. Returns 0
+ (`APR_SUCCESS`); NULL is ignored.
+
+ # Safety
+ `settings` is NULL or a scope's settings from the shim's create
+ function, whose sets nothing uses any more.
+ */
+int push_redirect_settings_release(void *settings);
 
 #ifdef __cplusplus
 }  // extern "C"

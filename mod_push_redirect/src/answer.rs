@@ -9,11 +9,13 @@ use push_redirect_core::{
     Settings, Step, Store, FETCH_BUF_LEN, KEY_LEN,
 };
 
+use crate::exchange::{push_redirect_exchange, ResponseFields};
 use crate::handles::{
     push_redirect_declared_hints, push_redirect_excludes, push_redirect_statuses,
     push_redirect_switch, push_redirect_write_budget, try_ref,
 };
-use crate::{bytes, ffi_panic_boundary, push_redirect_result};
+use crate::log::{describe, push_redirect_log_line, PUSH_REDIRECT_MAX_LOG_LINES};
+use crate::{ffi_panic_boundary, push_redirect_result};
 
 /// The most `Link` fields one answer adds.
 pub const PUSH_REDIRECT_MAX_LINKS: usize = 4;
@@ -43,43 +45,6 @@ pub struct push_redirect_settings {
 /// The first status of [`push_redirect_settings::respond_to`].
 pub const PUSH_REDIRECT_RESPOND_FIRST: c_int = 200;
 
-/// The request and response, borrowed from Apache for the duration of one
-/// call. Strings are NUL-terminated; `host`, `server_name` (read only when
-/// `host` is NULL) and `location` may be NULL; each array holds `*_count`
-/// non-NULL strings (the array may be NULL when its count is 0).
-#[repr(C)]
-pub struct push_redirect_exchange {
-    pub status: c_int,
-    pub method: *const c_char,
-    pub scheme: *const c_char,
-    pub host: *const c_char,
-    pub server_name: *const c_char,
-    pub server_port: u16,
-    pub request_target: *const c_char,
-    pub is_http2: bool,
-    pub h2_push_on: bool,
-    pub is_pushed_stream: bool,
-    pub has_cookie: bool,
-    pub has_authorization: bool,
-    /// `no-push-redirect` is set in a request of the chain of internal
-    /// redirects, under its own name or a `REDIRECT_` one.
-    pub opt_out_env: bool,
-    /// The first `Location` field, and whether there is another.
-    pub location: *const c_char,
-    pub more_locations: bool,
-    pub opt_out_values: *const *const c_char,
-    pub opt_out_count: usize,
-    pub links: *const *const c_char,
-    pub link_count: usize,
-    /// The answering virtual host's `ServerName` and the port the request
-    /// came in on (the key of what is learned).
-    pub vhost: *const c_char,
-    pub local_port: u16,
-    pub has_set_cookie: bool,
-    pub cache_control: *const *const c_char,
-    pub cache_control_count: usize,
-}
-
 /// Copies the value stored under `key` (`key_len` bytes) into `buf`, at most
 /// `*len` bytes, and sets `*len` to its length. Returns false for a miss, a
 /// failing store or a value longer than `*len`.
@@ -94,7 +59,8 @@ pub type push_redirect_fetch_fn = Option<
 >;
 
 /// The shared store of learned records for one call: how to fetch from it
-/// (NULL `fetch`: there is none), this child's write budget,
+/// (NULL `fetch`: there is none), this child's write budget (without one,
+/// or while its back-off runs, the store is not used),
 /// `PushRedirectEarlyHintsLifetime` as parsed (0: not set) and the time in
 /// milliseconds.
 #[repr(C)]
@@ -152,16 +118,14 @@ pub struct push_redirect_answer {
     /// `Link` field values to append, in order.
     pub links: [*const c_char; PUSH_REDIRECT_MAX_LINKS],
     pub link_count: usize,
-    /// `PUSH_REDIRECT`: the pushed path+query.
-    pub pushed: *const c_char,
-    /// `PUSH_REDIRECT_SKIPPED`: why a redirect gets no Link.
-    pub skipped: *const c_char,
     /// The one `Link` value of a 103 to send before the response.
     pub early_hints: *const c_char,
-    /// `PUSH_REDIRECT_EARLY_HINTS`: the target path the 103 is for.
-    pub early_hints_target: *const c_char,
-    /// `PUSH_REDIRECT_EARLY_HINTS_SKIPPED`: why no 103.
-    pub early_hints_skipped: *const c_char,
+    /// The variables to set in `subprocess_env` (after the 103): the 103's
+    /// (`PUSH_REDIRECT_EARLY_HINTS`, the target path it is for, or
+    /// `PUSH_REDIRECT_EARLY_HINTS_SKIPPED`, why none), then the push's
+    /// (`PUSH_REDIRECT`, the pushed path+query, or `PUSH_REDIRECT_SKIPPED`,
+    /// why a redirect gets no Link).
+    pub env: [push_redirect_env; PUSH_REDIRECT_ENV_COUNT],
     /// The record to store, `store_record_len` bytes under the
     /// `PUSH_REDIRECT_KEY_LEN` bytes of `store_key`, for `store_lifetime`
     /// seconds; NULL: nothing to store.
@@ -171,8 +135,84 @@ pub struct push_redirect_answer {
     pub store_lifetime: u64,
     /// How many hints the record holds (for the log).
     pub learned: usize,
-    /// Remove `X-Push-Redirect` from the response.
+    /// Remove `X-Push-Redirect` from the response: it has one (or, after
+    /// a failure, may have).
     pub strip_opt_out: bool,
+    /// What to log, in order: one `ap_log_rerror` each.
+    pub log: [push_redirect_log_line; PUSH_REDIRECT_MAX_LOG_LINES],
+    pub log_count: usize,
+}
+
+/// A variable to set in the request's `subprocess_env`; a NULL `name`
+/// sets none.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct push_redirect_env {
+    pub name: *const c_char,
+    pub value: *const c_char,
+}
+
+/// The slots of [`push_redirect_answer::env`].
+pub const PUSH_REDIRECT_ENV_COUNT: usize = 2;
+const HINTS_ENV: usize = 0;
+const PUSH_ENV: usize = 1;
+
+const NO_ENV: push_redirect_env = push_redirect_env {
+    name: ptr::null(),
+    value: ptr::null(),
+};
+
+impl push_redirect_answer {
+    fn set_env(&mut self, slot: usize, name: &'static CStr, value: *const c_char) {
+        self.env[slot] = push_redirect_env {
+            name: name.as_ptr(),
+            value,
+        };
+    }
+
+    /// The value the answer sets for `name` in `slot`, or NULL.
+    fn env_value(&self, slot: usize, name: &CStr) -> *const c_char {
+        let env = self.env[slot];
+        // SAFETY: a name is NULL or one of the static names above.
+        let named = !env.name.is_null() && unsafe { CStr::from_ptr(env.name) } == name;
+        if named {
+            env.value
+        } else {
+            ptr::null()
+        }
+    }
+
+    /// `PUSH_REDIRECT`, or NULL.
+    pub(crate) fn pushed(&self) -> *const c_char {
+        self.env_value(PUSH_ENV, c"PUSH_REDIRECT")
+    }
+
+    /// `PUSH_REDIRECT_SKIPPED`, or NULL.
+    pub(crate) fn skipped(&self) -> *const c_char {
+        self.env_value(PUSH_ENV, c"PUSH_REDIRECT_SKIPPED")
+    }
+
+    /// `PUSH_REDIRECT_EARLY_HINTS`, or NULL.
+    pub(crate) fn early_hints_target(&self) -> *const c_char {
+        self.env_value(HINTS_ENV, c"PUSH_REDIRECT_EARLY_HINTS")
+    }
+
+    /// `PUSH_REDIRECT_EARLY_HINTS_SKIPPED`, or NULL.
+    pub(crate) fn early_hints_skipped(&self) -> *const c_char {
+        self.env_value(HINTS_ENV, c"PUSH_REDIRECT_EARLY_HINTS_SKIPPED")
+    }
+
+    fn skip(&mut self, token: &'static CStr) {
+        self.set_env(PUSH_ENV, c"PUSH_REDIRECT_SKIPPED", token.as_ptr());
+    }
+
+    fn skip_early_hints(&mut self, token: &'static CStr) {
+        self.set_env(
+            HINTS_ENV,
+            c"PUSH_REDIRECT_EARLY_HINTS_SKIPPED",
+            token.as_ptr(),
+        );
+    }
 }
 
 unsafe fn settings_view(settings: &push_redirect_settings) -> Settings<'_> {
@@ -254,7 +294,7 @@ pub(crate) unsafe fn respond_with(
         fail(answer, settings);
         result
     };
-    ffi_panic_boundary!(failed(answer, push_redirect_result::Panic), {
+    let result = ffi_panic_boundary!(failed(answer, push_redirect_result::Panic), {
         let (Some(settings), Some(exchange), Some(alloc)) =
             (settings.as_ref(), exchange.as_ref(), alloc)
         else {
@@ -265,9 +305,11 @@ pub(crate) unsafe fn respond_with(
         if settings.step(Some(exchange.status)) != Step::Respond {
             return push_redirect_result::Ok;
         }
-        let strings = ExchangeStrings::new(exchange);
-        let view = strings.view(exchange);
+        let fields = ResponseFields::new(exchange);
+        let view = fields.view(exchange);
         let store = store.as_ref();
+        // A store that failed lately is left alone: no fetch, nothing learned.
+        let store = store.filter(|store| try_ref(store.budget).is_some_and(|b| b.usable()));
         let mut fetch = store.and_then(|store| {
             Some(CFetch {
                 fetch: store.fetch?,
@@ -277,11 +319,16 @@ pub(crate) unsafe fn respond_with(
         });
         let mut core_store = store.zip(fetch.as_mut()).map(|(store, fetch)| {
             let lifetime = (store.lifetime > 0).then_some(store.lifetime);
-            Store::new(fetch, try_ref(store.budget), lifetime, store.now_ms)
+            Store::new(
+                fetch,
+                try_ref(store.budget).map(|budget| &budget.writes),
+                lifetime,
+                store.now_ms,
+            )
         });
         let response = respond(&settings, &view, core_store.as_mut());
         let mut pool = Pool { alloc, alloc_ctx };
-        answer.strip_opt_out = true;
+        answer.strip_opt_out = !fields.opt_out_values.as_slice().is_empty();
         if let Some(learn) = &response.learn {
             if let Some(buf) = pool.bytes(KEY_LEN + learn.record.len()) {
                 let (key, record) = buf.split_at_mut(KEY_LEN);
@@ -303,12 +350,12 @@ pub(crate) unsafe fn respond_with(
                         push.write_link_value(&mut *link);
                         answer.links[0] = link.as_ptr().cast();
                         answer.link_count = 1;
-                        answer.pushed = target;
+                        answer.set_env(PUSH_ENV, c"PUSH_REDIRECT", target);
                     }
-                    None => answer.skipped = reason_token(Reason::InternalError).as_ptr(),
+                    None => answer.skip(reason_token(Reason::InternalError)),
                 }
             }
-            Some(Decision::Skip(reason)) => answer.skipped = reason_token(reason).as_ptr(),
+            Some(Decision::Skip(reason)) => answer.skip(reason_token(reason)),
             Some(Decision::NotRedirect) | None => {}
         }
         match response.early_hints {
@@ -318,36 +365,42 @@ pub(crate) unsafe fn respond_with(
                     Some((link, target)) => {
                         link.copy_from_slice(value.as_bytes());
                         answer.early_hints = link.as_ptr().cast();
-                        answer.early_hints_target = target;
+                        answer.set_env(HINTS_ENV, c"PUSH_REDIRECT_EARLY_HINTS", target);
                     }
-                    None => {
-                        answer.early_hints_skipped = reason_token(Reason::InternalError).as_ptr()
-                    }
+                    None => answer.skip_early_hints(reason_token(Reason::InternalError)),
                 }
             }
             Some(EarlyHintsDecision::Skip(skip)) => {
-                answer.early_hints_skipped = early_hints_skip_token(skip).as_ptr()
+                answer.skip_early_hints(early_hints_skip_token(skip))
             }
             Some(EarlyHintsDecision::NotRedirect) | None => {}
         }
         push_redirect_result::Ok
-    })
+    });
+    // Apart, so that a failure above is still logged.
+    if let Some(alloc) = alloc {
+        let mut pool = Pool { alloc, alloc_ctx };
+        ffi_panic_boundary!((), { describe(answer, exchange, result, &mut pool) });
+    }
+    result
 }
 
 pub(crate) const EMPTY_ANSWER: push_redirect_answer = push_redirect_answer {
     links: [ptr::null(); PUSH_REDIRECT_MAX_LINKS],
     link_count: 0,
-    pushed: ptr::null(),
-    skipped: ptr::null(),
     early_hints: ptr::null(),
-    early_hints_target: ptr::null(),
-    early_hints_skipped: ptr::null(),
+    env: [NO_ENV; PUSH_REDIRECT_ENV_COUNT],
     store_key: ptr::null(),
     store_record: ptr::null(),
     store_record_len: 0,
     store_lifetime: 0,
     learned: 0,
     strip_opt_out: true,
+    log: [push_redirect_log_line {
+        error: false,
+        message: ptr::null(),
+    }; PUSH_REDIRECT_MAX_LOG_LINES],
+    log_count: 0,
 };
 
 /// The answer to a call that failed: nothing to add or send, and
@@ -362,23 +415,23 @@ unsafe fn fail(answer: &mut push_redirect_answer, settings: *const push_redirect
         }
         None => (true, true),
     };
-    let token = reason_token(Reason::InternalError).as_ptr();
+    let token = reason_token(Reason::InternalError);
     if push {
-        answer.skipped = token;
+        answer.skip(token);
     }
     if early_hints {
-        answer.early_hints_skipped = token;
+        answer.skip_early_hints(token);
     }
 }
 
 /// Memory from the shim's allocator.
-struct Pool {
+pub(crate) struct Pool {
     alloc: unsafe extern "C" fn(*mut c_void, usize) -> *mut c_void,
     alloc_ctx: *mut c_void,
 }
 
 impl Pool {
-    unsafe fn bytes(&mut self, len: usize) -> Option<&mut [u8]> {
+    pub(crate) unsafe fn bytes(&mut self, len: usize) -> Option<&mut [u8]> {
         let buf = (self.alloc)(self.alloc_ctx, len).cast::<u8>();
         (!buf.is_null()).then(|| std::slice::from_raw_parts_mut(buf, len))
     }
@@ -425,103 +478,5 @@ fn early_hints_skip_token(skip: EarlyHintsSkip) -> &'static CStr {
         EarlyHintsSkip::NotHttp2 => c"not-http2",
         EarlyHintsSkip::PushedStream => c"pushed-stream",
         EarlyHintsSkip::NoHints => c"no-hints",
-    }
-}
-
-/// The strings of a C array, on the stack when there are few (a redirect
-/// rarely has more than one opt-out header or Link field).
-struct Strings<'a> {
-    inline: [&'a [u8]; 4],
-    heap: Vec<&'a [u8]>,
-    len: usize,
-}
-
-impl<'a> Strings<'a> {
-    const NONE: Strings<'static> = Strings {
-        inline: [b""; 4],
-        heap: Vec::new(),
-        len: 0,
-    };
-
-    #[inline]
-    unsafe fn new(array: *const *const c_char, count: usize) -> Strings<'a> {
-        if array.is_null() || count == 0 {
-            return Strings::NONE;
-        }
-        let mut strings = Strings::NONE;
-        let items = std::slice::from_raw_parts(array, count);
-        let items = items.iter().filter(|text| !text.is_null());
-        if count <= strings.inline.len() {
-            for &text in items {
-                strings.inline[strings.len] = bytes(text);
-                strings.len += 1;
-            }
-        } else {
-            strings.heap = items.map(|&text| bytes(text)).collect();
-        }
-        strings
-    }
-
-    fn as_slice(&self) -> &[&'a [u8]] {
-        if self.heap.is_empty() {
-            &self.inline[..self.len]
-        } else {
-            &self.heap
-        }
-    }
-}
-
-/// The string arrays of a [`push_redirect_exchange`], read once so that
-/// [`ExchangeStrings::view`] can borrow them.
-struct ExchangeStrings<'a> {
-    opt_out_values: Strings<'a>,
-    /// The first Location and, when there is another, a stand-in for it:
-    /// the rules only count the others.
-    locations: [&'a [u8]; 2],
-    location_count: usize,
-    links: Strings<'a>,
-    cache_control: Strings<'a>,
-}
-
-impl<'a> ExchangeStrings<'a> {
-    unsafe fn new(exchange: &'a push_redirect_exchange) -> Self {
-        let location_count = match (exchange.location.is_null(), exchange.more_locations) {
-            (true, _) => 0,
-            (false, false) => 1,
-            (false, true) => 2,
-        };
-        ExchangeStrings {
-            opt_out_values: Strings::new(exchange.opt_out_values, exchange.opt_out_count),
-            locations: [bytes(exchange.location), b""],
-            location_count,
-            links: Strings::new(exchange.links, exchange.link_count),
-            cache_control: Strings::new(exchange.cache_control, exchange.cache_control_count),
-        }
-    }
-
-    unsafe fn view(&'a self, exchange: &'a push_redirect_exchange) -> Exchange<'a> {
-        let host = (!exchange.host.is_null()).then(|| bytes(exchange.host));
-        Exchange {
-            status: exchange.status,
-            method: bytes(exchange.method),
-            scheme: bytes(exchange.scheme),
-            host,
-            server_name: bytes(exchange.server_name),
-            server_port: exchange.server_port,
-            request_target: bytes(exchange.request_target),
-            http2: exchange.is_http2,
-            h2_push: exchange.h2_push_on,
-            pushed_stream: exchange.is_pushed_stream,
-            has_cookie: exchange.has_cookie,
-            has_authorization: exchange.has_authorization,
-            opt_out_env: exchange.opt_out_env,
-            opt_out_values: self.opt_out_values.as_slice(),
-            locations: &self.locations[..self.location_count],
-            links: self.links.as_slice(),
-            vhost: bytes(exchange.vhost),
-            local_port: exchange.local_port,
-            has_set_cookie: exchange.has_set_cookie,
-            cache_control: self.cache_control.as_slice(),
-        }
     }
 }

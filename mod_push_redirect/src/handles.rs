@@ -1,15 +1,17 @@
 //! The directives' values as the shim keeps them: opaque handles for what
 //! is built once (patterns, declared hints, a child's write budget), plain `repr(C)` values for the rest.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_int, c_void};
 use std::ptr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use push_redirect_core::{
     parse_cache, parse_flag, parse_lifetime, ConfigError, DeclaredHints, ExcludeSet, StatusSet,
     Switch, WriteBudget,
 };
 
-use crate::{ffi_panic_boundary, parse_directive, push_redirect_result};
+use crate::{directive_boundary, ffi_panic_boundary, parse_directive, push_redirect_result};
 
 /// Ties an opaque C type to the Rust value behind its pointers (as
 /// rustls-ffi's `Castable`), so that each conversion is checked by type.
@@ -28,16 +30,40 @@ macro_rules! castable {
 castable! {
     push_redirect_excludes => ExcludeSet,
     push_redirect_declared_hints => DeclaredHints,
-    push_redirect_write_budget => WriteBudget,
+    push_redirect_write_budget => ChildBudget,
 }
 
+/// What one child keeps about the shared store: its write budget, and when
+/// a store that failed may be used again (milliseconds since `origin`, on
+/// a clock that does not jump; 0: now).
+pub(crate) struct ChildBudget {
+    pub(crate) writes: WriteBudget,
+    origin: Instant,
+    resume_at_ms: AtomicU64,
+}
+
+impl ChildBudget {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether the shared store may be used now: false during a back-off.
+    pub(crate) fn usable(&self) -> bool {
+        self.resume_at_ms.load(Ordering::Acquire) <= self.now_ms()
+    }
+}
+
+/// How long a store that failed is left alone: its provider logs each
+/// failure itself, so calling it on every request would fill the error log.
+pub const PUSH_REDIRECT_BACKOFF_SECS: c_int = 30;
+
 /// The body of every `_new`: boxes `value`; a panic gives NULL.
-fn new_handle<C: Castable>(value: impl FnOnce() -> C::Rust) -> *mut C {
+pub(crate) fn new_handle<C: Castable>(value: impl FnOnce() -> C::Rust) -> *mut C {
     ffi_panic_boundary!(ptr::null_mut(), { Box::into_raw(Box::new(value())).cast() })
 }
 
 /// The body of every `_free`; NULL is ignored.
-unsafe fn free_handle<C: Castable>(handle: *mut C) {
+pub(crate) unsafe fn free_handle<C: Castable>(handle: *mut C) {
     ffi_panic_boundary!((), {
         if !handle.is_null() {
             drop(Box::from_raw(handle.cast::<C::Rust>()));
@@ -50,7 +76,7 @@ pub(crate) unsafe fn try_ref<'a, C: Castable>(handle: *const C) -> Option<&'a C:
     handle.cast::<C::Rust>().as_ref()
 }
 
-unsafe fn try_mut<'a, C: Castable>(handle: *mut C) -> Option<&'a mut C::Rust> {
+pub(crate) unsafe fn try_mut<'a, C: Castable>(handle: *mut C) -> Option<&'a mut C::Rust> {
     handle.cast::<C::Rust>().as_mut()
 }
 
@@ -105,7 +131,7 @@ impl push_redirect_statuses {
 }
 
 /// The body of every `_parse`: parses `value` with `parse` into `*out`, as
-/// `into` converts it; on `InvalidValue`, `err` says why.
+/// `into` converts it; on any failure, `err` says why.
 unsafe fn parse_into<T, V>(
     value: *const c_char,
     out: *mut V,
@@ -114,7 +140,7 @@ unsafe fn parse_into<T, V>(
     parse: impl FnOnce(&str) -> Result<T, ConfigError>,
     into: impl FnOnce(T) -> V,
 ) -> push_redirect_result {
-    ffi_panic_boundary!(push_redirect_result::Panic, {
+    directive_boundary(value, err, err_len, || {
         if out.is_null() {
             return push_redirect_result::NullParameter;
         }
@@ -135,8 +161,7 @@ unsafe fn parse_into<T, V>(
 /// # Safety
 /// `args` is a NUL-terminated string or NULL; `out` is writable or NULL;
 /// `err` points to `err_len` writable bytes or is NULL.
-#[no_mangle]
-pub unsafe extern "C" fn push_redirect_statuses_parse(
+pub(crate) unsafe fn push_redirect_statuses_parse(
     args: *const c_char,
     out: *mut push_redirect_statuses,
     err: *mut c_char,
@@ -154,8 +179,7 @@ pub unsafe extern "C" fn push_redirect_statuses_parse(
 ///
 /// # Safety
 /// As for [`push_redirect_statuses_parse`].
-#[no_mangle]
-pub unsafe extern "C" fn push_redirect_switch_parse(
+pub(crate) unsafe fn push_redirect_switch_parse(
     value: *const c_char,
     out: *mut push_redirect_switch,
     err: *mut c_char,
@@ -171,8 +195,7 @@ pub unsafe extern "C" fn push_redirect_switch_parse(
 }
 
 /// A new, empty pattern set, to be released with [`push_redirect_excludes_free`].
-#[no_mangle]
-pub extern "C" fn push_redirect_excludes_new() -> *mut push_redirect_excludes {
+pub(crate) fn push_redirect_excludes_new() -> *mut push_redirect_excludes {
     new_handle(ExcludeSet::new)
 }
 
@@ -183,8 +206,7 @@ pub extern "C" fn push_redirect_excludes_new() -> *mut push_redirect_excludes {
 /// # Safety
 /// `set` is from [`push_redirect_excludes_new`] or NULL; `pattern` is a
 /// NUL-terminated string or NULL; `err` as for [`push_redirect_statuses_parse`].
-#[no_mangle]
-pub unsafe extern "C" fn push_redirect_excludes_add(
+pub(crate) unsafe fn push_redirect_excludes_add(
     set: *mut push_redirect_excludes,
     pattern: *const c_char,
     err: *mut c_char,
@@ -205,15 +227,13 @@ pub unsafe extern "C" fn push_redirect_excludes_add(
 ///
 /// # Safety
 /// `set` is NULL or was returned by `push_redirect_excludes_new` and is not used again.
-#[no_mangle]
-pub unsafe extern "C" fn push_redirect_excludes_free(set: *mut push_redirect_excludes) {
+pub(crate) unsafe fn push_redirect_excludes_free(set: *mut push_redirect_excludes) {
     free_handle(set)
 }
 
 /// A new, empty set of declared hints, to be released with
 /// [`push_redirect_declared_hints_free`].
-#[no_mangle]
-pub extern "C" fn push_redirect_declared_hints_new() -> *mut push_redirect_declared_hints {
+pub(crate) fn push_redirect_declared_hints_new() -> *mut push_redirect_declared_hints {
     new_handle(DeclaredHints::new)
 }
 
@@ -224,8 +244,7 @@ pub extern "C" fn push_redirect_declared_hints_new() -> *mut push_redirect_decla
 /// # Safety
 /// `set` is from [`push_redirect_declared_hints_new`] or NULL; the strings
 /// are NUL-terminated or NULL; `err` as for [`push_redirect_statuses_parse`].
-#[no_mangle]
-pub unsafe extern "C" fn push_redirect_declared_hints_add(
+pub(crate) unsafe fn push_redirect_declared_hints_add(
     set: *mut push_redirect_declared_hints,
     target_path: *const c_char,
     link_value: *const c_char,
@@ -251,8 +270,7 @@ pub unsafe extern "C" fn push_redirect_declared_hints_add(
 ///
 /// # Safety
 /// `set` is NULL or was returned by `push_redirect_declared_hints_new` and is not used again.
-#[no_mangle]
-pub unsafe extern "C" fn push_redirect_declared_hints_free(set: *mut push_redirect_declared_hints) {
+pub(crate) unsafe fn push_redirect_declared_hints_free(set: *mut push_redirect_declared_hints) {
     free_handle(set)
 }
 
@@ -322,24 +340,62 @@ pub unsafe extern "C" fn push_redirect_cache_spec_parse(
 }
 
 /// A full write budget at `now_ms` (milliseconds on a clock that does not
-/// jump), one per child, to be released with [`push_redirect_write_budget_free`].
+/// jump), one per child, to be released with [`push_redirect_write_budget_release`].
 #[no_mangle]
 pub extern "C" fn push_redirect_write_budget_new(now_ms: u64) -> *mut push_redirect_write_budget {
-    new_handle(|| {
-        WriteBudget::new(
+    new_handle(|| ChildBudget {
+        writes: WriteBudget::new(
             WriteBudget::DEFAULT_PER_SECOND,
             WriteBudget::DEFAULT_BURST,
             now_ms,
-        )
+        ),
+        origin: Instant::now(),
+        resume_at_ms: AtomicU64::new(0),
     })
 }
 
-/// Releases a budget from [`push_redirect_write_budget_new`]; NULL is ignored.
+/// Releases the budget `*slot` points to and clears `*slot`, with the
+/// signature of an APR pool cleanup, so that the global that holds a
+/// child's budget never outlives it. Returns 0 (`APR_SUCCESS`); a NULL
+/// `slot` or `*slot` is ignored.
 ///
 /// # Safety
-/// `budget` is NULL or was returned by `push_redirect_write_budget_new`, and
-/// no other thread uses it any more.
+/// `slot` is NULL or points to a `push_redirect_write_budget *` that is
+/// NULL or from [`push_redirect_write_budget_new`], which no other thread
+/// uses any more.
 #[no_mangle]
-pub unsafe extern "C" fn push_redirect_write_budget_free(budget: *mut push_redirect_write_budget) {
-    free_handle(budget)
+pub unsafe extern "C" fn push_redirect_write_budget_release(slot: *mut c_void) -> c_int {
+    ffi_panic_boundary!(0, {
+        if let Some(slot) = slot.cast::<*mut push_redirect_write_budget>().as_mut() {
+            free_handle(std::mem::replace(slot, ptr::null_mut()));
+        }
+        0
+    })
+}
+
+/// Notes that the shared store failed: unless a back-off is running, one of
+/// [`PUSH_REDIRECT_BACKOFF_SECS`] starts, during which
+/// [`push_redirect_respond`](crate::push_redirect_respond) neither fetches
+/// nor learns. True for the one call, of all the threads that saw failures,
+/// that started it (which logs it).
+///
+/// # Safety
+/// `budget` is NULL or from [`push_redirect_write_budget_new`]; any thread.
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_write_budget_fail(
+    budget: *const push_redirect_write_budget,
+) -> bool {
+    ffi_panic_boundary!(false, {
+        let Some(budget) = try_ref(budget) else {
+            return false;
+        };
+        let now_ms = budget.now_ms();
+        let seen = budget.resume_at_ms.load(Ordering::Acquire);
+        let resume_at = now_ms + PUSH_REDIRECT_BACKOFF_SECS as u64 * 1000;
+        seen <= now_ms
+            && budget
+                .resume_at_ms
+                .compare_exchange(seen, resume_at, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+    })
 }

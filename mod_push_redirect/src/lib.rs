@@ -22,10 +22,18 @@ use std::ptr;
 use push_redirect_core::ConfigError;
 
 mod answer;
+mod conftree;
+mod exchange;
 mod handles;
+mod log;
+mod settings;
 
 pub use answer::*;
+pub use conftree::*;
+pub use exchange::*;
 pub use handles::*;
+pub use log::*;
+pub use settings::*;
 
 /// Runs `$body`; a panic inside it yields `$on_panic` instead of unwinding
 /// across the C boundary.
@@ -96,6 +104,45 @@ pub(crate) unsafe fn parse_directive<T>(
     };
     write_message(&message, err, err_len);
     Err(push_redirect_result::InvalidValue)
+}
+
+/// Runs `body` inside the panic boundary and [`explained`] its result.
+pub(crate) unsafe fn directive_boundary(
+    value: *const c_char,
+    err: *mut c_char,
+    err_len: usize,
+    body: impl FnOnce() -> push_redirect_result,
+) -> push_redirect_result {
+    ffi_panic_boundary!(push_redirect_result::Panic, {
+        let result = ffi_panic_boundary!(push_redirect_result::Panic, { body() });
+        explained(result, value, err, err_len)
+    })
+}
+
+/// `result` as the shim reports it: a failure that is not the value's
+/// (a NULL argument, a caught panic) gets its message in `err` too,
+/// `internal error (N) reading 'VALUE'`, so that every result but `Ok`
+/// comes with one.
+pub(crate) unsafe fn explained(
+    result: push_redirect_result,
+    value: *const c_char,
+    err: *mut c_char,
+    err_len: usize,
+) -> push_redirect_result {
+    if !matches!(
+        result,
+        push_redirect_result::Ok | push_redirect_result::InvalidValue
+    ) {
+        let mut message = format!("internal error ({}) reading '", result as i32).into_bytes();
+        message.extend_from_slice(if value.is_null() {
+            b"(null)"
+        } else {
+            bytes(value)
+        });
+        message.push(b'\'');
+        write_message(&String::from_utf8_lossy(&message), err, err_len);
+    }
+    result
 }
 
 /// Writes `message` into `err` as a NUL-terminated string, cut at a

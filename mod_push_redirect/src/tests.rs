@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// An arena standing in for an APR pool: allocations live as long as it does.
 #[derive(Default)]
-struct Arena {
+pub(crate) struct Arena {
     blocks: Vec<Box<[u8]>>,
 }
 
@@ -28,29 +28,24 @@ fn text(p: *const c_char) -> Option<String> {
 }
 
 /// A GET over HTTP/2 with push on for https://localhost:8443/old.
-struct Request {
+pub(crate) struct Request {
     strings: Vec<CString>,
-    location: *const c_char,
-    more_locations: bool,
-    links: Vec<*const c_char>,
-    opt_outs: Vec<*const c_char>,
+    /// `headers_out` and `err_headers_out`.
+    fields: [Vec<push_redirect_field>; 2],
     status: c_int,
     target: &'static str,
 }
 
 impl Request {
-    fn redirect(status: c_int, location: Option<&str>) -> Request {
+    pub(crate) fn redirect(status: c_int, location: Option<&str>) -> Request {
         let mut request = Request {
             strings: Vec::new(),
-            location: ptr::null(),
-            more_locations: false,
-            links: Vec::new(),
-            opt_outs: Vec::new(),
+            fields: [Vec::new(), Vec::new()],
             status,
             target: "/old",
         };
         if let Some(location) = location {
-            request.location = request.keep(location);
+            request.field(0, "Location", location);
         }
         request
     }
@@ -60,7 +55,17 @@ impl Request {
         self.strings.last().unwrap().as_ptr()
     }
 
-    fn exchange(&mut self) -> push_redirect_exchange {
+    /// Adds a field to `headers_out` (0) or `err_headers_out` (1).
+    fn field(&mut self, table: usize, key: &str, val: &str) {
+        let field = push_redirect_field {
+            key: self.keep(key),
+            val: self.keep(val),
+            key_checksum: 0,
+        };
+        self.fields[table].push(field);
+    }
+
+    pub(crate) fn exchange(&mut self) -> push_redirect_exchange {
         push_redirect_exchange {
             status: self.status,
             method: self.keep("GET"),
@@ -69,23 +74,24 @@ impl Request {
             server_name: self.keep("localhost"),
             server_port: 8443,
             request_target: self.keep(self.target),
+            uri: self.keep(self.target),
             is_http2: true,
-            h2_push_on: true,
-            is_pushed_stream: false,
+            h2_push: c"on".as_ptr(),
+            h2_pushed: ptr::null(),
             has_cookie: false,
             has_authorization: false,
             opt_out_env: false,
-            location: self.location,
-            more_locations: self.more_locations,
-            opt_out_values: self.opt_outs.as_ptr(),
-            opt_out_count: self.opt_outs.len(),
-            links: self.links.as_ptr(),
-            link_count: self.links.len(),
+            headers_out: push_redirect_fields {
+                items: self.fields[0].as_ptr(),
+                count: self.fields[0].len(),
+            },
+            err_headers_out: push_redirect_fields {
+                items: self.fields[1].as_ptr(),
+                count: self.fields[1].len(),
+            },
             vhost: self.keep("localhost"),
             local_port: 8443,
-            has_set_cookie: false,
-            cache_control: ptr::null(),
-            cache_control_count: 0,
+            log_trace: false,
         }
     }
 }
@@ -108,6 +114,20 @@ unsafe extern "C" fn records_fetch(
             true
         }
         _ => false,
+    }
+}
+
+/// A store over `records` with `budget`, the default lifetime, at time 0.
+fn store_of(
+    records: &mut Records,
+    budget: *const push_redirect_write_budget,
+) -> push_redirect_store {
+    push_redirect_store {
+        fetch: Some(records_fetch),
+        fetch_ctx: (records as *mut Records).cast(),
+        budget,
+        lifetime: 0,
+        now_ms: 0,
     }
 }
 
@@ -138,11 +158,11 @@ fn settings(
     }
 }
 
-fn push_on() -> push_redirect_settings {
+pub(crate) fn push_on() -> push_redirect_settings {
     settings(push_redirect_switch::On, push_redirect_switch::Unset)
 }
 
-fn run_with(
+pub(crate) fn run_with(
     settings: &push_redirect_settings,
     exchange: &push_redirect_exchange,
     store: *const push_redirect_store,
@@ -169,11 +189,11 @@ fn run(exchange: &push_redirect_exchange) -> push_redirect_answer {
 }
 
 fn skip_reason(exchange: &push_redirect_exchange) -> String {
-    text(run(exchange).skipped).expect("a skip")
+    text(run(exchange).skipped()).expect("a skip")
 }
 
 fn push_target(exchange: &push_redirect_exchange) -> String {
-    text(run(exchange).pushed).expect("a push")
+    text(run(exchange).pushed()).expect("a push")
 }
 
 #[test]
@@ -188,9 +208,10 @@ fn a_push_writes_link_value_and_target_into_one_allocation() {
         text(answer.links[0]).unwrap(),
         "</new?a=b>; as=document; rel=preload"
     );
-    assert_eq!(text(answer.pushed).unwrap(), "/new?a=b");
-    assert!(answer.skipped.is_null() && answer.early_hints_skipped.is_null());
-    assert!(answer.early_hints.is_null() && answer.strip_opt_out);
+    assert_eq!(text(answer.pushed()).unwrap(), "/new?a=b");
+    assert!(answer.skipped().is_null() && answer.early_hints_skipped().is_null());
+    assert!(answer.early_hints.is_null());
+    assert!(!answer.strip_opt_out, "there is no opt-out header to strip");
     assert_eq!(arena.blocks.len(), 1, "one allocation holds both strings");
 }
 
@@ -200,8 +221,8 @@ fn a_skip_carries_the_contracts_token() {
     let mut request = Request::redirect(301, Some("https://elsewhere.example/"));
     let exchange = request.exchange();
     let (_, answer) = run_with(&push_on(), &exchange, ptr::null(), &mut arena);
-    assert_eq!(text(answer.skipped).unwrap(), "cross-origin");
-    assert!(answer.link_count == 0 && answer.pushed.is_null());
+    assert_eq!(text(answer.skipped()).unwrap(), "cross-origin");
+    assert!(answer.link_count == 0 && answer.pushed().is_null());
     assert!(arena.blocks.is_empty());
 }
 
@@ -264,26 +285,27 @@ fn not_a_redirect_reads_nothing_but_the_status() {
         server_name: 1 as *const c_char,
         server_port: 0,
         request_target: 1 as *const c_char,
+        uri: 1 as *const c_char,
         is_http2: true,
-        h2_push_on: true,
-        is_pushed_stream: false,
+        h2_push: 1 as *const c_char,
+        h2_pushed: 1 as *const c_char,
         has_cookie: false,
         has_authorization: false,
         opt_out_env: false,
-        location: 1 as *const c_char,
-        more_locations: true,
-        opt_out_values: 1 as *const *const c_char,
-        opt_out_count: 0,
-        links: 1 as *const *const c_char,
-        link_count: 0,
+        headers_out: push_redirect_fields {
+            items: 8 as *const push_redirect_field,
+            count: 1,
+        },
+        err_headers_out: push_redirect_fields {
+            items: 8 as *const push_redirect_field,
+            count: 1,
+        },
         vhost: 1 as *const c_char,
         local_port: 0,
-        has_set_cookie: false,
-        cache_control: 1 as *const *const c_char,
-        cache_control_count: 0,
+        log_trace: false,
     };
     let answer = run(&exchange);
-    assert!(answer.skipped.is_null() && answer.pushed.is_null() && answer.link_count == 0);
+    assert!(answer.skipped().is_null() && answer.pushed().is_null() && answer.link_count == 0);
 }
 
 #[test]
@@ -314,13 +336,13 @@ fn statuses_and_excludes_from_directives_steer_the_decision() {
         run_with(&with, &exchange, ptr::null(), arena).1
     };
     let not_redirect = answer_for(302, "/new", &mut arena);
-    assert!(not_redirect.skipped.is_null() && not_redirect.pushed.is_null());
+    assert!(not_redirect.skipped().is_null() && not_redirect.pushed().is_null());
     assert_eq!(
-        text(answer_for(307, "/new", &mut arena).skipped).unwrap(),
+        text(answer_for(307, "/new", &mut arena).skipped()).unwrap(),
         "excluded"
     );
     assert_eq!(
-        text(answer_for(307, "/other", &mut arena).pushed).unwrap(),
+        text(answer_for(307, "/other", &mut arena).pushed()).unwrap(),
         "/other"
     );
     unsafe { push_redirect_excludes_free(excludes) };
@@ -329,23 +351,22 @@ fn statuses_and_excludes_from_directives_steer_the_decision() {
 #[test]
 fn values_arrays_reach_the_rules() {
     let mut request = Request::redirect(302, Some("/new"));
-    let link = request.keep("</new>; rel=preload; nopush");
-    request.links.push(link);
+    request.field(1, "link", "</new>; rel=preload; nopush");
     assert_eq!(skip_reason(&request.exchange()), "already-linked");
 
     let mut request = Request::redirect(302, Some("/new"));
     for value in ["a", "b", "c", "d", " OFF "] {
-        let value = request.keep(value);
-        request.opt_outs.push(value);
+        request.field(0, "X-Push-Redirect", value);
     }
     assert_eq!(
         skip_reason(&request.exchange()),
         "opt-out",
         "past the inline four"
     );
+    assert!(run(&request.exchange()).strip_opt_out);
 
     let mut request = Request::redirect(302, Some("/a"));
-    request.more_locations = true;
+    request.field(1, "location", "/b");
     assert_eq!(skip_reason(&request.exchange()), "bad-location");
 
     let mut request = Request::redirect(302, None);
@@ -361,7 +382,7 @@ fn values_arrays_reach_the_rules() {
 fn a_pushed_stream_is_push_disabled() {
     let mut request = Request::redirect(302, Some("/new"));
     let mut exchange = request.exchange();
-    exchange.is_pushed_stream = true;
+    exchange.h2_pushed = c"PUSHED".as_ptr();
     assert_eq!(skip_reason(&exchange), "push-disabled");
 }
 
@@ -389,8 +410,8 @@ fn allocation_failure_is_an_internal_error_not_a_crash() {
         )
     };
     assert_eq!(result, push_redirect_result::Ok);
-    assert_eq!(text(answer.skipped).unwrap(), "internal-error");
-    assert!(answer.link_count == 0 && answer.pushed.is_null());
+    assert_eq!(text(answer.skipped()).unwrap(), "internal-error");
+    assert!(answer.link_count == 0 && answer.pushed().is_null());
 }
 
 #[test]
@@ -398,19 +419,14 @@ fn null_parameters_are_refused() {
     let mut request = Request::redirect(302, Some("/new"));
     let exchange = request.exchange();
     let mut answer = EMPTY_ANSWER;
+    let mut arena = Arena::default();
+    let arena: *mut Arena = &mut arena;
     unsafe {
         let respond = |settings: *const push_redirect_settings,
                        exchange: *const push_redirect_exchange,
                        alloc: push_redirect_alloc_fn,
                        answer: *mut push_redirect_answer| {
-            push_redirect_respond(
-                settings,
-                exchange,
-                ptr::null(),
-                alloc,
-                ptr::null_mut(),
-                answer,
-            )
+            push_redirect_respond(settings, exchange, ptr::null(), alloc, arena.cast(), answer)
         };
         assert_eq!(
             respond(&push_on(), &exchange, Some(arena_alloc), ptr::null_mut()),
@@ -420,14 +436,20 @@ fn null_parameters_are_refused() {
             respond(ptr::null(), &exchange, Some(arena_alloc), &mut answer),
             push_redirect_result::NullParameter
         );
-        assert_eq!(text(answer.skipped).unwrap(), "internal-error");
-        assert_eq!(text(answer.early_hints_skipped).unwrap(), "internal-error");
+        assert_eq!(text(answer.skipped()).unwrap(), "internal-error");
+        assert_eq!(
+            text(answer.early_hints_skipped()).unwrap(),
+            "internal-error"
+        );
         assert_eq!(
             respond(&push_on(), ptr::null(), Some(arena_alloc), &mut answer),
             push_redirect_result::NullParameter
         );
-        assert_eq!(text(answer.skipped).unwrap(), "internal-error");
-        assert!(answer.early_hints_skipped.is_null(), "Early Hints are off");
+        assert_eq!(text(answer.skipped()).unwrap(), "internal-error");
+        assert!(
+            answer.early_hints_skipped().is_null(),
+            "Early Hints are off"
+        );
         assert_eq!(
             respond(&push_on(), &exchange, None, &mut answer),
             push_redirect_result::NullParameter
@@ -451,7 +473,12 @@ fn null_parameters_are_refused() {
         );
         push_redirect_excludes_free(ptr::null_mut());
         push_redirect_declared_hints_free(ptr::null_mut());
-        push_redirect_write_budget_free(ptr::null_mut());
+        assert_eq!(push_redirect_write_budget_release(ptr::null_mut()), 0);
+        let mut none: *mut push_redirect_write_budget = ptr::null_mut();
+        assert_eq!(
+            push_redirect_write_budget_release(ptr::addr_of_mut!(none).cast()),
+            0
+        );
     }
 }
 
@@ -584,9 +611,34 @@ fn a_panic_while_deciding_is_an_internal_error_on_both_sides() {
         )
     };
     assert_eq!(result, push_redirect_result::Panic);
-    assert_eq!(text(answer.skipped).unwrap(), "internal-error");
-    assert_eq!(text(answer.early_hints_skipped).unwrap(), "internal-error");
+    assert_eq!(text(answer.skipped()).unwrap(), "internal-error");
+    assert_eq!(
+        text(answer.early_hints_skipped()).unwrap(),
+        "internal-error"
+    );
     assert!(answer.link_count == 0 && answer.early_hints.is_null());
+    // Logged at error whether or not trace1 is on, once per side.
+    let lines: Vec<_> = answer.log[..answer.log_count]
+        .iter()
+        .map(|line| (line.error, text(line.message).unwrap()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (
+                true,
+                "PR0003: internal error (3) choosing early hints for the 302 response; \
+                 none sent (Location: /new)"
+                    .to_owned()
+            ),
+            (
+                true,
+                "PR0001: internal error (3) deciding on the 302 response to /old; \
+                 sent unchanged (Location: /new)"
+                    .to_owned()
+            ),
+        ]
+    );
 }
 
 #[test]
@@ -621,27 +673,20 @@ fn declared_and_learned_hints_come_back_as_one_link_value() {
     };
     assert_eq!((rv, lifetime), (push_redirect_result::Ok, 60));
     let mut records = Records::new();
-    let budget = push_redirect_write_budget_new(0);
-    let store = push_redirect_store {
-        fetch: Some(records_fetch),
-        fetch_ctx: (&mut records as *mut Records).cast(),
-        budget,
-        lifetime: 0,
-        now_ms: 0,
-    };
+    let mut budget = push_redirect_write_budget_new(0);
+    let store = store_of(&mut records, budget);
     let cache: *const push_redirect_store = &store;
 
     let mut early = settings(push_redirect_switch::Unset, push_redirect_switch::On);
     early.declared_hints = declared;
     let mut page = Request::redirect(200, None);
     page.target = "/new";
-    let link = page.keep("</l.js>; rel=preload; as=script");
-    page.links.push(link);
+    page.field(0, "Link", "</l.js>; rel=preload; as=script");
     let (_, answer) = run_with(&early, &page.exchange(), cache, &mut arena);
     assert_eq!(answer.learned, 1);
     assert_eq!(answer.store_lifetime, 600, "the default is the core's");
     unsafe { store_answer(&mut *store.fetch_ctx.cast::<Records>(), &answer) };
-    assert!(answer.skipped.is_null() && answer.early_hints_skipped.is_null());
+    assert!(answer.skipped().is_null() && answer.early_hints_skipped().is_null());
 
     let mut request = Request::redirect(302, Some("/new"));
     let (rv, answer) = run_with(&early, &request.exchange(), cache, &mut arena);
@@ -650,33 +695,37 @@ fn declared_and_learned_hints_come_back_as_one_link_value() {
         text(answer.early_hints).unwrap(),
         "</d.css>; rel=preload; as=style, </l.js>; rel=preload; as=script"
     );
-    assert_eq!(text(answer.early_hints_target).unwrap(), "/new");
+    assert_eq!(text(answer.early_hints_target()).unwrap(), "/new");
     assert!(
-        answer.skipped.is_null() && answer.link_count == 0,
+        answer.skipped().is_null() && answer.link_count == 0,
         "PushRedirect is off"
     );
 
     let (_, answer) = run_with(&push_on(), &request.exchange(), cache, &mut arena);
-    assert!(answer.early_hints.is_null() && answer.early_hints_skipped.is_null());
+    assert!(answer.early_hints.is_null() && answer.early_hints_skipped().is_null());
     let both = push_redirect_settings {
         push: push_redirect_switch::On,
         declared_hints: ptr::null_mut(),
         ..early
     };
     let (_, answer) = run_with(&both, &request.exchange(), ptr::null(), &mut arena);
-    assert_eq!(text(answer.early_hints_skipped).unwrap(), "no-hints");
-    assert_eq!(text(answer.pushed).unwrap(), "/new");
+    assert_eq!(text(answer.early_hints_skipped()).unwrap(), "no-hints");
+    assert_eq!(text(answer.pushed()).unwrap(), "/new");
     let http1 = push_redirect_exchange {
         is_http2: false,
         ..request.exchange()
     };
     let (_, answer) = run_with(&both, &http1, cache, &mut arena);
-    assert_eq!(text(answer.early_hints_skipped).unwrap(), "not-http2");
-    assert_eq!(text(answer.pushed).unwrap(), "/new");
+    assert_eq!(text(answer.early_hints_skipped()).unwrap(), "not-http2");
+    assert_eq!(text(answer.pushed()).unwrap(), "/new");
 
     unsafe {
         push_redirect_declared_hints_free(declared);
-        push_redirect_write_budget_free(budget);
+        assert_eq!(
+            push_redirect_write_budget_release(ptr::addr_of_mut!(budget).cast()),
+            0
+        );
+        assert!(budget.is_null(), "the release clears the global");
     }
 }
 
@@ -711,4 +760,111 @@ fn header_matches_cbindgen() {
         "{} is out of date: run `make header` and commit it",
         path.display()
     );
+}
+
+#[test]
+fn a_failing_store_starts_one_back_off_that_turns_it_off() {
+    let mut budget = push_redirect_write_budget_new(0);
+    let handle = unsafe { try_ref(budget) }.unwrap();
+    assert!(handle.usable());
+    unsafe {
+        assert!(
+            push_redirect_write_budget_fail(budget),
+            "the first failure logs"
+        );
+        assert!(
+            !push_redirect_write_budget_fail(budget),
+            "one line per back-off"
+        );
+        assert!(!push_redirect_write_budget_fail(ptr::null()));
+    }
+    assert!(!handle.usable());
+    // Meanwhile the store is not asked at all.
+    let mut records = Records::new();
+    let store = store_of(&mut records, budget);
+    let mut early = settings(push_redirect_switch::Unset, push_redirect_switch::On);
+    early.early_hints = push_redirect_switch::On;
+    let mut page = Request::redirect(200, None);
+    page.field(0, "Link", "</l.js>; rel=preload; as=script");
+    let (_, answer) = run_with(&early, &page.exchange(), &store, &mut Arena::default());
+    assert!(answer.store_record.is_null() && answer.learned == 0);
+    unsafe { push_redirect_write_budget_release(ptr::addr_of_mut!(budget).cast()) };
+}
+
+#[test]
+fn directives_are_read_merged_and_released_by_scope() {
+    let mut err = [0 as c_char; 512];
+    let read = |settings: &mut push_redirect_settings,
+                name: &CStr,
+                value: &CStr,
+                err: &mut [c_char]| unsafe {
+        push_redirect_settings_read(
+            settings,
+            name.as_ptr(),
+            value.as_ptr(),
+            ptr::null(),
+            err.as_mut_ptr(),
+            err.len(),
+        )
+    };
+    let mut outer = settings(push_redirect_switch::Unset, push_redirect_switch::Unset);
+    let mut inner = settings(push_redirect_switch::Unset, push_redirect_switch::Unset);
+    assert_eq!(
+        read(&mut outer, c"PushRedirect", c"on", &mut err),
+        push_redirect_result::Ok
+    );
+    assert!(outer.active, "resolved as it is read");
+    assert_eq!(
+        read(&mut outer, c"PushRedirectExclude", c"^/x", &mut err),
+        push_redirect_result::Ok
+    );
+    assert_eq!(
+        read(&mut inner, c"PushRedirectStatus", c"307", &mut err),
+        push_redirect_result::Ok
+    );
+    assert_eq!(
+        read(&mut inner, c"PushRedirectRequireTLS", c"maybe", &mut err),
+        push_redirect_result::InvalidValue
+    );
+    assert_eq!(text(err.as_ptr()).unwrap(), "'maybe' is not On or Off");
+    assert_eq!(
+        read(&mut inner, c"PushRedirectNothing", c"x", &mut err),
+        push_redirect_result::NullParameter
+    );
+    assert_eq!(
+        text(err.as_ptr()).unwrap(),
+        "internal error (2) reading 'x'"
+    );
+    let hint = unsafe {
+        push_redirect_settings_read(
+            &mut inner,
+            c"PushRedirectEarlyHint".as_ptr(),
+            c"/new".as_ptr(),
+            c"</s.css>; rel=preload; as=style".as_ptr(),
+            err.as_mut_ptr(),
+            err.len(),
+        )
+    };
+    assert_eq!(hint, push_redirect_result::Ok);
+
+    let mut merged = settings(push_redirect_switch::Off, push_redirect_switch::Off);
+    unsafe { push_redirect_settings_merge(&mut merged, &outer, &inner) };
+    assert_eq!(merged.push, push_redirect_switch::On, "inherited");
+    assert_eq!(merged.statuses, inner.statuses, "the inner scope's");
+    assert_eq!(merged.excludes, outer.excludes);
+    assert_eq!(merged.declared_hints, inner.declared_hints);
+    assert!(merged.active && responds_to(&merged, 307) && !responds_to(&merged, 302));
+
+    unsafe {
+        assert_eq!(
+            push_redirect_settings_release(ptr::addr_of_mut!(outer).cast()),
+            0
+        );
+        assert_eq!(
+            push_redirect_settings_release(ptr::addr_of_mut!(inner).cast()),
+            0
+        );
+        assert_eq!(push_redirect_settings_release(ptr::null_mut()), 0);
+    }
+    assert!(outer.excludes.is_null() && inner.declared_hints.is_null());
 }

@@ -1,0 +1,124 @@
+//! The H2EarlyHints check over trees as Apache builds them.
+
+use super::*;
+
+/// A node: directive, args, children.
+struct Node(&'static str, &'static str, Vec<Node>);
+
+fn walk(tree: &mut ConfTree, nodes: &[Node], line: &mut c_int) {
+    for Node(directive, args, children) in nodes {
+        *line += 1;
+        let place = Place {
+            filename: b"/etc/apache2/site.conf".to_vec(),
+            line: *line,
+        };
+        tree.enter(
+            directive.as_bytes(),
+            args.as_bytes(),
+            place,
+            args.as_bytes().to_vec(),
+        );
+        walk(tree, children, line);
+        tree.open.pop();
+    }
+}
+
+fn warnings(nodes: &[Node]) -> Vec<String> {
+    let mut tree = ConfTree::default();
+    walk(&mut tree, nodes, &mut 0);
+    tree.warnings()
+        .iter()
+        .map(|w| w.to_str().unwrap().to_owned())
+        .collect()
+}
+
+fn vhost(children: Vec<Node>) -> Node {
+    Node("<VirtualHost", "127.0.0.1:443>", children)
+}
+
+#[test]
+fn the_first_word_is_read_as_ap_getword_conf_does() {
+    for on in [
+        "on",
+        "On",
+        "  ON  extra",
+        "\"on\"",
+        "'oN'",
+        "\"on",
+        "\"on\"x",
+    ] {
+        assert!(first_word_is_on(on.as_bytes()), "{on:?}");
+    }
+    for not in ["", "off", "o\\n", "\"o\\n\"", "onx", "'on\"", "\\on"] {
+        assert!(!first_word_is_on(not.as_bytes()), "{not:?}");
+    }
+}
+
+#[test]
+fn the_main_server_without_h2_early_hints_is_warned_about() {
+    let found = warnings(&[Node("PushRedirectEarlyHints", "On", vec![])]);
+    assert_eq!(
+        found,
+        [
+            "PR0004: PushRedirectEarlyHints On (/etc/apache2/site.conf:1) applies to the main \
+          server, where H2EarlyHints is not on: mod_http2 drops every 103, so no early hints \
+          reach clients; add `H2EarlyHints on`"
+        ]
+    );
+    let none = warnings(&[
+        Node("PushRedirectEarlyHints", "On", vec![]),
+        Node(
+            "<IfModule",
+            "http2_module>",
+            vec![Node("H2EarlyHints", "on", vec![])],
+        ),
+    ]);
+    assert!(none.is_empty(), "{none:?}");
+}
+
+#[test]
+fn a_virtual_host_inherits_what_it_does_not_set_wherever_it_is_written() {
+    // The main server's H2EarlyHints after the virtual host still holds.
+    let inherited = warnings(&[
+        vhost(vec![Node("PushRedirectEarlyHints", "on", vec![])]),
+        Node("H2EarlyHints", "on", vec![]),
+    ]);
+    assert!(inherited.is_empty(), "{inherited:?}");
+    let own = warnings(&[
+        Node("H2EarlyHints", "on", vec![]),
+        Node("PushRedirectEarlyHints", "on", vec![]),
+        vhost(vec![Node("H2EarlyHints", "off", vec![])]),
+    ]);
+    assert_eq!(own.len(), 1);
+    assert!(
+        own[0].starts_with(
+            "PR0004: PushRedirectEarlyHints On (/etc/apache2/site.conf:2) applies to \
+             <VirtualHost 127.0.0.1:443>> (/etc/apache2/site.conf:3), where"
+        ),
+        "{own:?}"
+    );
+}
+
+#[test]
+fn a_virtual_hosts_settings_stay_its_own() {
+    let found = warnings(&[
+        vhost(vec![Node("PushRedirectEarlyHints", "on", vec![])]),
+        vhost(vec![Node(
+            "<Location",
+            "/>",
+            vec![Node("PushRedirectEarlyHints", "on", vec![])],
+        )]),
+        vhost(vec![
+            Node("PushRedirectEarlyHints", "on", vec![]),
+            Node("H2EarlyHints", "on", vec![]),
+            vhost(vec![Node("H2EarlyHints", "off", vec![])]),
+        ]),
+    ]);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].contains(
+        "site.conf:2) applies to <VirtualHost 127.0.0.1:443>> (/etc/apache2/site.conf:1)"
+    ));
+    assert!(found[1].contains(
+        "site.conf:5) applies to <VirtualHost 127.0.0.1:443>> (/etc/apache2/site.conf:3)"
+    ));
+}

@@ -1,0 +1,217 @@
+//! The shim's snapshot of one request and response, and the core's view of
+//! it. The response fields come as Apache's tables hold them; which of them
+//! the rules read is decided here, not in C.
+
+use std::ffi::{c_char, c_int};
+
+use push_redirect_core::Exchange;
+
+use crate::bytes;
+
+/// One entry of an APR table, laid out as `apr_table_entry_t`
+/// (apr_tables.h), so that the shim hands over a table's entries as they
+/// are.
+#[repr(C)]
+pub struct push_redirect_field {
+    pub key: *const c_char,
+    pub val: *const c_char,
+    pub key_checksum: u32,
+}
+
+/// The entries of one table: `count` fields at `items` (NULL when 0).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct push_redirect_fields {
+    pub items: *const push_redirect_field,
+    pub count: usize,
+}
+
+/// The request and response, borrowed from Apache for the duration of one
+/// call. Strings are NUL-terminated; `host` and `server_name` (read only
+/// when `host` is NULL) may be NULL.
+#[repr(C)]
+pub struct push_redirect_exchange {
+    pub status: c_int,
+    pub method: *const c_char,
+    pub scheme: *const c_char,
+    pub host: *const c_char,
+    pub server_name: *const c_char,
+    pub server_port: u16,
+    pub request_target: *const c_char,
+    /// The decoded path of the request the client sent, for the log.
+    pub uri: *const c_char,
+    pub is_http2: bool,
+    /// mod_http2's `H2_PUSH` and `H2_PUSHED` for this request (NULL: not
+    /// HTTP/2, or mod_http2 not loaded). `H2_PUSH` stays `on` on a pushed
+    /// stream, which mod_http2 never pushes from: `H2_PUSHED` is `PUSHED`
+    /// there.
+    pub h2_push: *const c_char,
+    pub h2_pushed: *const c_char,
+    pub has_cookie: bool,
+    pub has_authorization: bool,
+    /// `no-push-redirect` is set in a request of the chain of internal
+    /// redirects, under its own name or a `REDIRECT_` one.
+    pub opt_out_env: bool,
+    /// The response's `headers_out`, then its `err_headers_out`: together,
+    /// the fields the client gets.
+    pub headers_out: push_redirect_fields,
+    pub err_headers_out: push_redirect_fields,
+    /// The answering virtual host's `ServerName` and the port the request
+    /// came in on (the key of what is learned).
+    pub vhost: *const c_char,
+    pub local_port: u16,
+    /// `trace1` is logged for this request: the answer then carries the
+    /// decision's log lines (an error line it carries whatever this says).
+    pub log_trace: bool,
+}
+
+/// Whether the NUL-terminated `key` is `name` in any case (or, with
+/// `prefix`, starts with it), read no further than that.
+unsafe fn key_is(key: *const c_char, name: &[u8], prefix: bool) -> bool {
+    for (i, &want) in name.iter().enumerate() {
+        let byte = key.add(i).cast::<u8>().read();
+        if !byte.eq_ignore_ascii_case(&want) {
+            return false;
+        }
+    }
+    prefix || key.add(name.len()).read() == 0
+}
+
+/// The values of one field name, on the stack when there are few (a
+/// redirect rarely has more than one opt-out header or Link field).
+pub(crate) struct Values<'a> {
+    inline: [&'a [u8]; 4],
+    heap: Vec<&'a [u8]>,
+    len: usize,
+}
+
+impl<'a> Values<'a> {
+    const NONE: Values<'static> = Values {
+        inline: [b""; 4],
+        heap: Vec::new(),
+        len: 0,
+    };
+
+    fn push(&mut self, value: &'a [u8]) {
+        if self.len < self.inline.len() {
+            self.inline[self.len] = value;
+        } else {
+            if self.heap.is_empty() {
+                self.heap.extend_from_slice(&self.inline);
+            }
+            self.heap.push(value);
+        }
+        self.len += 1;
+    }
+
+    pub(crate) fn as_slice(&self) -> &[&'a [u8]] {
+        if self.heap.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.heap
+        }
+    }
+}
+
+/// The response fields the rules read, from both tables, read once so
+/// that [`ResponseFields::view`] can borrow them.
+pub(crate) struct ResponseFields<'a> {
+    pub(crate) opt_out_values: Values<'a>,
+    /// The first Location and, when there is another, a stand-in for it:
+    /// the rules only count the others.
+    locations: [&'a [u8]; 2],
+    location: Option<&'a [u8]>,
+    more_locations: bool,
+    links: Values<'a>,
+    cache_control: Values<'a>,
+    has_set_cookie: bool,
+}
+
+impl<'a> ResponseFields<'a> {
+    pub(crate) unsafe fn new(exchange: &'a push_redirect_exchange) -> Self {
+        let mut fields = ResponseFields {
+            opt_out_values: Values::NONE,
+            locations: [b"", b""],
+            location: None,
+            more_locations: false,
+            links: Values::NONE,
+            cache_control: Values::NONE,
+            has_set_cookie: false,
+        };
+        fields.read(exchange.headers_out);
+        fields.read(exchange.err_headers_out);
+        fields.locations[0] = fields.location.unwrap_or_default();
+        fields
+    }
+
+    unsafe fn read(&mut self, table: push_redirect_fields) {
+        if table.items.is_null() {
+            return;
+        }
+        for field in std::slice::from_raw_parts(table.items, table.count) {
+            let key = field.key;
+            let value = (!field.val.is_null()).then(|| bytes(field.val));
+            // The first letter first: most fields are none of these.
+            let first = if key.is_null() {
+                0
+            } else {
+                key.cast::<u8>().read() | 0x20
+            };
+            match first {
+                b'l' if key_is(key, b"Location", false) => {
+                    self.more_locations |= self.location.is_some();
+                    self.location = self.location.or(value);
+                }
+                b'l' if key_is(key, b"Link", false) => self.links.extend(value),
+                b'x' if key_is(key, b"X-Push-Redirect", false) => self.opt_out_values.extend(value),
+                b'c' if key_is(key, b"Cache-Control", false) => self.cache_control.extend(value),
+                b's' if key_is(key, b"Set-Cookie", true) => self.has_set_cookie = true,
+                _ => {}
+            }
+        }
+    }
+
+    /// The first `Location` field, for the log.
+    pub(crate) fn location(&self) -> Option<&'a [u8]> {
+        self.location
+    }
+
+    pub(crate) unsafe fn view(&'a self, exchange: &'a push_redirect_exchange) -> Exchange<'a> {
+        let host = (!exchange.host.is_null()).then(|| bytes(exchange.host));
+        let location_count = match (self.location.is_some(), self.more_locations) {
+            (false, _) => 0,
+            (true, false) => 1,
+            (true, true) => 2,
+        };
+        Exchange {
+            status: exchange.status,
+            method: bytes(exchange.method),
+            scheme: bytes(exchange.scheme),
+            host,
+            server_name: bytes(exchange.server_name),
+            server_port: exchange.server_port,
+            request_target: bytes(exchange.request_target),
+            http2: exchange.is_http2,
+            h2_push: exchange.is_http2 && bytes(exchange.h2_push) == b"on",
+            pushed_stream: exchange.is_http2 && bytes(exchange.h2_pushed) == b"PUSHED",
+            has_cookie: exchange.has_cookie,
+            has_authorization: exchange.has_authorization,
+            opt_out_env: exchange.opt_out_env,
+            opt_out_values: self.opt_out_values.as_slice(),
+            locations: &self.locations[..location_count],
+            links: self.links.as_slice(),
+            vhost: bytes(exchange.vhost),
+            local_port: exchange.local_port,
+            has_set_cookie: self.has_set_cookie,
+            cache_control: self.cache_control.as_slice(),
+        }
+    }
+}
+
+impl<'a> Extend<&'a [u8]> for Values<'a> {
+    fn extend<I: IntoIterator<Item = &'a [u8]>>(&mut self, values: I) {
+        for value in values {
+            self.push(value);
+        }
+    }
+}
