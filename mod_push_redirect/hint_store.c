@@ -98,15 +98,14 @@ const char *hint_store_set_lifetime(cmd_parms *cmd, void *dir_conf,
 {
     const char *error = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     char message[256];
-    push_redirect_result rv;
 
     (void)dir_conf;
     if (error) {
         return error;
     }
-    rv = push_redirect_lifetime_parse(value, &conf.lifetime, message,
-                                      sizeof(message));
-    return push_redirect_directive_error(cmd, rv, message);
+    return push_redirect_directive_error(
+        cmd, push_redirect_lifetime_parse(value, &conf.lifetime, message,
+                                          sizeof(message)), message);
 }
 
 /* A miss, a value longer than the buffer, an expiry already past: not a
@@ -154,13 +153,9 @@ static apr_status_t call(request_rec *r, const unsigned char *key,
 }
 
 static bool fetch(void *r, const uint8_t *key, size_t key_len, uint8_t *buf,
-                  size_t *len)
+                  unsigned int *len)
 {
-    unsigned int got = (unsigned int)*len;
-    apr_status_t rv = call(r, key, (unsigned int)key_len, buf, &got, 0);
-
-    *len = got;
-    return rv == APR_SUCCESS;
+    return call(r, key, (unsigned int)key_len, buf, len, 0) == APR_SUCCESS;
 }
 
 int hint_store_learns(void)

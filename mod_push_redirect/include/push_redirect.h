@@ -196,14 +196,15 @@ typedef struct {
 
 /*
  Copies the value stored under `key` (`key_len` bytes) into `buf`, at most
- `*len` bytes, and sets `*len` to its length. Returns false for a miss, a
- failing store or a value longer than `*len`.
+ `*len` bytes, and sets `*len` to its length (counted as mod_socache
+ counts it). Returns false for a miss, a failing store or a value longer
+ than `*len`.
  */
 typedef bool (*push_redirect_fetch_fn)(void *ctx,
                                        const uint8_t *key,
                                        size_t key_len,
                                        uint8_t *buf,
-                                       size_t *len);
+                                       unsigned int *len);
 
 /*
  The shared store of learned records for one call: how to fetch from it
@@ -308,9 +309,10 @@ extern "C" {
 #endif // __cplusplus
 
 /*
- The crate version, e.g. `0.1.0`, for the startup log line.
+ The startup log line (`debug`, tag `PR0002`): the crate version and,
+ when mod_http2 is not loaded (`http2` false), that nothing can be pushed.
  */
-const char *push_redirect_version(void);
+const char *push_redirect_loaded_message(bool http2);
 
 /*
  Fills `active` and `respond_to` from the directives of `settings`, with

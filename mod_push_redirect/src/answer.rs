@@ -1,7 +1,7 @@
 //! The one call per response: the shim's snapshot of the request and
 //! response in, everything it must do out.
 
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use std::ptr;
 
 use push_redirect_core::{
@@ -46,15 +46,16 @@ pub struct push_redirect_settings {
 pub const PUSH_REDIRECT_RESPOND_FIRST: c_int = 200;
 
 /// Copies the value stored under `key` (`key_len` bytes) into `buf`, at most
-/// `*len` bytes, and sets `*len` to its length. Returns false for a miss, a
-/// failing store or a value longer than `*len`.
+/// `*len` bytes, and sets `*len` to its length (counted as mod_socache
+/// counts it). Returns false for a miss, a failing store or a value longer
+/// than `*len`.
 pub type push_redirect_fetch_fn = Option<
     unsafe extern "C" fn(
         ctx: *mut c_void,
         key: *const u8,
         key_len: usize,
         buf: *mut u8,
-        len: *mut usize,
+        len: *mut c_uint,
     ) -> bool,
 >;
 
@@ -73,7 +74,7 @@ pub struct push_redirect_store {
 }
 
 struct CFetch {
-    fetch: unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut u8, *mut usize) -> bool,
+    fetch: unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut u8, *mut c_uint) -> bool,
     ctx: *mut c_void,
     /// Reused by every fetch of the call, and never zeroed: the callback
     /// writes what is read.
@@ -84,7 +85,8 @@ impl Fetch for CFetch {
     fn fetch(&mut self, key: &[u8; KEY_LEN]) -> Option<&[u8]> {
         self.buf.clear();
         self.buf.reserve(FETCH_BUF_LEN);
-        let mut len = FETCH_BUF_LEN;
+        const CAPACITY: c_uint = FETCH_BUF_LEN as c_uint;
+        let mut len = CAPACITY;
         // SAFETY: the shim's callback writes at most `len` bytes to the
         // buffer, whose capacity is at least that.
         let found = unsafe {
@@ -96,12 +98,12 @@ impl Fetch for CFetch {
                 &mut len,
             )
         };
-        if !found || len > FETCH_BUF_LEN {
+        if !found || len > CAPACITY {
             return None;
         }
         // SAFETY: the callback initialised the first `len` bytes, within
         // the capacity reserved above.
-        unsafe { self.buf.set_len(len) };
+        unsafe { self.buf.set_len(len as usize) };
         Some(&self.buf)
     }
 }

@@ -60,16 +60,33 @@ pub enum push_redirect_result {
     Panic = 3,
 }
 
-/// The crate version, e.g. `0.1.0`, for the startup log line.
+/// The startup log line (`debug`, tag `PR0002`): the crate version and,
+/// when mod_http2 is not loaded (`http2` false), that nothing can be pushed.
 #[no_mangle]
-pub extern "C" fn push_redirect_version() -> *const c_char {
-    ffi_panic_boundary!(ptr::null(), {
-        const VERSION: &CStr =
-            match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
-                Ok(version) => version,
+pub extern "C" fn push_redirect_loaded_message(http2: bool) -> *const c_char {
+    macro_rules! loaded {
+        ($tail:literal) => {
+            match CStr::from_bytes_with_nul(
+                concat!(
+                    "PR0002: mod_push_redirect ",
+                    env!("CARGO_PKG_VERSION"),
+                    " loaded",
+                    $tail,
+                    "\0"
+                )
+                .as_bytes(),
+            ) {
+                Ok(message) => message,
                 Err(_) => panic!("the version has no NUL"),
-            };
-        VERSION.as_ptr()
+            }
+        };
+    }
+    const WITH_HTTP2: &CStr = loaded!("");
+    const WITHOUT_HTTP2: &CStr = loaded!(
+        "; mod_http2 is not loaded, so nothing can be pushed (HTTP/1.1 still gets the Link)"
+    );
+    ffi_panic_boundary!(ptr::null(), {
+        if http2 { WITH_HTTP2 } else { WITHOUT_HTTP2 }.as_ptr()
     })
 }
 

@@ -4,7 +4,7 @@
 use super::*;
 use push_redirect_core::{Reason, Response, Settings, Store};
 use std::collections::HashMap;
-use std::ffi::{c_int, c_void, CString};
+use std::ffi::{c_int, c_uint, c_void, CString};
 use std::path::Path;
 
 /// An arena standing in for an APR pool: allocations live as long as it does.
@@ -104,13 +104,13 @@ unsafe extern "C" fn records_fetch(
     key: *const u8,
     key_len: usize,
     buf: *mut u8,
-    len: *mut usize,
+    len: *mut c_uint,
 ) -> bool {
     let records = &*ctx.cast::<Records>();
     match records.get(std::slice::from_raw_parts(key, key_len)) {
-        Some(value) if value.len() <= *len => {
+        Some(value) if value.len() <= *len as usize => {
             ptr::copy_nonoverlapping(value.as_ptr(), buf, value.len());
-            *len = value.len();
+            *len = value.len() as c_uint;
             true
         }
         _ => false,
@@ -730,10 +730,18 @@ fn declared_and_learned_hints_come_back_as_one_link_value() {
 }
 
 #[test]
-fn version_is_the_crates() {
+fn the_loaded_line_names_the_crates_version() {
+    let version = env!("CARGO_PKG_VERSION");
     assert_eq!(
-        text(push_redirect_version()).unwrap(),
-        env!("CARGO_PKG_VERSION")
+        text(push_redirect_loaded_message(true)).unwrap(),
+        format!("PR0002: mod_push_redirect {version} loaded")
+    );
+    assert_eq!(
+        text(push_redirect_loaded_message(false)).unwrap(),
+        format!(
+            "PR0002: mod_push_redirect {version} loaded; mod_http2 is not loaded, so nothing \
+             can be pushed (HTTP/1.1 still gets the Link)"
+        )
     );
 }
 
