@@ -3,7 +3,7 @@
 //! ([`Fetch`]) and stores what the answer says ([`Learn`]); the records,
 //! their keys and every rule about them are here.
 
-use std::hash::Hash;
+use std::hash::{Hash, Hasher};
 
 use url::Url;
 
@@ -104,9 +104,8 @@ impl<'a> Store<'a> {
         let key = RecordKey::new(ex.vhost, ex.local_port, target)?;
         let record = self.record(&key);
         if let (None, Some(budget)) = (&record, self.budget) {
-            let port = ex.local_port.to_be_bytes();
             let settled = budget.settled();
-            settled.forget(settled.url_fingerprint(&[ex.vhost, &port, target]));
+            settled.forget(settled.url_fingerprint(ex.vhost, ex.local_port, target));
         }
         record
     }
@@ -135,12 +134,17 @@ impl<'a> Store<'a> {
             return None;
         }
         let settled = budget.settled();
-        let port = ex.local_port.to_be_bytes();
-        let fingerprint = settled.fingerprint(&[ex.vhost, &port, ex.request_target], |hasher| {
+        let (vhost, port, target) = (ex.vhost, ex.local_port, ex.request_target);
+        let fingerprint = settled.fingerprint(vhost, port, target, |hasher| {
             match redirect_target {
-                Some(target) => (b'r', target).hash(hasher),
-                // A 200's hints are its Link values read against the
-                // URL the client asked for.
+                Some(target) => {
+                    hasher.write_u8(b'r');
+                    hasher.write(target.as_bytes());
+                }
+                // A 200 without Link fields teaches no hints, whatever URL
+                // the client asked for.
+                None if ex.links.is_empty() => hasher.write_u8(b'p'),
+                // Else its hints are its Link values read against that URL.
                 None => (
                     b'h',
                     ex.scheme,

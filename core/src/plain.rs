@@ -16,12 +16,14 @@ pub(crate) fn plain_target<'a, 'b>(
     ex: &Exchange<'b>,
     location: &'a str,
 ) -> Option<(&'a str, &'b [u8])> {
-    let scheme = if ex.scheme.eq_ignore_ascii_case(b"https") {
-        "https"
-    } else if ex.scheme.eq_ignore_ascii_case(b"http") {
-        "http"
-    } else {
-        return None;
+    // Apache says `https` or `http`, in lower case: compared as they are
+    // first.
+    let scheme = match ex.scheme {
+        b"https" => "https",
+        b"http" => "http",
+        s if s.eq_ignore_ascii_case(b"https") => "https",
+        s if s.eq_ignore_ascii_case(b"http") => "http",
+        _ => return None,
     };
     let host = ex.host.filter(|host| is_plain_authority(host))?;
     if !is_plain_path(ex.request_target) {
@@ -43,14 +45,20 @@ pub(crate) fn plain_target<'a, 'b>(
     Some((target, ex.request_target))
 }
 
-/// The bytes of [`is_plain_path`], as a table: it runs over every byte of
-/// every redirect's Location.
-pub(crate) static PLAIN_PATH_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
+/// What [`is_plain_path`] and [`is_plain_authority`] need to know of a
+/// byte, as bits of a table: they run over every byte of every redirect's
+/// Location and Host, and OR-ing table entries is one pass without branches.
+const NOT_PATH: u8 = 1;
+const NOT_NAME: u8 = 2;
+const DOT: u8 = 4;
+const HYPHEN: u8 = 8;
+
+static CLASS: [u8; 256] = {
+    let mut table = [0; 256];
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
+        let path = c.is_ascii_alphanumeric()
             || matches!(
                 c,
                 b'-' | b'.'
@@ -71,87 +79,107 @@ pub(crate) static PLAIN_PATH_BYTES: [bool; 256] = {
                     | b'/'
                     | b'?'
             );
+        let name = c.is_ascii_alphanumeric() || c == b'-' || c == b'.';
+        table[b] = if path { 0 } else { NOT_PATH }
+            | if name { 0 } else { NOT_NAME }
+            | if c == b'.' { DOT } else { 0 }
+            | if c == b'-' { HYPHEN } else { 0 };
         b += 1;
     }
     table
 };
 
+/// The OR of the [`CLASS`] bits of `bytes`.
+fn class_of(bytes: &[u8]) -> u8 {
+    bytes
+        .iter()
+        .fold(0, |class, &b| class | CLASS[usize::from(b)])
+}
+
 /// A path+query that the URL standard keeps byte for byte: one leading `/`,
 /// unreserved and sub-delimiter characters, `:`, `@`, `/`, `?`; no `%`,
 /// apostrophe, backslash, `#` or anything it would encode; no `.` or `..`
-/// segment. One pass without branches for the bytes and for whether a `/.`
-/// occurs at all: it runs over every redirect's Location.
+/// segment.
 pub(crate) fn is_plain_path(path_and_query: &[u8]) -> bool {
-    let (mut plain, mut slash_dot, mut previous) = (true, false, 0);
-    for &b in path_and_query {
-        plain &= PLAIN_PATH_BYTES[usize::from(b)];
-        slash_dot |= previous == b'/' && b == b'.';
-        previous = b;
-    }
-    if !plain || path_and_query.first() != Some(&b'/') || path_and_query.get(1) == Some(&b'/') {
+    let [b'/', rest @ ..] = path_and_query else {
+        return false;
+    };
+    if rest.first() == Some(&b'/') {
         return false;
     }
-    // A dot segment starts after a `/`: most paths have none, and are done.
-    if !slash_dot {
+    let class = class_of(path_and_query);
+    if class & NOT_PATH != 0 {
+        return false;
+    }
+    // Most paths have no dot, and are done. A dot segment is a `.` after a
+    // `/`, followed (after another `.`, if any) by the end of the path.
+    if class & DOT == 0 {
         return true;
     }
-    let path_end = path_and_query
-        .iter()
-        .position(|&b| b == b'?')
-        .unwrap_or(path_and_query.len());
-    let path = &path_and_query[..path_end];
-    !path
-        .split(|&b| b == b'/')
-        .any(|segment| segment == b"." || segment == b"..")
+    // `1..`: the first byte is `/`.
+    let mut from = 1;
+    while let Some(offset) = path_and_query[from..].iter().position(|&b| b == b'.') {
+        let dot = from + offset;
+        let after = &path_and_query[dot + 1..];
+        let after = after.strip_prefix(b".").unwrap_or(after);
+        if path_and_query[dot - 1] == b'/' && matches!(after.first(), None | Some(b'/' | b'?')) {
+            // The first one decides: in the query, it and any later one
+            // are no segment.
+            return path_and_query[..dot].contains(&b'?');
+        }
+        from = dot + 1;
+    }
+    true
 }
 
 /// A Host the URL parser takes as it is (up to case): LDH labels whose last
 /// one starts with a letter and none is IDNA (`xn--` anywhere), or a
 /// dotted-quad IPv4 address without leading zeros; then optionally `:` and a
-/// port. One pass over the name.
+/// port.
 pub(crate) fn is_plain_authority(host: &[u8]) -> bool {
-    let (name, port) = match host.iter().rposition(|&b| b == b':') {
-        Some(colon) => (&host[..colon], Some(&host[colon + 1..])),
-        None => (host, None),
-    };
-    if port.is_some_and(|port| !short_decimal(port, 5).is_some_and(|n| n <= 65535)) {
-        return false;
-    }
-    let (mut labels, mut label_len, mut last_start) = (0, 0, 0);
-    for (i, &b) in name.iter().enumerate() {
-        if b == b'.' {
-            // An empty label (`a..b`, `.a`) is not LDH.
-            if label_len == 0 {
+    // A port is the digits after the last `:`: any other `:` is no name.
+    let digits = host.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    let name = match host.len().checked_sub(digits + 1) {
+        Some(colon) if host[colon] == b':' => {
+            if !short_decimal(&host[colon + 1..], 5).is_some_and(|n| n <= 65535) {
                 return false;
             }
-            labels += 1;
-            label_len = 0;
-            last_start = i + 1;
-            continue;
+            &host[..colon]
         }
-        if !(b.is_ascii_alphanumeric() || b == b'-') {
-            return false;
-        }
-        if b == b'-'
-            && i >= 3
-            && name[i - 1] == b'-'
-            && name[i - 3..i - 1].eq_ignore_ascii_case(b"xn")
-        {
-            return false;
-        }
-        label_len += 1;
-    }
-    if label_len == 0 {
+        _ => host,
+    };
+    let class = class_of(name);
+    // An empty label (`a..b`, `.a`, `a.`, an empty name) is not LDH.
+    let (Some(&first), Some(&last)) = (name.first(), name.last()) else {
+        return false;
+    };
+    if class & NOT_NAME != 0 || first == b'.' || last == b'.' {
         return false;
     }
-    labels += 1;
+    if class & DOT != 0 && name.windows(2).any(|pair| pair == b"..") {
+        return false;
+    }
+    if class & HYPHEN != 0
+        && name
+            .windows(4)
+            .any(|w| w[..2].eq_ignore_ascii_case(b"xn") && &w[2..] == b"--")
+    {
+        return false;
+    }
+    let last_start = match class & DOT {
+        0 => 0,
+        _ => name
+            .iter()
+            .rposition(|&b| b == b'.')
+            .map_or(0, |dot| dot + 1),
+    };
     if name[last_start].is_ascii_alphabetic() {
         return true;
     }
     let octet = |label: &[u8]| {
         short_decimal(label, 3).is_some_and(|n| n <= 255) && (label.len() == 1 || label[0] != b'0')
     };
-    labels == 4 && name.split(|&b| b == b'.').all(octet)
+    name.split(|&b| b == b'.').count() == 4 && name.split(|&b| b == b'.').all(octet)
 }
 
 /// The value of 1 to `max_len` ASCII digits.

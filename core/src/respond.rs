@@ -164,7 +164,9 @@ pub fn respond<'a>(
         return response;
     }
     let shared = check_shared(&policy, ex);
-    let location = shared.and_then(|()| single_location(ex.locations));
+    // Validated once: what is learned needs it whatever rules 2 and 3 say.
+    let single = single_location(ex.locations);
+    let location = shared.and(single);
     let mut resolved: Option<Resolved> = None;
     if push_on {
         let push = shared
@@ -207,7 +209,7 @@ pub fn respond<'a>(
     // hold for it, whatever the push-only and the TLS rules say.
     if let Some(store) = store {
         if !is_opted_out(ex) {
-            if let Ok(location) = single_location(ex.locations) {
+            if let Ok(location) = single {
                 let pushed = match &response.push {
                     Some(Decision::Push(push)) => Some(push.target()),
                     _ => None,

@@ -20,7 +20,7 @@
 //! no record, or one that does not parse, forgets what it had settled for
 //! that key at once.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hasher};
 
 use foldhash::fast::{FoldHasher, RandomState};
 use std::sync::Mutex;
@@ -70,17 +70,17 @@ impl Settled {
         (lifetime_secs.saturating_mul(1000) / 2).min(MAX_WINDOW_MS)
     }
 
-    /// The fingerprint of `url` (the parts of a key, in order) and of what
-    /// the response would teach, which `teaches` hashes in any form that
-    /// says it exactly. Slices hash with their length, so no two lists of
-    /// parts hash alike by their concatenation.
+    /// The fingerprint of the URL `target` on virtual host `vhost` and
+    /// `port`, and of what the response would teach, which `teaches` hashes
+    /// in any form that says it exactly.
     pub fn fingerprint(
         &self,
-        url: &[&[u8]],
+        vhost: &[u8],
+        port: u16,
+        target: &[u8],
         teaches: impl FnOnce(&mut FoldHasher<'_>),
     ) -> Fingerprint {
-        let mut hasher = self.keys.build_hasher();
-        url.hash(&mut hasher);
+        let mut hasher = self.url_hasher(vhost, port, target);
         let key = hasher.finish();
         teaches(&mut hasher);
         Fingerprint {
@@ -89,9 +89,21 @@ impl Settled {
         }
     }
 
-    /// The fingerprint of `url` alone, as [`Settled::forget`] takes it.
-    pub fn url_fingerprint(&self, url: &[&[u8]]) -> u64 {
-        self.keys.hash_one(url)
+    /// The fingerprint of a URL alone, as [`Settled::forget`] takes it.
+    pub fn url_fingerprint(&self, vhost: &[u8], port: u16, target: &[u8]) -> u64 {
+        self.url_hasher(vhost, port, target).finish()
+    }
+
+    fn url_hasher(&self, vhost: &[u8], port: u16, target: &[u8]) -> FoldHasher<'_> {
+        let mut hasher = self.keys.build_hasher();
+        // The lengths first, so that no two URLs hash alike by their
+        // concatenation, and that what `teaches` adds follows a known end.
+        hasher.write_usize(vhost.len());
+        hasher.write_usize(target.len());
+        hasher.write_u16(port);
+        hasher.write(vhost);
+        hasher.write(target);
+        hasher
     }
 
     /// Whether `fingerprint` was settled less than its window ago.
