@@ -290,8 +290,11 @@ pub(crate) unsafe fn respond_with(
     if answer.is_null() {
         return push_redirect_result::NullParameter;
     }
-    answer.write(EMPTY_ANSWER);
+    // EMPTY_ANSWER, without copying it from memory: all zero bytes are
+    // valid for every field.
+    answer.write_bytes(0, 1);
     let answer = &mut *answer;
+    answer.strip_opt_out = EMPTY_ANSWER.strip_opt_out;
     let failed = |answer: &mut push_redirect_answer, result| {
         fail(answer, settings);
         result
@@ -307,7 +310,8 @@ pub(crate) unsafe fn respond_with(
         if settings.step(Some(exchange.status)) != Step::Respond {
             return push_redirect_result::Ok;
         }
-        let fields = ResponseFields::new(exchange);
+        let mut fields = ResponseFields::NONE;
+        fields.read_all(exchange);
         let view = fields.view(exchange);
         let store = store.as_ref();
         // A store that failed lately is left alone: no fetch, nothing learned.

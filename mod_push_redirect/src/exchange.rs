@@ -128,20 +128,22 @@ pub(crate) struct ResponseFields<'a> {
 }
 
 impl<'a> ResponseFields<'a> {
-    pub(crate) unsafe fn new(exchange: &'a push_redirect_exchange) -> Self {
-        let mut fields = ResponseFields {
-            opt_out_values: Values::NONE,
-            locations: [b"", b""],
-            location: None,
-            more_locations: false,
-            links: Values::NONE,
-            cache_control: Values::NONE,
-            has_set_cookie: false,
-        };
-        fields.read(exchange.headers_out);
-        fields.read(exchange.err_headers_out);
-        fields.locations[0] = fields.location.unwrap_or_default();
-        fields
+    /// None yet: [`ResponseFields::read_all`] fills them in place, as
+    /// returning them would copy their few hundred bytes.
+    pub(crate) const NONE: ResponseFields<'static> = ResponseFields {
+        opt_out_values: Values::NONE,
+        locations: [b"", b""],
+        location: None,
+        more_locations: false,
+        links: Values::NONE,
+        cache_control: Values::NONE,
+        has_set_cookie: false,
+    };
+
+    pub(crate) unsafe fn read_all(&mut self, exchange: &'a push_redirect_exchange) {
+        self.read(exchange.headers_out);
+        self.read(exchange.err_headers_out);
+        self.locations[0] = self.location.unwrap_or_default();
     }
 
     unsafe fn read(&mut self, table: push_redirect_fields) {

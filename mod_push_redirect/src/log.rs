@@ -117,7 +117,8 @@ pub(crate) unsafe fn describe(
     if !trace && !hints_failed && !push_failed {
         return;
     }
-    let fields = ResponseFields::new(exchange);
+    let mut fields = ResponseFields::NONE;
+    fields.read_all(exchange);
     let mut location = Vec::new();
     match fields.location() {
         Some(value) => escape_into(&mut location, &value[..value.len().min(LOCATION_MAX)]),
