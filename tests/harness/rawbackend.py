@@ -60,6 +60,10 @@ class RawBackend:
         class Server(socketserver.ThreadingTCPServer):
             daemon_threads = True
             allow_reuse_address = True
+            # socketserver's default backlog is 5: a flood through mod_proxy
+            # opens dozens of connections at once, and one that overflowed
+            # the backlog failed now and then as a 502 (AH00898).
+            request_queue_size = 128
 
         self._server = Server(("127.0.0.1", 0), Handler)
         self.port = self._server.server_address[1]
