@@ -327,11 +327,12 @@ CustomLog "{h.logs}/hints.log" "%U %>s %{{PUSH_REDIRECT_EARLY_HINTS_SKIPPED}}e"
     assert len(redirects) > 1000, len(redirects)
     missed = [r for r in redirects if r[1:] != ["302", "-"]]
     assert all(r[1:] == ["302", "no-hints"] for r in missed), missed[:5]
-    # APR has no timed fcntl lock: it polls with sleeps, so under this load
-    # a waiter now and then loses the race past the 100 ms the module waits
-    # (4 to 25 of 11,000 to 14,000 here), and that redirect goes without
-    # its 103. The others queue, and every lookup takes its turn.
-    allowed = len(redirects) // 100 if mechanism == "fcntl" else 0
+    # A worker waits at most 100 ms for the lock, then goes on without the
+    # store: that redirect has no 103. On a quiet machine the default,
+    # sysvsem and pthread lost none; fcntl, which APR polls for with sleeps,
+    # lost 4 to 25 of 11,000 to 14,000; on a machine loaded to 6, the
+    # default lost 15 of 3,840. More than 1 % would be a lock that starves.
+    allowed = len(redirects) // 100
     assert len(missed) <= allowed, \
         f"{len(missed)} of {len(redirects)} redirects without their 103"
     assert len(load.child_pids(h.proc.pid)) >= CHILDREN
