@@ -3,11 +3,10 @@
 //! ([`Fetch`]) and stores what the answer says ([`Learn`]); the records,
 //! their keys and every rule about them are here.
 
-use url::Url;
-
+use crate::chain::MAX_HOPS;
 use crate::exchange::Exchange;
 use crate::hints::{hints_of, Hint};
-use crate::origin::{path_and_query, requested_url};
+use crate::origin::requested_url;
 use crate::record::{
     check_learnable, plan_write, without_query, LearnInput, Record, RecordKey, Write, WriteBudget,
     DEFAULT_LIFETIME_SECS, KEY_LEN,
@@ -19,9 +18,11 @@ use crate::record::{
 /// value longer than the buffer).
 pub const FETCH_BUF_LEN: usize = 16384;
 
-/// The most fetches one response makes: the target of a redirect and its
-/// path without query, the URL that teaches and its path, and one spare.
-pub const MAX_LOOKUPS: usize = 5;
+/// The most fetches one call makes: each hop of a learned chain and its
+/// path without query, the first hop once more (a pushed redirect's
+/// target is probed before its chain is followed), and the URL that
+/// teaches, or ahead of the handler is asked for, and its path.
+pub const MAX_LOOKUPS: usize = 2 * MAX_HOPS + 4;
 
 /// The shared store as one call sees it.
 pub trait Fetch {
@@ -83,18 +84,10 @@ impl<'a> Store<'a> {
         (own, path)
     }
 
-    /// The hints learned for a redirect's `target` on this virtual host:
-    /// its own record's, else its path's.
-    pub(crate) fn hints_for(&mut self, ex: &Exchange<'_>, target: &Url) -> Vec<Hint> {
-        let target = path_and_query(target).as_bytes();
-        let own = RecordKey::new(ex.vhost, ex.local_port, target).and_then(|k| self.record(&k));
-        let record = own.or_else(|| {
-            let path = RecordKey::new(ex.vhost, ex.local_port, without_query(target)?)?;
-            self.record(&path)
-        });
-        record
-            .and_then(|r| r.hints().map(<[Hint]>::to_vec))
-            .unwrap_or_default()
+    /// The record under `key`, as [`Store::record`] reads it: what a
+    /// learned chain is followed through.
+    pub(crate) fn lookup(&mut self, key: &RecordKey) -> Option<Record> {
+        self.record(key)
     }
 
     /// What a 200 (`redirect_target` `None`) or a redirect to that
