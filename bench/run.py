@@ -10,10 +10,10 @@ Sections (BENCHMARKS.md says what each measures and why):
              over HTTP/1.1+TLS and HTTP/2, on redirects and on 200s
   decide     ns per call of core::decide (core/benches/decide.rs)
   callgrind  instructions added per request under valgrind, apache2 -X
-  chains     time to the final 200 through a learned 2-hop chain, module On
+  chain      time to the final 200 through a learned 2-hop chain, module On
              with a client that takes pushes vs Off, at the same RTTs
   fcp        bench/fcp_early_hints.py's rows, when that script exists
-  fcp ahead  bench/fcp_ahead.py's rows: first contentful paint behind a backend
+  fcp-ahead  bench/fcp_ahead.py's rows: first contentful paint behind a backend
              that thinks, Early Hints off / at the redirect / ahead
 
 Every figure is measured in this run. Runs of a case and of its baseline are

@@ -39,6 +39,7 @@ void *push_redirect_merge_dir_conf(apr_pool_t *p, void *outer_conf,
     merged->require_tls = MERGE_SWITCH(require_tls);
     merged->with_credentials = MERGE_SWITCH(with_credentials);
     merged->early_hints = MERGE_SWITCH(early_hints);
+    merged->ahead = MERGE_SWITCH(ahead);
     merged->statuses = inner->statuses.bits[0] || inner->statuses.bits[1]
                            ? inner->statuses : outer->statuses;
     merged->excludes = MERGE_POINTER(excludes);
@@ -95,7 +96,7 @@ static void *new_declared_hints(void)
 }
 
 /* PushRedirect, PushRedirectRequireTLS, PushRedirectWithCredentials,
- * PushRedirectEarlyHints: TAKE1 rather than FLAG, so that a bad value is
+ * PushRedirectEarlyHints, PushRedirectEarlyHintsAhead: TAKE1 rather than FLAG, so that a bad value is
  * named in the error. */
 static const char *set_switch(cmd_parms *cmd, void *dir_conf,
                               const char *value)
@@ -195,6 +196,9 @@ const command_rec push_redirect_cmds[] = {
     SWITCH("PushRedirectEarlyHints", early_hints,
            "On to send a 103 Early Hints with the target's preloads "
            "before a same-origin redirect over HTTP/2 (default Off)"),
+    SWITCH("PushRedirectEarlyHintsAhead", ahead,
+           "On to send the 103 before the handler runs, from what this URL "
+           "led to last time (default Off; with PushRedirectEarlyHints On)"),
     AP_INIT_TAKE2("PushRedirectEarlyHint", add_declared_hint, NULL,
                   DIRECTIVE_SCOPES,
                   "A target path and a preload or preconnect link-value to "

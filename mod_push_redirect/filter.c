@@ -119,7 +119,7 @@ static void strip_opt_out(request_rec *r)
     apr_table_unset(r->err_headers_out, OPT_OUT_HEADER);
 }
 
-static void *pool_alloc(void *pool, size_t size)
+void *push_redirect_pool_alloc(void *pool, size_t size)
 {
     return apr_palloc(pool, size);
 }
@@ -205,23 +205,16 @@ static void apply_push(request_rec *r, const request_rec *first,
     }
 }
 
-static void respond(request_rec *r, const push_redirect_conf *conf)
+/* The request half of the core's snapshot, from the request the client
+ * sent; designated, so a field the shim does not know of reads as zero. */
+void push_redirect_read_request(request_rec *r, push_redirect_exchange *x)
 {
     request_rec *first = initial_request(r);
     int http2 = push_redirect_h2_is_h2 ? push_redirect_h2_is_h2(r->connection)
                                      : r->proto_num >= 2000;
     const char *host = apr_table_get(first->headers_in, "Host");
-    response_fields fields = {0};
-    push_redirect_store store;
-    push_redirect_exchange exchange;
-    push_redirect_answer answer;
-    push_redirect_result rv;
 
-    read_fields(r, r->headers_out, &fields);
-    read_fields(r, r->err_headers_out, &fields);
-    /* Designated: a field the shim does not know of reads as zero. */
-    exchange = (push_redirect_exchange){
-        .status = r->status,
+    *x = (push_redirect_exchange){
         .method = first->method,
         .scheme = ap_http_scheme(first),
         .host = host,
@@ -237,21 +230,40 @@ static void respond(request_rec *r, const push_redirect_conf *conf)
         .has_authorization =
             apr_table_get(first->headers_in, "Authorization") != NULL,
         .opt_out_env = opt_out_in_chain(r),
-        .location = fields.location,
-        .more_locations = fields.more_locations,
-        .opt_out_values = ITEMS(fields.opt_outs),
-        .opt_out_count = COUNT(fields.opt_outs),
-        .links = ITEMS(fields.links),
-        .link_count = COUNT(fields.links),
         .vhost = r->server->server_hostname,
         .local_port = r->connection->local_addr->port,
-        .has_set_cookie = fields.set_cookie,
-        .cache_control = ITEMS(fields.cache_control),
-        .cache_control_count = COUNT(fields.cache_control),
+        .sec_fetch_mode = apr_table_get(first->headers_in, "Sec-Fetch-Mode"),
+        .sec_fetch_dest = apr_table_get(first->headers_in, "Sec-Fetch-Dest"),
+        .early_hints_sent =
+            apr_table_get(first->notes, PUSH_REDIRECT_AHEAD_NOTE) != NULL,
     };
+}
+
+static void respond(request_rec *r, const push_redirect_conf *conf)
+{
+    request_rec *first = initial_request(r);
+    response_fields fields = {0};
+    push_redirect_store store;
+    push_redirect_exchange exchange;
+    push_redirect_answer answer;
+    push_redirect_result rv;
+
+    read_fields(r, r->headers_out, &fields);
+    read_fields(r, r->err_headers_out, &fields);
+    push_redirect_read_request(r, &exchange);
+    exchange.status = r->status;
+    exchange.location = fields.location;
+    exchange.more_locations = fields.more_locations;
+    exchange.opt_out_values = ITEMS(fields.opt_outs);
+    exchange.opt_out_count = COUNT(fields.opt_outs);
+    exchange.links = ITEMS(fields.links);
+    exchange.link_count = COUNT(fields.links);
+    exchange.has_set_cookie = fields.set_cookie;
+    exchange.cache_control = ITEMS(fields.cache_control);
+    exchange.cache_control_count = COUNT(fields.cache_control);
     hint_store_prepare(r, &store);
-    rv = push_redirect_respond(conf, &exchange, &store, pool_alloc, r->pool,
-                               &answer);
+    rv = push_redirect_respond(conf, &exchange, &store,
+                               push_redirect_pool_alloc, r->pool, &answer);
     hint_store_apply(r, &answer);
     apply_early_hints(r, &answer, rv, fields.location);
     apply_push(r, first, &answer, rv, fields.location);

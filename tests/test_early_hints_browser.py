@@ -88,7 +88,6 @@ def slow_site(httpd_factory, module_so, cert):
 # /ahead/old: a proxied redirect to a slow page (a 103 at the redirect would
 # do as well; the nghttp tests time it). /ahead/page: no redirect at all, so
 # only a 103 sent ahead of the backend can make it early-hints.
-@pytest.mark.skip(reason="wired in with PushRedirectEarlyHintsAhead")
 @pytest.mark.parametrize("path,redirected", [("old", True), ("page", False)])
 def test_ahead_the_stylesheet_comes_from_early_hints_behind_a_slow_backend(
         slow_site, path, redirected):

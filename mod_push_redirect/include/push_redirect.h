@@ -85,15 +85,18 @@ typedef struct {
   push_redirect_switch require_tls;
   push_redirect_switch with_credentials;
   push_redirect_switch early_hints;
+  push_redirect_switch ahead;
   push_redirect_statuses statuses;
   push_redirect_excludes *excludes;
   push_redirect_declared_hints *declared_hints;
   /*
    Derived from the fields above by [`push_redirect_settings_resolve`],
    so that the shim needs no call for most responses: whether the
-   filter is wanted at all...
+   filter is wanted at all, whether [`push_redirect_ahead`] may send a
+   103 before the handler...
    */
   bool active;
+  bool ahead_on;
   /*
    ...and the statuses that need [`push_redirect_respond`]: bit `n` (low
    word first) is status `PUSH_REDIRECT_RESPOND_FIRST + n`. Any other
@@ -144,6 +147,15 @@ typedef struct {
   bool has_set_cookie;
   const char *const *cache_control;
   size_t cache_control_count;
+  /*
+   The request's `Sec-Fetch-Mode` and `Sec-Fetch-Dest`; NULL: absent.
+   */
+  const char *sec_fetch_mode;
+  const char *sec_fetch_dest;
+  /*
+   [`push_redirect_ahead`] sent this request's 103 already.
+   */
+  bool early_hints_sent;
 } push_redirect_exchange;
 
 /*
@@ -248,7 +260,26 @@ extern "C" {
 const char *push_redirect_version(void);
 
 /*
- Fills `active` and `respond_to` from the directives of `settings`, with
+ Decides the 103 to send before the handler runs, from what `store`
+ learned for the URL, and fills the early-hints fields of `*answer`
+ (`early_hints`, `early_hints_target`, `early_hints_skipped`); nothing
+ else is set. `exchange` is the request alone: no status, no response
+ fields. Where `settings` do not turn it on (`ahead_on`), the answer is
+ empty. Unless `answer` is NULL it is always filled: a caught panic, a
+ NULL argument or an allocation failure is `internal-error`.
+
+ # Safety
+ As for [`push_redirect_respond`](crate::push_redirect_respond).
+ */
+push_redirect_result push_redirect_ahead(const push_redirect_settings *settings,
+                                         const push_redirect_exchange *exchange,
+                                         const push_redirect_store *store,
+                                         push_redirect_alloc_fn alloc,
+                                         void *alloc_ctx,
+                                         push_redirect_answer *answer);
+
+/*
+ Fills `active`, `ahead_on` and `respond_to` from the directives of `settings`, with
  the core's defaults for what is not set. The shim calls it whenever it
  changes or merges a scope's settings. NULL is ignored.
 

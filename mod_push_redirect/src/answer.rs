@@ -27,13 +27,16 @@ pub struct push_redirect_settings {
     pub require_tls: push_redirect_switch,
     pub with_credentials: push_redirect_switch,
     pub early_hints: push_redirect_switch,
+    pub ahead: push_redirect_switch,
     pub statuses: push_redirect_statuses,
     pub excludes: *mut push_redirect_excludes,
     pub declared_hints: *mut push_redirect_declared_hints,
     /// Derived from the fields above by [`push_redirect_settings_resolve`],
     /// so that the shim needs no call for most responses: whether the
-    /// filter is wanted at all...
+    /// filter is wanted at all, whether [`push_redirect_ahead`] may send a
+    /// 103 before the handler...
     pub active: bool,
+    pub ahead_on: bool,
     /// ...and the statuses that need [`push_redirect_respond`]: bit `n` (low
     /// word first) is status `PUSH_REDIRECT_RESPOND_FIRST + n`. Any other
     /// response only has the opt-out header stripped.
@@ -78,6 +81,11 @@ pub struct push_redirect_exchange {
     pub has_set_cookie: bool,
     pub cache_control: *const *const c_char,
     pub cache_control_count: usize,
+    /// The request's `Sec-Fetch-Mode` and `Sec-Fetch-Dest`; NULL: absent.
+    pub sec_fetch_mode: *const c_char,
+    pub sec_fetch_dest: *const c_char,
+    /// [`push_redirect_ahead`] sent this request's 103 already.
+    pub early_hints_sent: bool,
 }
 
 /// Copies the value stored under `key` (`key_len` bytes) into `buf`, at most
@@ -175,19 +183,20 @@ pub struct push_redirect_answer {
     pub strip_opt_out: bool,
 }
 
-unsafe fn settings_view(settings: &push_redirect_settings) -> Settings<'_> {
+pub(crate) unsafe fn settings_view(settings: &push_redirect_settings) -> Settings<'_> {
     Settings {
         push: settings.push.into(),
         require_tls: settings.require_tls.into(),
         with_credentials: settings.with_credentials.into(),
         early_hints: settings.early_hints.into(),
+        ahead: settings.ahead.into(),
         statuses: settings.statuses.set(),
         excludes: try_ref(settings.excludes),
         declared: try_ref(settings.declared_hints),
     }
 }
 
-/// Fills `active` and `respond_to` from the directives of `settings`, with
+/// Fills `active`, `ahead_on` and `respond_to` from the directives of `settings`, with
 /// the core's defaults for what is not set. The shim calls it whenever it
 /// changes or merges a scope's settings. NULL is ignored.
 ///
@@ -201,8 +210,9 @@ pub unsafe extern "C" fn push_redirect_settings_resolve(settings: *mut push_redi
             return;
         };
         let view = settings_view(settings);
-        let respond_to = view.respond_to();
+        let (respond_to, ahead_on) = (view.respond_to(), view.ahead_on());
         settings.active = view.step(None) != Step::Inactive;
+        settings.ahead_on = ahead_on;
         settings.respond_to = respond_to;
     })
 }
@@ -245,6 +255,88 @@ pub(crate) unsafe fn respond_with(
     alloc_ctx: *mut c_void,
     answer: *mut push_redirect_answer,
 ) -> push_redirect_result {
+    answer_call(
+        settings,
+        exchange,
+        alloc,
+        alloc_ctx,
+        answer,
+        fail,
+        |settings, exchange, mut pool, answer| {
+            // Nothing but the status is read for a response nothing is decided for.
+            if settings.step(Some(exchange.status)) != Step::Respond {
+                return push_redirect_result::Ok;
+            }
+            let strings = ExchangeStrings::new(exchange);
+            let view = strings.view(exchange);
+            let response = with_store(store, |store| respond(settings, &view, store));
+            answer.strip_opt_out = true;
+            if let Some(learn) = &response.learn {
+                if let Some(buf) = pool.bytes(KEY_LEN + learn.record.len()) {
+                    let (key, record) = buf.split_at_mut(KEY_LEN);
+                    key.copy_from_slice(&learn.key);
+                    record.copy_from_slice(&learn.record);
+                    answer.store_key = key.as_ptr();
+                    answer.store_record = record.as_ptr();
+                    answer.store_record_len = record.len();
+                    answer.store_lifetime = learn.lifetime_secs;
+                    answer.learned = learn.hints;
+                }
+            }
+            match response.push {
+                Some(Decision::Push(push)) => {
+                    let target = push.path_and_query();
+                    let len = push.link_value_len();
+                    match pool.strings(len, target) {
+                        Some((link, target)) => {
+                            push.write_link_value(&mut *link);
+                            answer.links[0] = link.as_ptr().cast();
+                            answer.link_count = 1;
+                            answer.pushed = target;
+                            for hop in response
+                                .further_links
+                                .iter()
+                                .take(PUSH_REDIRECT_MAX_LINKS - 1)
+                            {
+                                if let Some((link, _)) = pool.strings(hop.len(), "") {
+                                    link.copy_from_slice(hop.as_bytes());
+                                    answer.links[answer.link_count] = link.as_ptr().cast();
+                                    answer.link_count += 1;
+                                }
+                            }
+                        }
+                        None => answer.skipped = reason_token(Reason::InternalError).as_ptr(),
+                    }
+                }
+                Some(Decision::Skip(reason)) => answer.skipped = reason_token(reason).as_ptr(),
+                Some(Decision::NotRedirect) | None => {}
+            }
+            if let Some(decision) = response.early_hints {
+                write_early_hints(answer, &mut pool, decision);
+            }
+            push_redirect_result::Ok
+        },
+    )
+}
+
+/// The frame of a call that fills an answer: `answer` emptied, NULL
+/// arguments refused, `call` run inside the panic boundary with the
+/// settings' view and the shim's pool. A NULL or a panic leaves the answer
+/// `fail` writes.
+pub(crate) unsafe fn answer_call(
+    settings: *const push_redirect_settings,
+    exchange: *const push_redirect_exchange,
+    alloc: push_redirect_alloc_fn,
+    alloc_ctx: *mut c_void,
+    answer: *mut push_redirect_answer,
+    fail: unsafe fn(&mut push_redirect_answer, *const push_redirect_settings),
+    call: impl FnOnce(
+        &Settings<'_>,
+        &push_redirect_exchange,
+        Pool,
+        &mut push_redirect_answer,
+    ) -> push_redirect_result,
+) -> push_redirect_result {
     if answer.is_null() {
         return push_redirect_result::NullParameter;
     }
@@ -260,78 +352,58 @@ pub(crate) unsafe fn respond_with(
         else {
             return failed(answer, push_redirect_result::NullParameter);
         };
-        let settings = settings_view(settings);
-        // Nothing but the status is read for a response nothing is decided for.
-        if settings.step(Some(exchange.status)) != Step::Respond {
-            return push_redirect_result::Ok;
-        }
-        let strings = ExchangeStrings::new(exchange);
-        let view = strings.view(exchange);
-        let store = store.as_ref();
-        let mut fetch = store.and_then(|store| {
-            Some(CFetch {
-                fetch: store.fetch?,
-                ctx: store.fetch_ctx,
-                buf: Vec::new(),
-            })
-        });
-        let mut core_store = store.zip(fetch.as_mut()).map(|(store, fetch)| {
-            let lifetime = (store.lifetime > 0).then_some(store.lifetime);
-            Store::new(fetch, try_ref(store.budget), lifetime, store.now_ms)
-        });
-        let response = respond(&settings, &view, core_store.as_mut());
-        let mut pool = Pool { alloc, alloc_ctx };
-        answer.strip_opt_out = true;
-        if let Some(learn) = &response.learn {
-            if let Some(buf) = pool.bytes(KEY_LEN + learn.record.len()) {
-                let (key, record) = buf.split_at_mut(KEY_LEN);
-                key.copy_from_slice(&learn.key);
-                record.copy_from_slice(&learn.record);
-                answer.store_key = key.as_ptr();
-                answer.store_record = record.as_ptr();
-                answer.store_record_len = record.len();
-                answer.store_lifetime = learn.lifetime_secs;
-                answer.learned = learn.hints;
-            }
-        }
-        match response.push {
-            Some(Decision::Push(push)) => {
-                let target = push.path_and_query();
-                let len = push.link_value_len();
-                match pool.strings(len, target) {
-                    Some((link, target)) => {
-                        push.write_link_value(&mut *link);
-                        answer.links[0] = link.as_ptr().cast();
-                        answer.link_count = 1;
-                        answer.pushed = target;
-                    }
-                    None => answer.skipped = reason_token(Reason::InternalError).as_ptr(),
-                }
-            }
-            Some(Decision::Skip(reason)) => answer.skipped = reason_token(reason).as_ptr(),
-            Some(Decision::NotRedirect) | None => {}
-        }
-        match response.early_hints {
-            Some(EarlyHintsDecision::Send(hints)) => {
-                let value = hints.link_value();
-                match pool.strings(value.len(), hints.target_path()) {
-                    Some((link, target)) => {
-                        link.copy_from_slice(value.as_bytes());
-                        answer.early_hints = link.as_ptr().cast();
-                        answer.early_hints_target = target;
-                    }
-                    None => {
-                        answer.early_hints_skipped = reason_token(Reason::InternalError).as_ptr()
-                    }
-                }
-            }
-            Some(EarlyHintsDecision::Skip(skip)) => {
-                answer.early_hints_skipped = early_hints_skip_token(skip).as_ptr()
-            }
-            Some(EarlyHintsDecision::NotRedirect) | None => {}
-        }
-        push_redirect_result::Ok
+        call(
+            &settings_view(settings),
+            exchange,
+            Pool { alloc, alloc_ctx },
+            answer,
+        )
     })
+}
+
+/// Runs `call` with the core's view of `store` (NULL, or no fetch: none).
+pub(crate) unsafe fn with_store<T>(
+    store: *const push_redirect_store,
+    call: impl FnOnce(Option<&mut Store<'_>>) -> T,
+) -> T {
+    let store = store.as_ref();
+    let mut fetch = store.and_then(|store| {
+        Some(CFetch {
+            fetch: store.fetch?,
+            ctx: store.fetch_ctx,
+            buf: Vec::new(),
+        })
+    });
+    let mut core_store = store.zip(fetch.as_mut()).map(|(store, fetch)| {
+        let lifetime = (store.lifetime > 0).then_some(store.lifetime);
+        Store::new(fetch, try_ref(store.budget), lifetime, store.now_ms)
+    });
+    call(core_store.as_mut())
+}
+
+/// The 103 side of an answer: its `Link` value and page, or why none.
+pub(crate) unsafe fn write_early_hints(
+    answer: &mut push_redirect_answer,
+    pool: &mut Pool,
+    decision: EarlyHintsDecision,
+) {
+    match decision {
+        EarlyHintsDecision::Send(hints) => {
+            let value = hints.link_value();
+            match pool.strings(value.len(), hints.target_path()) {
+                Some((link, target)) => {
+                    link.copy_from_slice(value.as_bytes());
+                    answer.early_hints = link.as_ptr().cast();
+                    answer.early_hints_target = target;
+                }
+                None => answer.early_hints_skipped = reason_token(Reason::InternalError).as_ptr(),
+            }
+        }
+        EarlyHintsDecision::Skip(skip) => {
+            answer.early_hints_skipped = early_hints_skip_token(skip).as_ptr()
+        }
+        EarlyHintsDecision::NotRedirect => {}
+    }
 }
 
 pub(crate) const EMPTY_ANSWER: push_redirect_answer = push_redirect_answer {
@@ -353,7 +425,10 @@ pub(crate) const EMPTY_ANSWER: push_redirect_answer = push_redirect_answer {
 /// The answer to a call that failed: nothing to add or send, and
 /// `internal-error` on each side the settings turn on (both when they
 /// cannot be read).
-unsafe fn fail(answer: &mut push_redirect_answer, settings: *const push_redirect_settings) {
+pub(crate) unsafe fn fail(
+    answer: &mut push_redirect_answer,
+    settings: *const push_redirect_settings,
+) {
     *answer = EMPTY_ANSWER;
     let (push, early_hints) = match settings.as_ref() {
         Some(settings) => {
@@ -372,9 +447,9 @@ unsafe fn fail(answer: &mut push_redirect_answer, settings: *const push_redirect
 }
 
 /// Memory from the shim's allocator.
-struct Pool {
-    alloc: unsafe extern "C" fn(*mut c_void, usize) -> *mut c_void,
-    alloc_ctx: *mut c_void,
+pub(crate) struct Pool {
+    pub(crate) alloc: unsafe extern "C" fn(*mut c_void, usize) -> *mut c_void,
+    pub(crate) alloc_ctx: *mut c_void,
 }
 
 impl Pool {
@@ -424,7 +499,9 @@ fn early_hints_skip_token(skip: EarlyHintsSkip) -> &'static CStr {
         EarlyHintsSkip::Rule(reason) => reason_token(reason),
         EarlyHintsSkip::NotHttp2 => c"not-http2",
         EarlyHintsSkip::PushedStream => c"pushed-stream",
+        EarlyHintsSkip::NotNavigation => c"not-navigation",
         EarlyHintsSkip::NoHints => c"no-hints",
+        EarlyHintsSkip::SentAhead => c"sent-ahead",
     }
 }
 
@@ -473,7 +550,7 @@ impl<'a> Strings<'a> {
 
 /// The string arrays of a [`push_redirect_exchange`], read once so that
 /// [`ExchangeStrings::view`] can borrow them.
-struct ExchangeStrings<'a> {
+pub(crate) struct ExchangeStrings<'a> {
     opt_out_values: Strings<'a>,
     /// The first Location and, when there is another, a stand-in for it:
     /// the rules only count the others.
@@ -484,7 +561,7 @@ struct ExchangeStrings<'a> {
 }
 
 impl<'a> ExchangeStrings<'a> {
-    unsafe fn new(exchange: &'a push_redirect_exchange) -> Self {
+    pub(crate) unsafe fn new(exchange: &'a push_redirect_exchange) -> Self {
         let location_count = match (exchange.location.is_null(), exchange.more_locations) {
             (true, _) => 0,
             (false, false) => 1,
@@ -499,7 +576,7 @@ impl<'a> ExchangeStrings<'a> {
         }
     }
 
-    unsafe fn view(&'a self, exchange: &'a push_redirect_exchange) -> Exchange<'a> {
+    pub(crate) unsafe fn view(&'a self, exchange: &'a push_redirect_exchange) -> Exchange<'a> {
         let host = (!exchange.host.is_null()).then(|| bytes(exchange.host));
         Exchange {
             status: exchange.status,
@@ -522,6 +599,11 @@ impl<'a> ExchangeStrings<'a> {
             local_port: exchange.local_port,
             has_set_cookie: exchange.has_set_cookie,
             cache_control: self.cache_control.as_slice(),
+            sec_fetch_mode: (!exchange.sec_fetch_mode.is_null())
+                .then(|| bytes(exchange.sec_fetch_mode)),
+            sec_fetch_dest: (!exchange.sec_fetch_dest.is_null())
+                .then(|| bytes(exchange.sec_fetch_dest)),
+            early_hints_sent: exchange.early_hints_sent,
         }
     }
 }

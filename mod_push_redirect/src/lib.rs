@@ -21,9 +21,11 @@ use std::ptr;
 
 use push_redirect_core::ConfigError;
 
+mod ahead;
 mod answer;
 mod handles;
 
+pub use ahead::*;
 pub use answer::*;
 pub use handles::*;
 

@@ -9,11 +9,11 @@ use std::path::Path;
 
 /// An arena standing in for an APR pool: allocations live as long as it does.
 #[derive(Default)]
-struct Arena {
+pub(crate) struct Arena {
     blocks: Vec<Box<[u8]>>,
 }
 
-unsafe extern "C" fn arena_alloc(ctx: *mut c_void, size: usize) -> *mut c_void {
+pub(crate) unsafe extern "C" fn arena_alloc(ctx: *mut c_void, size: usize) -> *mut c_void {
     let arena = &mut *ctx.cast::<Arena>();
     arena.blocks.push(vec![0u8; size].into_boxed_slice());
     arena.blocks.last_mut().unwrap().as_mut_ptr().cast()
@@ -23,23 +23,23 @@ unsafe extern "C" fn failing_alloc(_: *mut c_void, _: usize) -> *mut c_void {
     ptr::null_mut()
 }
 
-fn text(p: *const c_char) -> Option<String> {
+pub(crate) fn text(p: *const c_char) -> Option<String> {
     (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned())
 }
 
 /// A GET over HTTP/2 with push on for https://localhost:8443/old.
-struct Request {
+pub(crate) struct Request {
     strings: Vec<CString>,
     location: *const c_char,
     more_locations: bool,
-    links: Vec<*const c_char>,
+    pub(crate) links: Vec<*const c_char>,
     opt_outs: Vec<*const c_char>,
     status: c_int,
-    target: &'static str,
+    pub(crate) target: &'static str,
 }
 
 impl Request {
-    fn redirect(status: c_int, location: Option<&str>) -> Request {
+    pub(crate) fn redirect(status: c_int, location: Option<&str>) -> Request {
         let mut request = Request {
             strings: Vec::new(),
             location: ptr::null(),
@@ -55,12 +55,12 @@ impl Request {
         request
     }
 
-    fn keep(&mut self, s: &str) -> *const c_char {
+    pub(crate) fn keep(&mut self, s: &str) -> *const c_char {
         self.strings.push(CString::new(s).unwrap());
         self.strings.last().unwrap().as_ptr()
     }
 
-    fn exchange(&mut self) -> push_redirect_exchange {
+    pub(crate) fn exchange(&mut self) -> push_redirect_exchange {
         push_redirect_exchange {
             status: self.status,
             method: self.keep("GET"),
@@ -86,14 +86,17 @@ impl Request {
             has_set_cookie: false,
             cache_control: ptr::null(),
             cache_control_count: 0,
+            sec_fetch_mode: ptr::null(),
+            sec_fetch_dest: ptr::null(),
+            early_hints_sent: false,
         }
     }
 }
 
 /// A shared store standing in for mod_socache.
-type Records = HashMap<Vec<u8>, Vec<u8>>;
+pub(crate) type Records = HashMap<Vec<u8>, Vec<u8>>;
 
-unsafe extern "C" fn records_fetch(
+pub(crate) unsafe extern "C" fn records_fetch(
     ctx: *mut c_void,
     key: *const u8,
     key_len: usize,
@@ -112,7 +115,7 @@ unsafe extern "C" fn records_fetch(
 }
 
 /// Applies what an answer says to store.
-unsafe fn store_answer(records: &mut Records, answer: &push_redirect_answer) {
+pub(crate) unsafe fn store_answer(records: &mut Records, answer: &push_redirect_answer) {
     if !answer.store_record.is_null() {
         records.insert(
             std::slice::from_raw_parts(answer.store_key, PUSH_REDIRECT_KEY_LEN).to_vec(),
@@ -121,7 +124,7 @@ unsafe fn store_answer(records: &mut Records, answer: &push_redirect_answer) {
     }
 }
 
-fn settings(
+pub(crate) fn settings(
     push: push_redirect_switch,
     early_hints: push_redirect_switch,
 ) -> push_redirect_settings {
@@ -130,19 +133,21 @@ fn settings(
         require_tls: push_redirect_switch::Unset,
         with_credentials: push_redirect_switch::Unset,
         early_hints,
+        ahead: push_redirect_switch::Unset,
         statuses: push_redirect_statuses::default(),
         excludes: ptr::null_mut(),
         declared_hints: ptr::null_mut(),
         active: false,
+        ahead_on: false,
         respond_to: [0; 4],
     }
 }
 
-fn push_on() -> push_redirect_settings {
+pub(crate) fn push_on() -> push_redirect_settings {
     settings(push_redirect_switch::On, push_redirect_switch::Unset)
 }
 
-fn run_with(
+pub(crate) fn run_with(
     settings: &push_redirect_settings,
     exchange: &push_redirect_exchange,
     store: *const push_redirect_store,
@@ -281,6 +286,9 @@ fn not_a_redirect_reads_nothing_but_the_status() {
         has_set_cookie: false,
         cache_control: 1 as *const *const c_char,
         cache_control_count: 0,
+        sec_fetch_mode: 1 as *const c_char,
+        sec_fetch_dest: 1 as *const c_char,
+        early_hints_sent: false,
     };
     let answer = run(&exchange);
     assert!(answer.skipped.is_null() && answer.pushed.is_null() && answer.link_count == 0);
@@ -587,97 +595,6 @@ fn a_panic_while_deciding_is_an_internal_error_on_both_sides() {
     assert_eq!(text(answer.skipped).unwrap(), "internal-error");
     assert_eq!(text(answer.early_hints_skipped).unwrap(), "internal-error");
     assert!(answer.link_count == 0 && answer.early_hints.is_null());
-}
-
-#[test]
-fn declared_and_learned_hints_come_back_as_one_link_value() {
-    let mut arena = Arena::default();
-    let declared = push_redirect_declared_hints_new();
-    let mut err = [0 as c_char; 256];
-    let add = |value: &CStr, err: &mut [c_char; 256]| unsafe {
-        push_redirect_declared_hints_add(
-            declared,
-            c"/new".as_ptr(),
-            value.as_ptr(),
-            err.as_mut_ptr(),
-            err.len(),
-        )
-    };
-    assert_eq!(
-        add(c"</d.css>; rel=preload; as=style", &mut err),
-        push_redirect_result::Ok
-    );
-    assert_eq!(
-        add(c"</d.css>; rel=stylesheet", &mut err),
-        push_redirect_result::InvalidValue
-    );
-    assert!(text(err.as_ptr())
-        .unwrap()
-        .starts_with("'</d.css>; rel=stylesheet' is not a hint"));
-
-    let mut lifetime = 0u64;
-    let rv = unsafe {
-        push_redirect_lifetime_parse(c"60".as_ptr(), &mut lifetime, err.as_mut_ptr(), err.len())
-    };
-    assert_eq!((rv, lifetime), (push_redirect_result::Ok, 60));
-    let mut records = Records::new();
-    let budget = push_redirect_write_budget_new(0);
-    let store = push_redirect_store {
-        fetch: Some(records_fetch),
-        fetch_ctx: (&mut records as *mut Records).cast(),
-        budget,
-        lifetime: 0,
-        now_ms: 0,
-    };
-    let cache: *const push_redirect_store = &store;
-
-    let mut early = settings(push_redirect_switch::Unset, push_redirect_switch::On);
-    early.declared_hints = declared;
-    let mut page = Request::redirect(200, None);
-    page.target = "/new";
-    let link = page.keep("</l.js>; rel=preload; as=script");
-    page.links.push(link);
-    let (_, answer) = run_with(&early, &page.exchange(), cache, &mut arena);
-    assert_eq!(answer.learned, 1);
-    assert_eq!(answer.store_lifetime, 600, "the default is the core's");
-    unsafe { store_answer(&mut *store.fetch_ctx.cast::<Records>(), &answer) };
-    assert!(answer.skipped.is_null() && answer.early_hints_skipped.is_null());
-
-    let mut request = Request::redirect(302, Some("/new"));
-    let (rv, answer) = run_with(&early, &request.exchange(), cache, &mut arena);
-    assert_eq!(rv, push_redirect_result::Ok);
-    assert_eq!(
-        text(answer.early_hints).unwrap(),
-        "</d.css>; rel=preload; as=style, </l.js>; rel=preload; as=script"
-    );
-    assert_eq!(text(answer.early_hints_target).unwrap(), "/new");
-    assert!(
-        answer.skipped.is_null() && answer.link_count == 0,
-        "PushRedirect is off"
-    );
-
-    let (_, answer) = run_with(&push_on(), &request.exchange(), cache, &mut arena);
-    assert!(answer.early_hints.is_null() && answer.early_hints_skipped.is_null());
-    let both = push_redirect_settings {
-        push: push_redirect_switch::On,
-        declared_hints: ptr::null_mut(),
-        ..early
-    };
-    let (_, answer) = run_with(&both, &request.exchange(), ptr::null(), &mut arena);
-    assert_eq!(text(answer.early_hints_skipped).unwrap(), "no-hints");
-    assert_eq!(text(answer.pushed).unwrap(), "/new");
-    let http1 = push_redirect_exchange {
-        is_http2: false,
-        ..request.exchange()
-    };
-    let (_, answer) = run_with(&both, &http1, cache, &mut arena);
-    assert_eq!(text(answer.early_hints_skipped).unwrap(), "not-http2");
-    assert_eq!(text(answer.pushed).unwrap(), "/new");
-
-    unsafe {
-        push_redirect_declared_hints_free(declared);
-        push_redirect_write_budget_free(budget);
-    }
 }
 
 #[test]
