@@ -49,6 +49,11 @@ MaxSpareThreads 26
     <Location /app/quiet/>
         PushRedirectEarlyHintsAhead Off
     </Location>
+    # Learned like any other URL, then asked for with Early Hints off:
+    # Ahead inherited On does nothing alone.
+    <If "%{{HTTP:X-Test-Scope}} == 'no-early-hints'">
+        PushRedirectEarlyHints Off
+    </If>
     <Location /app/h2hint/>
         H2EarlyHint Link "</s/h2.css>; rel=preload; as=style"
     </Location>
@@ -147,6 +152,16 @@ def test_with_ahead_off_in_a_location_the_103_waits_for_the_redirect(httpd, slow
     # PushRedirectEarlyHints On still sends it, when the redirect is ready.
     assert hints(r) == [[STYLE]], r.describe()
     assert frame_times.lead(r) < LEAD * THINK, r.describe()
+
+
+def test_ahead_without_early_hints_in_a_scope_sends_nothing(httpd, slow):
+    learned_page(slow, httpd, "/app/noeh/page")
+    slow.redirect("/app/noeh/old", "/app/noeh/page", think=THINK)
+    visit(httpd, "/app/noeh/old")
+    for path in ("/app/noeh/page", "/app/noeh/old"):
+        r = get(httpd, path, headers=["x-test-scope: no-early-hints"])
+        assert r.main.status in (200, 302) and hints(r) == [], r.describe()
+        assert_ahead(get(httpd, path), [STYLE])
 
 
 # ------------------------------------------------------------ navigations
