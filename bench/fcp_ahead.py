@@ -16,9 +16,6 @@ of all cases are interleaved, and the case that goes first rotates.
 Goals: (i) ahead earlier than off by >= 0.8 RTT (the stylesheet's round trip
 hidden in the think time); (ii) ahead <= at the redirect <= off - 0.8 RTT.
 
-When `apache2 -t` rejects PushRedirectEarlyHintsAhead (a module without it),
-the ahead cases are not run and their rows say so.
-
 Prints markdown table rows:
 | section | case | median | spread | runs | ratio vs baseline | goal | met? |
 Per-run figures go to stderr.
@@ -32,7 +29,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -52,16 +48,7 @@ GOAL_RTTS = 0.8
 DIRECT = [("Early Hints off (baseline)", "off"), ("ahead", "ahead")]
 REDIRECTED = [("Early Hints off (baseline)", "off"), ("at the redirect", "redirect"),
               ("ahead", "ahead")]
-NOT_WIRED = "skipped: PushRedirectEarlyHintsAhead rejected by apache2 -t"
-
-
-def ahead_supported(work: Path, cert, key, module: Path) -> bool:
-    """Whether this module knows PushRedirectEarlyHintsAhead (`apache2 -t`)."""
-    h = Httpd(work / "probe", cert, key, module=module, name="ahead-probe")
-    h.add_vhost("main", "    PushRedirectEarlyHintsAhead On")
-    h.conf_path.write_text(h.config_text())
-    env.make_readable(h.root)
-    return subprocess.run(h.cmd("-t"), capture_output=True).returncode == 0
+SCOPES = ["off", "redirect", "ahead"]
 
 
 def measure(driver, cert, port: int, scope: str, redirected: bool) -> dict:
@@ -99,20 +86,17 @@ def main() -> int:
     initiators = {case: [] for case in cases}
     try:
         cert, key = env.make_cert(work / "certs")
-        wired = ahead_supported(work, cert, key, args.module)
-        scopes = ["off", "redirect"] + (["ahead"] if wired else [])
-        run_cases = [c for c in cases if c[1] in scopes]
         backend = SlowBackend()
         backend.start()
         httpd = Httpd(work / "httpd", cert, key, module=args.module, name="fcp-ahead")
-        configure_slow(httpd, backend, scopes, think=args.think_ms / 1000)
+        configure_slow(httpd, backend, SCOPES, think=args.think_ms / 1000)
         httpd.start()
         proxy = browser.LatencyProxy(httpd.port("main"), args.rtt_ms)
-        teach_slow(httpd, scopes, origin=f"https://127.0.0.1:{proxy.port}")
+        teach_slow(httpd, SCOPES, origin=f"https://127.0.0.1:{proxy.port}")
         driver = browser.Chromedriver()
         for i in range(args.runs):
-            shift = i % len(run_cases)
-            for case in run_cases[shift:] + run_cases[:shift]:
+            shift = i % len(cases)
+            for case in cases[shift:] + cases[:shift]:
                 label, scope, redirected = case
                 result = measure(driver, cert, proxy.port, scope, redirected)
                 print(f"run {i + 1} {'/old' if redirected else '/page'} {label}: "
@@ -127,7 +111,7 @@ def main() -> int:
                 part.stop()
         shutil.rmtree(work, ignore_errors=True)
 
-    if not all(fcp[c] for c in run_cases):
+    if not all(fcp[c] for c in cases):
         print(f"no first contentful paint measured for some case: {fcp}", file=sys.stderr)
         return 1
     goal_ms = GOAL_RTTS * args.rtt_ms
@@ -141,36 +125,29 @@ def main() -> int:
                 f"stylesheet from Early Hints in {hinted}/{len(values)}")
 
     def emit(case, what, ratio, goal, met):
-        if case not in run_cases:
-            print(row(SECTION, what, "–", "–", 0, "–", goal, NOT_WIRED))
-            return
         median, spread, runs, hinted = figures(case)
         print(row(SECTION, f"{what} ({hinted})", median, spread, runs, ratio, goal, met))
 
     def median(case):
-        return statistics.median(fcp[case]) if case in run_cases else None
+        return statistics.median(fcp[case])
 
     def verdict(gain: float) -> str:
         return f"{'yes' if gain >= goal_ms else 'no'} ({gain:.0f} ms = {gain / args.rtt_ms:.2f} RTT earlier)"
 
     off, ahead = (c for c in cases if not c[2])
     emit(off, f"/page direct, {where}: Early Hints off (baseline)", "1.00", "–", "–")
-    emit(ahead, f"/page direct, {where}: ahead",
-         f"{median(ahead) / median(off):.2f}" if median(ahead) else "–",
-         f"FCP ≥ {GOAL_RTTS} RTT ({goal_ms:.0f} ms) earlier",
-         verdict(median(off) - median(ahead)) if median(ahead) else "–")
+    emit(ahead, f"/page direct, {where}: ahead", f"{median(ahead) / median(off):.2f}",
+         f"FCP ≥ {GOAL_RTTS} RTT ({goal_ms:.0f} ms) earlier", verdict(median(off) - median(ahead)))
     off, at_redirect, ahead = (c for c in cases if c[2])
     emit(off, f"/old → /page, {where}: Early Hints off (baseline)", "1.00", "–", "–")
     emit(at_redirect, f"/old → /page, {where}: 103 at the redirect",
          f"{median(at_redirect) / median(off):.2f}",
          f"≤ off − {GOAL_RTTS} RTT ({goal_ms:.0f} ms)",
          verdict(median(off) - median(at_redirect)))
-    emit(ahead, f"/old → /page, {where}: 103 ahead",
-         f"{median(ahead) / median(off):.2f}" if median(ahead) else "–",
+    emit(ahead, f"/old → /page, {where}: 103 ahead", f"{median(ahead) / median(off):.2f}",
          "≤ at the redirect",
-         (f"{'yes' if median(ahead) <= median(at_redirect) else 'no'} "
-          f"({median(at_redirect) - median(ahead):.0f} ms earlier than at the redirect)")
-         if median(ahead) else "–")
+         f"{'yes' if median(ahead) <= median(at_redirect) else 'no'} "
+         f"({median(at_redirect) - median(ahead):.0f} ms earlier than at the redirect)")
     return 0
 
 
