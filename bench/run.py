@@ -12,6 +12,9 @@ Sections (BENCHMARKS.md says what each measures and why):
   callgrind  instructions added per request under valgrind, apache2 -X
   chain      time to the final 200 through a learned 2-hop chain, module On
              with a client that takes pushes vs Off, at the same RTTs
+  store      what learning costs: callgrind for learned 200s, redirects hinted
+             from the store, URLs never seen, the store off; RSS per child
+             after many distinct URLs
   fcp        bench/fcp_early_hints.py's rows, when that script exists
   fcp-ahead  bench/fcp_ahead.py's rows: first contentful paint behind a backend
              that thinks, Early Hints off / at the redirect / ahead
@@ -53,7 +56,8 @@ import svg_plot  # noqa: E402
 SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 PUBLISH = os.environ.get("BENCH_PUBLISH") == "1"
 OUT = Path(os.environ.get("BENCH_OUT", REPO / "build" / "bench"))
-ALL_SECTIONS = ("rtt", "throughput", "chain", "decide", "callgrind", "fcp", "fcp-ahead")
+ALL_SECTIONS = ("rtt", "throughput", "chain", "decide", "callgrind", "store", "fcp",
+                "fcp-ahead")
 SECTIONS = [name for name in os.environ.get("BENCH_SECTIONS", ",".join(ALL_SECTIONS)).split(",")
             if name]
 MODULE = Path(os.environ.get("PUSH_REDIRECT_MODULE", REPO / "build" / "mod_push_redirect.so"))
@@ -369,16 +373,22 @@ def callgrind_section(workdir: Path, cert, results: Results):
                 ratio=f"{per_request[(host, path)] / off:.4f} (/Off)"))
 
 
-def callgrind_run(root: Path, cert, host: str, path: str, requests: int) -> int:
-    """Instructions counted in one run of `requests` requests to host+path."""
-    log(f"callgrind: {requests} requests to {host} {path}")
+def callgrind_run(root: Path, cert, host: str, path: str, requests: int,
+                  build: Callable[[Path, tuple], Httpd] = None, http2: bool = False,
+                  distinct: bool = False) -> int:
+    """Instructions counted in one run of `requests` requests to host+path,
+    on the server `build` makes (bench_httpd by default), over one HTTP/1.1
+    or HTTP/2 connection; `distinct`: each request to path?n=<i>, a URL the
+    server has never seen."""
+    log(f"callgrind: {requests} requests to {host} {path}"
+        f"{' (HTTP/2)' if http2 else ''}{' (distinct URLs)' if distinct else ''}")
     root.mkdir()
     # apache2 -X and valgrind run as the user Apache would switch to: callgrind
     # writes its output at exit, when a root-started Apache is that user anyway.
     own_cert = (root / "localhost.crt", root / "localhost.key")
     for source, copy in zip(cert, own_cert):
         shutil.copyfile(source, copy)
-    h = bench_httpd(root, own_cert)
+    h = (build or bench_httpd)(root, own_cert)
     h.conf_path.write_text(h.config_text())
     shutil.chown(root, env.RUN_USER, env.RUN_USER)
     for p in root.rglob("*"):
@@ -394,7 +404,9 @@ def callgrind_run(root: Path, cert, host: str, path: str, requests: int) -> int:
             stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
     try:
         wait_port(h.port(host), proc, timeout=120)
-        run_h1_requests(h.url(host, path), requests)
+        urls = ([h.url(host, f"{path}?n={i}") for i in range(requests)] if distinct
+                else [h.url(host, path)])
+        run_requests(urls, requests, http2)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -410,6 +422,108 @@ def callgrind_run(root: Path, cert, host: str, path: str, requests: int) -> int:
     return int(totals.group(1))
 
 
+# ------------------------------------------------------------------- store
+
+LEARNED = "/learned.html"
+LEARNED_LINK = "</s/learned.css>; rel=preload; as=style"
+STORE_RSS_URLS = 2_000 if SMOKE else 100_000
+
+
+def store_httpd(cache: Optional[str]) -> Callable[[Path, tuple], Httpd]:
+    """bench_httpd's hosts, plus `hints` (PushRedirect and Early Hints on) and
+    `off` serving /learned.html (a 200 with one preload) and /h, a redirect to
+    it; `cache`: the PushRedirectEarlyHintsCache line, None for the default
+    (shmcb)."""
+    def build(workdir: Path, cert) -> Httpd:
+        h = bench_httpd(workdir, cert)
+        h.write(f"htdocs{LEARNED}", TARGET_BODY)
+        h.add_global("H2EarlyHints on\n"
+                     + (f"PushRedirectEarlyHintsCache {cache}\n" if cache else ""))
+        page = (f"    RedirectMatch 302 ^/h$ {LEARNED}\n"
+                f"    <Location {LEARNED}>\n        Header add Link \"{LEARNED_LINK}\"\n"
+                f"    </Location>\n")
+        h.add_vhost("hints", "    PushRedirect On\n    PushRedirectEarlyHints On\n" + page)
+        h.add_vhost("off2", "    PushRedirect Off\n" + page)
+        return h
+    return build
+
+
+def store_section(workdir: Path, cert, results: Results):
+    """What learning costs: callgrind per request for a learned 200 and a
+    redirect hinted from the store (HTTP/2, default shmcb), for redirects to
+    URLs the store has never seen, and for the HTTP/1.1 cases of the
+    callgrind section with the store turned off; then the children's RSS
+    after learning many distinct URLs."""
+    low, high = CALLGRIND_COUNTS
+
+    def per_request(name, build, host, path, **kw):
+        slug = path.replace("/", "-")
+        counts = [callgrind_run(workdir / f"store-{name}-{host}{slug}-{n}", cert, host, path, n,
+                                build=build, **kw) for n in (low, high)]
+        return (counts[1] - counts[0]) / (high - low)
+
+    def row(case, on, off, note=""):
+        results.rows.append(Row("instructions", f"{case} (Off: {off:.0f} Ir/request){note}",
+                                f"{on - off:+.0f} Ir/request", f"N = {low} and {high}", 2,
+                                ratio=f"{on / off:.4f} (/Off)"))
+
+    shmcb = store_httpd(None)
+    page_on = per_request("shmcb", shmcb, "hints", LEARNED, http2=True)
+    page_off = per_request("shmcb", shmcb, "off2", LEARNED, http2=True)
+    row("HTTP/2+TLS learned 200 with one preload (settled after the first): "
+        "added by PushRedirect + Early Hints On vs Off", page_on, page_off)
+    hinted_on = per_request("shmcb", shmcb, "hints", "/h", http2=True)
+    hinted_off = per_request("shmcb", shmcb, "off2", "/h", http2=True)
+    row("HTTP/2+TLS redirect hinted from the store (a lookup, a 103, the push): "
+        "added by PushRedirect + Early Hints On vs Off", hinted_on, hinted_off)
+    cold_on = per_request("cold", shmcb, "on", "/r", distinct=True)
+    cold_off = per_request("cold", shmcb, "off", "/r", distinct=True)
+    row("HTTP/1.1+TLS redirect, each to a URL the store has never seen: "
+        "added by module On vs Off", cold_on, cold_off,
+        "; past the write budget (64, then 8/s) the rest are read, not written")
+    none = store_httpd("none")
+    for path, kind in (("/r", "redirect"), (TARGET, "non-redirect (200)")):
+        on = per_request("none", none, "on", path)
+        off = per_request("none", none, "off", path)
+        row(f"HTTP/1.1+TLS {kind}, PushRedirectEarlyHintsCache none: "
+            "added by module On vs Off", on, off)
+    store_rss_row(workdir, cert, results)
+
+
+def store_rss_row(workdir: Path, cert, results: Results):
+    """RSS of each child before and after STORE_RSS_URLS distinct URLs, each a
+    200 with a preload that the store learns (as far as the write budget
+    lets it) and a redirect to one that is looked up."""
+    from harness import load  # noqa: E402 (tests/harness)
+    h = store_httpd(None)(workdir / "store-rss", cert)
+    h.start()
+    try:
+        def hammer(count: int, offset: int):
+            urls = [h.url("hints", f"{LEARNED}?n={i}") for i in range(offset, offset + count)]
+            chunk = 5_000
+            for at in range(0, len(urls), chunk):
+                part = urls[at:at + chunk]
+                p = subprocess.run([H2LOAD, "-c", "4", "-t", "1", "-m", "8", "-n",
+                                    str(len(part)), *part],
+                                   capture_output=True, text=True, timeout=600)
+                if f"{len(part)} succeeded" not in p.stdout:
+                    raise RuntimeError(f"h2load:\n{p.stdout}\n{p.stderr}")
+        hammer(2_000, 0)
+        before = load.rss_snapshot(h.proc.pid)
+        hammer(STORE_RSS_URLS, 2_000)
+        after = load.rss_snapshot(h.proc.pid)
+    finally:
+        h.stop()
+    growth = [after[pid] - before[pid] for pid in before if pid in after]
+    if not growth:
+        raise RuntimeError(f"no child lived through the run: {before} {after}")
+    results.rows.append(Row(
+        "memory", f"RSS growth per child over {STORE_RSS_URLS:,} distinct learned URLs "
+        f"(HTTP/2, default shmcb; {len(growth)} children; before: "
+        f"{max(before.values()) // 1024} MB)", f"{max(growth):+d} kB",
+        f"{min(growth):+d} to {max(growth):+d} kB", 1))
+
+
 def wait_port(port: int, proc: subprocess.Popen, timeout: float):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -423,11 +537,13 @@ def wait_port(port: int, proc: subprocess.Popen, timeout: float):
     raise RuntimeError(f"apache2 under valgrind: port {port} not answering")
 
 
-def run_h1_requests(url: str, n: int):
-    p = subprocess.run([H2LOAD, "--h1", "-c", "1", "-t", "1", "-m", "1", "-n", str(n), url],
+def run_requests(urls: List[str], n: int, http2: bool = False):
+    """`n` requests over one connection, one at a time, to `urls` in turn."""
+    p = subprocess.run([H2LOAD, *([] if http2 else ["--h1"]), "-c", "1", "-t", "1", "-m", "1",
+                        "-n", str(n), *urls],
                        capture_output=True, text=True, timeout=600)
     if p.returncode != 0 or f"{n} succeeded" not in p.stdout:
-        raise RuntimeError(f"h2load {url}:\n{p.stdout}\n{p.stderr}")
+        raise RuntimeError(f"h2load {urls[0]}:\n{p.stdout}\n{p.stderr}")
 
 
 # ---------------------------------------------------------------------- fcp
@@ -601,6 +717,8 @@ def main() -> int:
             decide_section(results)
         if "callgrind" in SECTIONS:
             callgrind_section(workdir, cert, results)
+        if "store" in SECTIONS:
+            store_section(workdir, cert, results)
         if "fcp" in SECTIONS:
             fcp_section(results)
         if "fcp-ahead" in SECTIONS:

@@ -296,7 +296,9 @@ apr_status_t push_redirect_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         return APR_SUCCESS;
     }
     conf = ap_get_module_config(r->per_dir_config, &push_redirect_module);
-    if (responds_to(conf, r->status)) {
+    /* A 200 is answered only to learn from it. */
+    if (responds_to(conf, r->status)
+        && (r->status != HTTP_OK || hint_store_learns())) {
         respond(r, conf);
     }
     else if (apr_table_get(r->headers_out, OPT_OUT_HEADER)

@@ -179,6 +179,11 @@ static bool fetch(void *ctx, const uint8_t *key, size_t key_len, uint8_t *buf,
     return rv == APR_SUCCESS;
 }
 
+int hint_store_learns(void)
+{
+    return ready && budget;
+}
+
 void hint_store_prepare(request_rec *r, push_redirect_store *store)
 {
     int usable = ready && budget

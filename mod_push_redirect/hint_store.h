@@ -36,6 +36,9 @@ const char *hint_store_set_lifetime(cmd_parms *cmd, void *dir_conf,
  * child's write budget) hooks. From the module's register_hooks. */
 void hint_store_register_hooks(apr_pool_t *p);
 
+/* Whether this child has a store to learn into. */
+int hint_store_learns(void);
+
 /* The store for the core's call on this response; `fetch` is NULL when
  * there is none (or it failed lately: a miss, logged once a back-off). */
 void hint_store_prepare(request_rec *r, push_redirect_store *store);

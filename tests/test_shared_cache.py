@@ -10,6 +10,8 @@ The two servers of a farm listen on the same port number on 127.0.0.1 and
 addresses: records are keyed by ServerName and port, so they share them.
 """
 
+import glob
+import os
 import re
 import subprocess
 import threading
@@ -20,6 +22,7 @@ import pytest
 from harness import clients, env, load
 from harness.caches import record_key
 from test_early_hints import early_hints_links
+from test_learning import ONE_CHILD
 
 
 STYLE = "</s/style.css>; rel=preload; as=style"
@@ -179,7 +182,10 @@ CLEAN = re.compile(r'^(</[^/<>"\s][^<>"\s]*|<https://[^/<>"\s]+[^<>"\s]*)>(; [a-
 @pytest.fixture(scope="module")
 def redis_server(httpd_factory, module_so, redis):
     h = httpd_factory("poisoned", module=module_so)
-    h.add_global(f"H2EarlyHints on\n{LOAD_REDIS}\n"
+    # One child: the lookup that finds a poisoned record and the 200 that
+    # overwrites it are the same process's (another child would take its
+    # own record as settled for a while: docs/behaviour.md).
+    h.add_global(f"{ONE_CHILD}{LOAD_REDIS}\n"
                  f"PushRedirectEarlyHintsCache redis:127.0.0.1:{redis.port}\n")
     learn_site(h, pages=PAGES + ("never",))
     h.start()
@@ -271,3 +277,73 @@ def test_graceful_restarts_under_load(httpd_factory, module_so, redis, store):
         # A restart makes a new segment: learned again from one 200.
         fetch(h, "/learn/new.html")
         assert hints(h, "/learn/old-new") == [hint_for("new")]
+
+
+# ----------------------------------------------------- the mutex under load
+
+MUTEXES = {
+    "default": "",
+    "fcntl": "Mutex fcntl:{run} push-redirect-hints",
+    "sysvsem": "Mutex sysvsem push-redirect-hints",
+    "pthread": "Mutex pthread push-redirect-hints",
+}
+
+
+@pytest.mark.parametrize("mechanism", MUTEXES)
+def test_the_shmcb_mutex_under_load(httpd_factory, module_so, mechanism):
+    """4 children of 25 threads on the default shmcb store, each of whose
+    fetches and stores takes the push-redirect-hints mutex (with each of
+    the mechanisms `Mutex` offers): thousands of lookups and learned 200s
+    at once, none of which may miss its lock (a miss is a redirect without
+    its 103) or corrupt the shared segment."""
+    h = httpd_factory(f"mutex-{mechanism}", module=module_so)
+    h.add_global(f"""
+H2EarlyHints on
+{MUTEXES[mechanism].format(run=h.logs)}
+StartServers {CHILDREN}
+ServerLimit 16
+ThreadsPerChild 25
+MaxRequestWorkers {CHILDREN * 25}
+MinSpareThreads {CHILDREN * 25}
+MaxSpareThreads {CHILDREN * 25}
+CustomLog "{h.logs}/hints.log" "%U %>s %{{PUSH_REDIRECT_EARLY_HINTS_SKIPPED}}e"
+""")
+    learn_site(h)
+    h.start()
+    fetch(h, "/learn/new.html")
+    assert hints(h, "/learn/old-new") == [hint_for("new")]
+    # Redirects, each a lookup, between 200s of URLs never seen, each a
+    # lookup of its own key and its path's and, as far as the write budget
+    # goes, a store.
+    urls = []
+    for i in range(400):
+        urls += [h.url("main", "/learn/old-new"), h.url("main", f"/learn/new.html?n={i}")]
+    p = subprocess.run([load.H2LOAD, "-D", "4", "-c", "16", "-m", "4", "-t", "2", *urls],
+                       capture_output=True, text=True, timeout=120)
+    done = re.search(r"requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded", p.stdout)
+    assert done and int(done.group(1)) == int(done.group(2)) > 2000, p.stdout + p.stderr
+    redirects = [line.split() for line in (h.logs / "hints.log").read_text().splitlines()
+                 if line.startswith("/learn/old-new ")]
+    assert len(redirects) > 1000, len(redirects)
+    missed = [r for r in redirects if r[1:] != ["302", "-"]]
+    assert all(r[1:] == ["302", "no-hints"] for r in missed), missed[:5]
+    # APR has no timed fcntl lock: it polls with sleeps, so under this load
+    # a waiter now and then loses the race past the 100 ms the module waits
+    # (4 to 25 of 11,000 to 14,000 here), and that redirect goes without
+    # its 103. The others queue, and every lookup takes its turn.
+    allowed = len(redirects) // 100 if mechanism == "fcntl" else 0
+    assert len(missed) <= allowed, \
+        f"{len(missed)} of {len(redirects)} redirects without their 103"
+    assert len(load.child_pids(h.proc.pid)) >= CHILDREN
+    if mechanism == "fcntl":
+        # APR unlinks the lock file once open: the children hold it open.
+        held = [os.readlink(fd) for pid in load.child_pids(h.proc.pid)
+                for fd in glob.glob(f"/proc/{pid}/fd/*")
+                if "push-redirect-hints" in os.readlink(fd)]
+        assert held and all(path.startswith(str(h.logs)) for path in held), held
+    # The segment is whole: what a fresh connection reads back is what was
+    # learned, and nothing failed on the way.
+    for _ in range(8):
+        assert hints(h, "/learn/old-new") == [hint_for("new")]
+    assert h.alive() and load.crash_lines(h) == []
+    assert "PR0102" not in h.read_error_log()

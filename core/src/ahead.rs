@@ -3,7 +3,7 @@
 //! from what the server learned this URL led to last time
 //! (docs/behaviour.md, "When a 103 goes out").
 
-use crate::chain::{follow, learned, page_hints, KeyParts, Lookup};
+use crate::chain::{follow, learned, page_hints, Lookup};
 use crate::early_hints::{check_client, EarlyHints, EarlyHintsSkip};
 use crate::exchange::{Exchange, Reason};
 use crate::learn::Store;
@@ -42,20 +42,19 @@ pub fn ahead(
     ex: &Exchange<'_>,
     mut store: Option<&mut Store<'_>>,
 ) -> Ahead {
-    let mut lookup = |key: &_| store.as_deref_mut()?.lookup(key);
-    ahead_with(settings, ex, KeyParts::of(ex), &mut lookup)
+    let mut lookup = |target: &[u8]| store.as_deref_mut()?.looked_up(ex, target);
+    ahead_with(settings, ex, &mut lookup)
 }
 
 pub(crate) fn ahead_with(
     settings: &Settings<'_>,
     ex: &Exchange<'_>,
-    parts: KeyParts<'_>,
     lookup: &mut Lookup<'_>,
 ) -> Ahead {
     if !settings.ahead_on() {
         return Ahead::Off;
     }
-    match decide_ahead(settings, ex, parts, lookup) {
+    match decide_ahead(settings, ex, lookup) {
         Ok(hints) => Ahead::Send(hints),
         Err(skip) => Ahead::Skip(skip),
     }
@@ -64,7 +63,6 @@ pub(crate) fn ahead_with(
 fn decide_ahead(
     settings: &Settings<'_>,
     ex: &Exchange<'_>,
-    parts: KeyParts<'_>,
     lookup: &mut Lookup<'_>,
 ) -> Result<EarlyHints, EarlyHintsSkip> {
     let rule = EarlyHintsSkip::Rule;
@@ -73,7 +71,7 @@ fn decide_ahead(
     check_shared(&policy, ex).map_err(rule)?;
     let requested = requested_url(ex).ok_or(rule(Reason::BadLocation))?;
     let no_hints = EarlyHintsSkip::NoHints;
-    let record = learned(parts, path_and_query(&requested), lookup).ok_or(no_hints)?;
+    let record = learned(path_and_query(&requested), lookup).ok_or(no_hints)?;
     if let Some(learned) = record.hints() {
         let hints = page_hints(settings.declared, &requested, learned);
         return EarlyHints::from_hints(&hints, requested.path()).ok_or(no_hints);
@@ -88,7 +86,7 @@ fn decide_ahead(
         path_and_query(&requested).as_bytes(),
     )
     .map_err(rule)?;
-    follow(parts, &requested, target, lookup).early_hints(settings.declared, &policy)
+    follow(&requested, target, lookup).early_hints(settings.declared, &policy)
 }
 
 #[cfg(test)]

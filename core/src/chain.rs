@@ -30,57 +30,28 @@ use url::Url;
 
 use crate::declared::DeclaredHints;
 use crate::early_hints::{EarlyHints, EarlyHintsSkip};
-use crate::exchange::{Exchange, Policy, Reason};
+use crate::exchange::{Policy, Reason};
 use crate::hints::{Hint, HintList};
 use crate::link::link_value;
 use crate::origin::{path_and_query, same_origin};
-use crate::record::{without_query, Record, RecordKey};
+use crate::record::{without_query, Record};
 use crate::rules::{check_target_path, links_to, resolve_against};
 
 /// The most hops of a chain, the first one included: as many `Link`
 /// fields as a pushed redirect carries for it.
 pub const MAX_HOPS: usize = 4;
 
-/// The half of a record's key that names the virtual host that answered:
-/// its `ServerName` and the port the request came in on (never `Host` or
-/// `:authority`).
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct KeyParts<'a> {
-    pub(crate) server_name: &'a [u8],
-    pub(crate) port: u16,
-}
-
-impl<'a> KeyParts<'a> {
-    pub(crate) fn of(ex: &Exchange<'a>) -> KeyParts<'a> {
-        KeyParts {
-            server_name: ex.vhost,
-            port: ex.local_port,
-        }
-    }
-
-    fn key(&self, target: &[u8]) -> Option<RecordKey> {
-        RecordKey::new(self.server_name, self.port, target)
-    }
-}
-
-/// Reads the shared store: the record under a key, already parsed
-/// ([`Record::parse`]); `None` for a miss, a failing store or bytes that do
-/// not parse.
-pub(crate) type Lookup<'l> = dyn FnMut(&RecordKey) -> Option<Record> + 'l;
+/// Reads the shared store: the record of a path+query on the virtual host
+/// that answers, already parsed ([`Record::parse`]); `None` for a miss, a
+/// failing store or bytes that do not parse.
+pub(crate) type Lookup<'l> = dyn FnMut(&[u8]) -> Option<Record> + 'l;
 
 /// What the server learned for `target` (a path+query): its own record,
 /// else, for a URL with a query, its path's (the learning leaves out a
 /// query URL's record when it would say what its path's says).
-pub(crate) fn learned(
-    parts: KeyParts<'_>,
-    target: &str,
-    lookup: &mut Lookup<'_>,
-) -> Option<Record> {
+pub(crate) fn learned(target: &str, lookup: &mut Lookup<'_>) -> Option<Record> {
     let target = target.as_bytes();
-    parts
-        .key(target)
-        .and_then(|key| lookup(&key))
-        .or_else(|| lookup(&parts.key(without_query(target)?)?))
+    lookup(target).or_else(|| lookup(without_query(target)?))
 }
 
 /// How a chain ended.
@@ -108,14 +79,9 @@ pub(crate) struct Chain {
 }
 
 /// Follows the chain whose first hop goes from `requested` to `first` (a
-/// target that passed rules 1 to 10), through the records `lookup` finds
-/// under `parts`. At most 2 lookups per hop.
-pub(crate) fn follow(
-    parts: KeyParts<'_>,
-    requested: &Url,
-    first: Url,
-    lookup: &mut Lookup<'_>,
-) -> Chain {
+/// target that passed rules 1 to 10), through the records `lookup` finds.
+/// At most 2 lookups per hop.
+pub(crate) fn follow(requested: &Url, first: Url, lookup: &mut Lookup<'_>) -> Chain {
     let mut hops: Vec<Url> = Vec::with_capacity(MAX_HOPS);
     let mut next = first;
     let end = loop {
@@ -126,7 +92,7 @@ pub(crate) fn follow(
         if hops.len() == MAX_HOPS {
             break End::TooLong;
         }
-        let record = learned(parts, target, lookup);
+        let record = learned(target, lookup);
         hops.push(next);
         let Some(record) = record else {
             break End::Unknown;

@@ -18,6 +18,11 @@ pub struct Push<'a> {
 }
 
 impl Push<'_> {
+    /// The pushed target's path+query.
+    pub(crate) fn target(&self) -> &str {
+        &self.target
+    }
+
     /// The `Link` field value to append: `</path?query>; as=document; rel=preload`.
     pub fn link_value(&self) -> String {
         link_value(&self.target)

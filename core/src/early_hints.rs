@@ -1,6 +1,6 @@
 //! Whether a 103 goes out before a redirect, and with which hints.
 
-use crate::chain::{follow, KeyParts};
+use crate::chain::follow;
 use crate::declared::DeclaredHints;
 use crate::exchange::{Exchange, Policy, Reason};
 use crate::hints::HintList;
@@ -104,8 +104,8 @@ pub fn early_hints(
     }
     match check_target(policy, ex, Rules::ClientFetches) {
         Ok((requested, target)) => {
-            let mut lookup = |key: &_| store.as_deref_mut()?.lookup(key);
-            let chain = follow(KeyParts::of(ex), &requested, target, &mut lookup);
+            let mut lookup = |target: &[u8]| store.as_deref_mut()?.looked_up(ex, target);
+            let chain = follow(&requested, target, &mut lookup);
             decision(chain.early_hints(declared, policy))
         }
         Err(reason) => skip(EarlyHintsSkip::Rule(reason)),

@@ -3,13 +3,15 @@
 //! ([`Fetch`]) and stores what the answer says ([`Learn`]); the records,
 //! their keys and every rule about them are here.
 
+use std::hash::Hash;
+
 use crate::chain::MAX_HOPS;
 use crate::exchange::Exchange;
 use crate::hints::{hints_of, Hint};
 use crate::origin::requested_url;
 use crate::record::{
-    check_learnable, plan_write, without_query, LearnInput, Record, RecordKey, Write, WriteBudget,
-    DEFAULT_LIFETIME_SECS, KEY_LEN,
+    check_learnable, plan_write, without_query, LearnInput, Record, RecordKey, Settled, Write,
+    WriteBudget, DEFAULT_LIFETIME_SECS, KEY_LEN,
 };
 
 /// The buffer one fetch is given: twice the longest record, so that an
@@ -84,10 +86,19 @@ impl<'a> Store<'a> {
         (own, path)
     }
 
-    /// The record under `key`, as [`Store::record`] reads it: what a
-    /// learned chain is followed through.
-    pub(crate) fn lookup(&mut self, key: &RecordKey) -> Option<Record> {
-        self.record(key)
+    /// The record of `target` on this virtual host, for a lookup (what a
+    /// learned chain is followed through). A miss or a record that does
+    /// not parse also tells this process that what it had settled for the
+    /// URL is no longer there.
+    pub(crate) fn looked_up(&mut self, ex: &Exchange<'_>, target: &[u8]) -> Option<Record> {
+        let key = RecordKey::new(ex.vhost, ex.local_port, target)?;
+        let record = self.record(&key);
+        if let (None, Some(budget)) = (&record, self.budget) {
+            let port = ex.local_port.to_be_bytes();
+            let settled = budget.settled();
+            settled.forget(settled.url_fingerprint(&[ex.vhost, &port, target]));
+        }
+        record
     }
 
     /// What a 200 (`redirect_target` `None`) or a redirect to that
@@ -108,26 +119,58 @@ impl<'a> Store<'a> {
             cache_control: ex.cache_control,
         })
         .ok()?;
+        // Nothing is written without a budget: nothing need be read.
+        let budget = self.budget?;
+        if !RecordKey::is_keyable(ex.vhost, ex.request_target) {
+            return None;
+        }
+        let settled = budget.settled();
+        let port = ex.local_port.to_be_bytes();
+        let fingerprint = settled.fingerprint(&[ex.vhost, &port, ex.request_target], |hasher| {
+            match redirect_target {
+                Some(target) => (b'r', target).hash(hasher),
+                // A 200's hints are its Link values read against the
+                // URL the client asked for.
+                None => (
+                    b'h',
+                    ex.scheme,
+                    ex.host,
+                    ex.server_name,
+                    ex.server_port,
+                    ex.links,
+                )
+                    .hash(hasher),
+            }
+        });
+        if settled.is_settled(fingerprint, self.now_ms) {
+            return None;
+        }
         let key = RecordKey::new(ex.vhost, ex.local_port, ex.request_target)?;
         let record = match redirect_target {
             Some(target) => Record::redirect(target)?,
             None => Record::page(hints_of(ex.links, &requested_url(ex)?))?,
         };
         let (current, fallback) = self.records(ex, &key, ex.request_target);
+        let lifetime_secs = self.lifetime_secs.unwrap_or(DEFAULT_LIFETIME_SECS);
+        let window_ms = Settled::window_ms(lifetime_secs);
         match plan_write(&record, current.as_ref(), fallback.as_ref()) {
-            Write::Keep => return None,
+            Write::Keep => {
+                settled.settle(fingerprint, self.now_ms, window_ms);
+                return None;
+            }
             // Storing what a lookup would find without the key says the same
             // as removing it, and the shim needs no remove.
             Write::Store | Write::Remove => {}
         }
-        if !self.budget.is_some_and(|b| b.take(self.now_ms)) {
+        if !budget.take(self.now_ms) {
             return None;
         }
+        settled.settle(fingerprint, self.now_ms, window_ms);
         Some(Learn {
             key: *key.as_bytes(),
             hints: record.hints().map_or(0, <[Hint]>::len),
             record: record.to_bytes(),
-            lifetime_secs: self.lifetime_secs.unwrap_or(DEFAULT_LIFETIME_SECS),
+            lifetime_secs,
         })
     }
 }

@@ -2,7 +2,9 @@
 //! evaluation of the rules they share (docs/behaviour.md, "The decision" and
 //! "Early Hints").
 
-use crate::chain::{follow, learned, Chain, KeyParts};
+use std::borrow::Cow;
+
+use crate::chain::{follow, learned, Chain};
 use crate::config::{ExcludeSet, StatusSet};
 use crate::decide::{push_target, Decision, Resolution, Resolved};
 use crate::declared::DeclaredHints;
@@ -10,8 +12,10 @@ use crate::early_hints::{check_client, decision, EarlyHintsDecision, EarlyHintsS
 use crate::exchange::{Exchange, Policy};
 use crate::learn::{Learn, Store};
 use crate::origin::path_and_query;
-use crate::record::RecordKey;
-use crate::rules::{check_push_only, check_shared, is_opted_out, resolve_target, single_location};
+use crate::plain::plain_target;
+use crate::rules::{
+    check_push_only, check_shared, check_target_path, is_opted_out, resolve_target, single_location,
+};
 
 /// An `On|Off` directive as a scope left it: `Unset` inherits, and at the
 /// end means the directive's default, which is known here only.
@@ -188,8 +192,7 @@ pub fn respond<'a>(
             Err(reason) => Decision::Skip(reason),
         });
     }
-    let parts = KeyParts::of(ex);
-    let mut lookup = |key: &RecordKey| store.as_deref_mut()?.lookup(key);
+    let mut lookup = |target: &[u8]| store.as_deref_mut()?.looked_up(ex, target);
     let mut chain: Option<Chain> = None;
     if early_hints_on {
         response.early_hints = Some(match check_client(ex) {
@@ -200,7 +203,7 @@ pub fn respond<'a>(
                     .clone()
             }) {
                 Ok((requested, target)) => {
-                    let followed = chain.insert(follow(parts, &requested, target, &mut lookup));
+                    let followed = chain.insert(follow(&requested, target, &mut lookup));
                     decision(followed.early_hints(settings.declared, &policy))
                 }
                 Err(reason) => EarlyHintsDecision::Skip(EarlyHintsSkip::Rule(reason)),
@@ -211,14 +214,13 @@ pub fn respond<'a>(
         // Without a chain followed for the 103, a probe of the target's
         // record first: the URLs are parsed only for a learned redirect.
         let redirects = chain.is_some()
-            || learned(parts, push.path_and_query(), &mut lookup)
+            || learned(push.path_and_query(), &mut lookup)
                 .is_some_and(|record| record.redirect_target().is_some());
         if let (true, Ok((requested, target))) = (
             redirects,
             resolved.get_or_insert_with(|| resolve_target(&policy, ex, location)),
         ) {
-            let chain =
-                chain.get_or_insert_with(|| follow(parts, requested, target.clone(), &mut lookup));
+            let chain = chain.get_or_insert_with(|| follow(requested, target.clone(), &mut lookup));
             response.further_links = chain
                 .further_links(&policy, requested, ex.links)
                 .iter()
@@ -231,15 +233,41 @@ pub fn respond<'a>(
     if let Some(store) = store {
         if !is_opted_out(ex) {
             if let Ok(location) = single_location(ex.locations) {
-                let resolved =
-                    resolved.get_or_insert_with(|| resolve_target(&policy, ex, location));
-                if let Ok((_, target)) = resolved {
-                    response.learn = store.learn(ex, Some(path_and_query(target)));
-                }
+                let pushed = match &response.push {
+                    Some(Decision::Push(push)) => Some(push.target()),
+                    _ => None,
+                };
+                let target = learned_target(&policy, ex, location, pushed, &mut resolved);
+                response.learn = target.and_then(|target| store.learn(ex, Some(&target)));
             }
         }
     }
     response
+}
+
+/// The same-origin path+query a redirect teaches, when rules 7 to 10 hold
+/// for it: the pushed target if there is one, else the plain path's, else
+/// the URL parser's.
+fn learned_target<'t>(
+    policy: &Policy<'_>,
+    ex: &Exchange<'t>,
+    location: &'t str,
+    pushed: Option<&'t str>,
+    resolved: &mut Option<Resolved>,
+) -> Option<Cow<'t, str>> {
+    if let Some(target) = pushed {
+        return Some(Cow::Borrowed(target));
+    }
+    if let Some((target, requested)) = plain_target(ex, location) {
+        return check_target_path(policy, target, requested)
+            .ok()
+            .map(|()| Cow::Borrowed(target));
+    }
+    let (_, target) = resolved
+        .get_or_insert_with(|| resolve_target(policy, ex, location))
+        .as_ref()
+        .ok()?;
+    Some(Cow::Owned(path_and_query(target).to_owned()))
 }
 
 #[cfg(test)]

@@ -3,16 +3,10 @@ use std::collections::HashMap;
 use super::*;
 use crate::config::ExcludeSet;
 use crate::hints::{MAX_HINTS, MAX_HINTS_LEN};
+use crate::record::RecordKey;
 
 const NAME: &[u8] = b"www.example.com";
 const PORT: u16 = 443;
-
-fn parts() -> KeyParts<'static> {
-    KeyParts {
-        server_name: NAME,
-        port: PORT,
-    }
-}
 
 fn url(path: &str) -> Url {
     Url::parse("https://www.example.com")
@@ -66,11 +60,12 @@ impl Store {
     fn follow(&mut self, first: &str) -> Chain {
         let bytes = &self.bytes;
         let lookups = &mut self.lookups;
-        let mut lookup = |key: &RecordKey| {
+        let mut lookup = |target: &[u8]| {
             *lookups += 1;
-            bytes.get(key).and_then(|b| Record::parse(b))
+            let key = RecordKey::new(NAME, PORT, target)?;
+            bytes.get(&key).and_then(|b| Record::parse(b))
         };
-        follow(parts(), &requested(), url(first), &mut lookup)
+        follow(&requested(), url(first), &mut lookup)
     }
 }
 
@@ -449,11 +444,12 @@ fn the_103_at_the_redirect_follows_the_chain() {
     ]);
     let bytes = &store.bytes;
     let lookups = &mut store.lookups;
-    let mut lookup = |key: &RecordKey| {
+    let mut lookup = |target: &[u8]| {
         *lookups += 1;
-        bytes.get(key).and_then(|b| Record::parse(b))
+        let key = RecordKey::new(NAME, PORT, target)?;
+        bytes.get(&key).and_then(|b| Record::parse(b))
     };
-    let hints = follow(parts(), &requested(), url("/h1"), &mut lookup)
+    let hints = follow(&requested(), url("/h1"), &mut lookup)
         .early_hints(None, &Policy::default())
         .unwrap();
     assert_eq!(hints.link_value(), CSS);

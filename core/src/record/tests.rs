@@ -529,3 +529,29 @@ fn cache_values_parse() {
         assert!(error.contains("takes one of none"), "{bad}: {error}");
     }
 }
+
+/// The plain path's shortcut in [`is_stored_target`] says yes only where
+/// the URL parser does: every path of up to six bytes over an alphabet of
+/// the plain path's bytes and its edges (dots, slashes, the query).
+#[test]
+fn a_plain_target_is_a_stored_target_by_the_url_parser_too() {
+    let alphabet = b"a.?/:@!=~-";
+    let mut checked = 0;
+    let mut path = Vec::new();
+    for len in 0..=5u32 {
+        for mut n in 0..alphabet.len().pow(len) {
+            path.clear();
+            path.push(b'/');
+            for _ in 0..len {
+                path.push(alphabet[n % alphabet.len()]);
+                n /= alphabet.len();
+            }
+            let target = std::str::from_utf8(&path).unwrap();
+            if is_plain_path(&path) {
+                assert!(is_parsed_stored_target(target), "{target}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 10_000, "{checked}");
+}

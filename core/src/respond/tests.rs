@@ -2,15 +2,16 @@ use super::*;
 use crate::decide::decide;
 use crate::early_hints::early_hints;
 use crate::learn::{Fetch, Store, FETCH_BUF_LEN};
-use crate::record::WriteBudget;
+use crate::record::{RecordKey, Settled, WriteBudget, DEFAULT_LIFETIME_SECS};
 use std::collections::HashMap;
 
-/// A shared store standing in for mod_socache.
+/// A shared store standing in for mod_socache, counting its fetches.
 #[derive(Default)]
-struct Memory(HashMap<Vec<u8>, Vec<u8>>);
+struct Memory(HashMap<Vec<u8>, Vec<u8>>, usize);
 
 impl Fetch for Memory {
     fn fetch(&mut self, key: &[u8; 32]) -> Option<&[u8]> {
+        self.1 += 1;
         self.0
             .get(&key[..])
             .map(Vec::as_slice)
@@ -25,7 +26,18 @@ fn respond_stored<'a>(
     memory: &mut Memory,
     budget: &WriteBudget,
 ) -> Response<'a> {
-    let mut store = Store::new(memory, Some(budget), None, 0);
+    respond_stored_at(settings, ex, memory, budget, 0)
+}
+
+/// [`respond_stored`] at `now_ms`.
+fn respond_stored_at<'a>(
+    settings: &Settings<'_>,
+    ex: &Exchange<'a>,
+    memory: &mut Memory,
+    budget: &WriteBudget,
+    now_ms: u64,
+) -> Response<'a> {
+    let mut store = Store::new(memory, Some(budget), None, now_ms);
     let response = respond(settings, ex, Some(&mut store));
     if let Some(learn) = &response.learn {
         memory.0.insert(learn.key.to_vec(), learn.record.clone());
@@ -430,5 +442,102 @@ fn a_redirect_still_learns_after_following_a_whole_chain() {
     assert_eq!(
         answer.learn.map(|l| l.record),
         Some(b"pr1 r\n/c1\n".to_vec())
+    );
+}
+
+/// A response that teaches what this process settled with the store less
+/// than a window ago reads and writes nothing; one that teaches something
+/// else, or comes after the window, or after a lookup found the record
+/// gone, asks the store again.
+#[test]
+fn what_is_settled_is_not_asked_again_within_its_window() {
+    let page = Exchange {
+        links: &[b"</app.css>; rel=preload; as=style"],
+        request_target: b"/new",
+        vhost: b"example.com",
+        local_port: 443,
+        ..exchange(200, &[])
+    };
+    let on = settings(Switch::On, Switch::On);
+    let (mut memory, budget) = (Memory::default(), WriteBudget::default());
+    let window = Settled::window_ms(DEFAULT_LIFETIME_SECS);
+    assert_eq!(window, 10_000);
+    let first = respond_stored_at(&on, &page, &mut memory, &budget, 1_000);
+    assert!(first.learn.is_some());
+    let fetches = memory.1;
+    assert!(fetches > 0, "the first response reads what the store holds");
+    for now in [1_001, 5_000, 1_000 + window - 1] {
+        assert_eq!(
+            respond_stored_at(&on, &page, &mut memory, &budget, now).learn,
+            None
+        );
+    }
+    assert_eq!(memory.1, fetches, "settled: nothing read");
+    // After the window the store is read again, and holds the same.
+    assert_eq!(
+        respond_stored_at(&on, &page, &mut memory, &budget, 1_000 + window).learn,
+        None
+    );
+    assert!(memory.1 > fetches);
+    // Other hints for the same URL are no settled record.
+    let changed = Exchange {
+        links: &[b"</other.css>; rel=preload; as=style"],
+        ..page
+    };
+    let learned = respond_stored_at(&on, &changed, &mut memory, &budget, 20_000).learn;
+    assert_eq!(learned.map(|l| l.hints), Some(1));
+    // The store loses the record (a flush, an eviction): a lookup that
+    // misses makes the next 200 write it again, inside the window.
+    memory.0.clear();
+    let redirect = Exchange {
+        vhost: b"example.com",
+        local_port: 443,
+        ..exchange(302, &[b"/new"])
+    };
+    let answer = respond_stored_at(&on, &redirect, &mut memory, &budget, 20_001);
+    assert!(matches!(
+        answer.early_hints,
+        Some(EarlyHintsDecision::Skip(EarlyHintsSkip::NoHints))
+    ));
+    let again = respond_stored_at(&on, &changed, &mut memory, &budget, 20_002).learn;
+    assert_eq!(again.map(|l| l.hints), Some(1), "written again");
+    // A record that does not parse is overwritten the same way.
+    let key = RecordKey::new(b"example.com", 443, b"/new")
+        .unwrap()
+        .as_bytes()
+        .to_vec();
+    assert!(memory.0.contains_key(&key));
+    memory.0.insert(key.clone(), b"pr1 h\ngarbage\n".to_vec());
+    respond_stored_at(&on, &redirect, &mut memory, &budget, 20_003);
+    let rewritten = respond_stored_at(&on, &changed, &mut memory, &budget, 20_004).learn;
+    assert_eq!(rewritten.map(|l| l.record), memory.0.get(&key).cloned());
+}
+
+/// A response the write budget refuses is not settled: it is tried again.
+#[test]
+fn a_write_the_budget_refused_is_not_settled() {
+    let on = settings(Switch::Off, Switch::On);
+    let (mut memory, budget) = (Memory::default(), WriteBudget::new(1, 1, 0));
+    let page = |target: &'static [u8]| Exchange {
+        links: &[b"</app.css>; rel=preload; as=style"],
+        request_target: target,
+        vhost: b"example.com",
+        ..exchange(200, &[])
+    };
+    assert!(
+        respond_stored_at(&on, &page(b"/a"), &mut memory, &budget, 0)
+            .learn
+            .is_some()
+    );
+    assert!(
+        respond_stored_at(&on, &page(b"/b"), &mut memory, &budget, 1)
+            .learn
+            .is_none()
+    );
+    assert!(
+        respond_stored_at(&on, &page(b"/b"), &mut memory, &budget, 1_001)
+            .learn
+            .is_some(),
+        "refilled, and /b was not taken as settled"
     );
 }
