@@ -5,11 +5,10 @@
 
 use std::hash::{Hash, Hasher};
 
-use url::Url;
-
+use crate::chain::MAX_HOPS;
 use crate::exchange::Exchange;
 use crate::hints::{hints_of, Hint};
-use crate::origin::{path_and_query, requested_url};
+use crate::origin::requested_url;
 use crate::record::{
     check_learnable, plan_write, without_query, LearnInput, Record, RecordKey, Settled, Write,
     WriteBudget, DEFAULT_LIFETIME_SECS, KEY_LEN,
@@ -21,9 +20,11 @@ use crate::record::{
 /// value longer than the buffer).
 pub const FETCH_BUF_LEN: usize = 16384;
 
-/// The most fetches one response makes: the target of a redirect and its
-/// path without query, the URL that teaches and its path, and one spare.
-pub const MAX_LOOKUPS: usize = 5;
+/// The most fetches one call makes: each hop of a learned chain and its
+/// path without query, the first hop once more (a pushed redirect's
+/// target is probed before its chain is followed), and the URL that
+/// teaches, or ahead of the handler is asked for, and its path.
+pub const MAX_LOOKUPS: usize = 2 * MAX_HOPS + 4;
 
 /// The shared store as one call sees it.
 pub trait Fetch {
@@ -85,22 +86,11 @@ impl<'a> Store<'a> {
         (own, path)
     }
 
-    /// The hints learned for a redirect's `target` on this virtual host:
-    /// its own record's, else its path's.
-    pub(crate) fn hints_for(&mut self, ex: &Exchange<'_>, target: &Url) -> Vec<Hint> {
-        let target = path_and_query(target).as_bytes();
-        let record = self
-            .looked_up(ex, target)
-            .or_else(|| self.looked_up(ex, without_query(target)?));
-        record
-            .and_then(|r| r.hints().map(<[Hint]>::to_vec))
-            .unwrap_or_default()
-    }
-
-    /// The record of `target` on this virtual host, for a lookup. A miss
-    /// or a record that does not parse also tells this process that what
-    /// it had settled for the URL is no longer there.
-    fn looked_up(&mut self, ex: &Exchange<'_>, target: &[u8]) -> Option<Record> {
+    /// The record of `target` on this virtual host, for a lookup (what a
+    /// learned chain is followed through). A miss or a record that does
+    /// not parse also tells this process that what it had settled for the
+    /// URL is no longer there.
+    pub(crate) fn looked_up(&mut self, ex: &Exchange<'_>, target: &[u8]) -> Option<Record> {
         let key = RecordKey::new(ex.vhost, ex.local_port, target)?;
         let record = self.record(&key);
         if let (None, Some(budget)) = (&record, self.budget) {
