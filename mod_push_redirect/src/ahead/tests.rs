@@ -5,8 +5,7 @@ use std::ffi::{c_char, CStr};
 use std::ptr;
 
 use crate::tests::{
-    arena_alloc, push_on, records_fetch, run_with, settings, store_answer, text, Arena, Records,
-    Request,
+    arena_alloc, push_on, run_with, settings, store_answer, store_of, text, Arena, Records, Request,
 };
 use crate::*;
 
@@ -21,13 +20,7 @@ impl Shared {
     fn new() -> Shared {
         let mut records = Box::new(Records::new());
         let budget = push_redirect_write_budget_new(0);
-        let store = push_redirect_store {
-            fetch: Some(records_fetch),
-            fetch_ctx: (&mut *records as *mut Records).cast(),
-            budget,
-            lifetime: 0,
-            now_ms: 0,
-        };
+        let store = store_of(&mut records, budget);
         Shared {
             records,
             budget,
@@ -47,7 +40,7 @@ impl Shared {
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        unsafe { push_redirect_write_budget_free(self.budget) };
+        unsafe { push_redirect_write_budget_release(ptr::addr_of_mut!(self.budget).cast()) };
     }
 }
 
@@ -89,8 +82,7 @@ fn request(target: &'static str) -> Request {
 fn page(target: &'static str, link: &str) -> Request {
     let mut page = Request::redirect(200, None);
     page.target = target;
-    let link = page.keep(link);
-    page.links.push(link);
+    page.field(0, "Link", link);
     page
 }
 
@@ -127,23 +119,23 @@ fn a_learned_page_and_a_learned_redirect_get_their_103_ahead() {
         let (rv, answer) = run_ahead(&settings, &request(target).exchange(), &shared.store);
         assert_eq!(rv, push_redirect_result::Ok);
         assert_eq!(text(answer.early_hints).as_deref(), Some(CSS), "{target}");
-        assert_eq!(text(answer.early_hints_target).as_deref(), Some("/page"));
-        assert!(answer.early_hints_skipped.is_null() && answer.link_count == 0);
+        assert_eq!(text(answer.early_hints_target()).as_deref(), Some("/page"));
+        assert!(answer.early_hints_skipped().is_null() && answer.link_count == 0);
     }
     let (_, answer) = run_ahead(&settings, &request("/never").exchange(), &shared.store);
     assert_eq!(
-        text(answer.early_hints_skipped).as_deref(),
+        text(answer.early_hints_skipped()).as_deref(),
         Some("no-hints")
     );
     let (_, answer) = run_ahead(&settings, &request("/page").exchange(), ptr::null());
     assert_eq!(
-        text(answer.early_hints_skipped).as_deref(),
+        text(answer.early_hints_skipped()).as_deref(),
         Some("no-hints")
     );
     // Off: an empty answer, nothing read.
     let (rv, answer) = run_ahead(&push_on(), &request("/page").exchange(), &shared.store);
     assert_eq!(rv, push_redirect_result::Ok);
-    assert!(answer.early_hints.is_null() && answer.early_hints_skipped.is_null());
+    assert!(answer.early_hints.is_null() && answer.early_hints_skipped().is_null());
 }
 
 #[test]
@@ -158,7 +150,7 @@ fn fetch_metadata_and_a_103_already_sent_reach_the_core() {
     };
     let (_, answer) = run_ahead(&settings, &cors, &shared.store);
     assert_eq!(
-        text(answer.early_hints_skipped).as_deref(),
+        text(answer.early_hints_skipped()).as_deref(),
         Some("not-navigation")
     );
     let navigate = push_redirect_exchange {
@@ -176,7 +168,7 @@ fn fetch_metadata_and_a_103_already_sent_reach_the_core() {
     let mut arena = Arena::default();
     let (_, answer) = run_with(&settings, &sent, &shared.store, &mut arena);
     assert_eq!(
-        text(answer.early_hints_skipped).as_deref(),
+        text(answer.early_hints_skipped()).as_deref(),
         Some("sent-ahead")
     );
 }
@@ -204,11 +196,11 @@ fn a_pushed_redirect_links_its_learned_chain() {
             "</page.html>; as=document; rel=preload"
         ]
     );
-    assert_eq!(text(answer.pushed).as_deref(), Some("/c2"));
+    assert_eq!(text(answer.pushed()).as_deref(), Some("/c2"));
     let (_, answer) = run_with(&both, &c1.exchange(), &shared.store, &mut arena);
     assert_eq!(text(answer.early_hints).as_deref(), Some(CSS));
     assert_eq!(
-        text(answer.early_hints_target).as_deref(),
+        text(answer.early_hints_target()).as_deref(),
         Some("/page.html")
     );
 }
@@ -219,20 +211,30 @@ fn null_parameters_and_panics_are_internal_errors() {
     let mut get = request("/page");
     let exchange = get.exchange();
     let mut answer = EMPTY_ANSWER;
+    let mut arena = Arena::default();
+    let ctx = (&mut arena as *mut Arena).cast();
     let rv = unsafe {
         push_redirect_ahead(
             ptr::null(),
             &exchange,
             ptr::null(),
             Some(arena_alloc),
-            ptr::null_mut(),
+            ctx,
             &mut answer,
         )
     };
     assert_eq!(rv, push_redirect_result::NullParameter);
     assert_eq!(
-        text(answer.early_hints_skipped).as_deref(),
+        text(answer.early_hints_skipped()).as_deref(),
         Some("internal-error")
+    );
+    // Logged at error whether or not trace1 is on.
+    assert_eq!(answer.log_count, 1);
+    assert!(answer.log[0].error);
+    assert_eq!(
+        text(answer.log[0].message).unwrap(),
+        "PR0005: internal error (2) choosing early hints ahead of the handler for /page; \
+         none sent"
     );
     let rv = unsafe {
         push_redirect_ahead(
@@ -251,7 +253,7 @@ fn null_parameters_and_panics_are_internal_errors() {
             &exchange,
             ptr::null(),
             Some(arena_alloc),
-            ptr::null_mut(),
+            ctx,
             ptr::null_mut(),
         )
     };
@@ -262,108 +264,16 @@ fn null_parameters_and_panics_are_internal_errors() {
         request_target: odd.as_ptr() as *const c_char,
         ..exchange
     };
-    let mut arena = Arena::default();
     let rv = unsafe {
         push_redirect_ahead(
             &settings,
             &bad,
             ptr::null(),
             Some(arena_alloc),
-            (&mut arena as *mut Arena).cast(),
+            ctx,
             &mut answer,
         )
     };
     assert_eq!(rv, push_redirect_result::Ok);
     assert!(answer.early_hints.is_null());
-}
-
-#[test]
-fn declared_and_learned_hints_come_back_as_one_link_value() {
-    let mut arena = Arena::default();
-    let declared = push_redirect_declared_hints_new();
-    let mut err = [0 as c_char; 256];
-    let add = |value: &CStr, err: &mut [c_char; 256]| unsafe {
-        push_redirect_declared_hints_add(
-            declared,
-            c"/new".as_ptr(),
-            value.as_ptr(),
-            err.as_mut_ptr(),
-            err.len(),
-        )
-    };
-    assert_eq!(
-        add(c"</d.css>; rel=preload; as=style", &mut err),
-        push_redirect_result::Ok
-    );
-    assert_eq!(
-        add(c"</d.css>; rel=stylesheet", &mut err),
-        push_redirect_result::InvalidValue
-    );
-    assert!(text(err.as_ptr())
-        .unwrap()
-        .starts_with("'</d.css>; rel=stylesheet' is not a hint"));
-
-    let mut lifetime = 0u64;
-    let rv = unsafe {
-        push_redirect_lifetime_parse(c"60".as_ptr(), &mut lifetime, err.as_mut_ptr(), err.len())
-    };
-    assert_eq!((rv, lifetime), (push_redirect_result::Ok, 60));
-    let mut records = Records::new();
-    let budget = push_redirect_write_budget_new(0);
-    let store = push_redirect_store {
-        fetch: Some(records_fetch),
-        fetch_ctx: (&mut records as *mut Records).cast(),
-        budget,
-        lifetime: 0,
-        now_ms: 0,
-    };
-    let cache: *const push_redirect_store = &store;
-
-    let mut early = settings(push_redirect_switch::Unset, push_redirect_switch::On);
-    early.declared_hints = declared;
-    let mut page = Request::redirect(200, None);
-    page.target = "/new";
-    let link = page.keep("</l.js>; rel=preload; as=script");
-    page.links.push(link);
-    let (_, answer) = run_with(&early, &page.exchange(), cache, &mut arena);
-    assert_eq!(answer.learned, 1);
-    assert_eq!(answer.store_lifetime, 600, "the default is the core's");
-    unsafe { store_answer(&mut *store.fetch_ctx.cast::<Records>(), &answer) };
-    assert!(answer.skipped.is_null() && answer.early_hints_skipped.is_null());
-
-    let mut request = Request::redirect(302, Some("/new"));
-    let (rv, answer) = run_with(&early, &request.exchange(), cache, &mut arena);
-    assert_eq!(rv, push_redirect_result::Ok);
-    assert_eq!(
-        text(answer.early_hints).unwrap(),
-        "</d.css>; rel=preload; as=style, </l.js>; rel=preload; as=script"
-    );
-    assert_eq!(text(answer.early_hints_target).unwrap(), "/new");
-    assert!(
-        answer.skipped.is_null() && answer.link_count == 0,
-        "PushRedirect is off"
-    );
-
-    let (_, answer) = run_with(&push_on(), &request.exchange(), cache, &mut arena);
-    assert!(answer.early_hints.is_null() && answer.early_hints_skipped.is_null());
-    let both = push_redirect_settings {
-        push: push_redirect_switch::On,
-        declared_hints: ptr::null_mut(),
-        ..early
-    };
-    let (_, answer) = run_with(&both, &request.exchange(), ptr::null(), &mut arena);
-    assert_eq!(text(answer.early_hints_skipped).unwrap(), "no-hints");
-    assert_eq!(text(answer.pushed).unwrap(), "/new");
-    let http1 = push_redirect_exchange {
-        is_http2: false,
-        ..request.exchange()
-    };
-    let (_, answer) = run_with(&both, &http1, cache, &mut arena);
-    assert_eq!(text(answer.early_hints_skipped).unwrap(), "not-http2");
-    assert_eq!(text(answer.pushed).unwrap(), "/new");
-
-    unsafe {
-        push_redirect_declared_hints_free(declared);
-        push_redirect_write_budget_free(budget);
-    }
 }
