@@ -346,7 +346,11 @@ pub(crate) unsafe fn respond_with(
                         answer.link_count = 1;
                         // Each further learned hop, for mod_http2 to push the
                         // whole chain.
-                        for hop in response.further_links.iter().take(PUSH_REDIRECT_MAX_LINKS - 1) {
+                        for hop in response
+                            .further_links
+                            .iter()
+                            .take(PUSH_REDIRECT_MAX_LINKS - 1)
+                        {
                             if let Some((link, _)) = pool.strings(hop.len(), "") {
                                 link.copy_from_slice(hop.as_bytes());
                                 answer.links[answer.link_count] = link.as_ptr().cast();
