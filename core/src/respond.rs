@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::chain::{follow, learned, Chain};
+use crate::chain::{follow, Chain};
 use crate::config::{ExcludeSet, StatusSet};
 use crate::decide::{push_target, Decision, Resolution, Resolved};
 use crate::declared::DeclaredHints;
@@ -194,7 +194,6 @@ pub fn respond<'a>(
             Err(reason) => Decision::Skip(reason),
         });
     }
-    let mut lookup = |target: &[u8]| store.as_deref_mut()?.looked_up(ex, target);
     let mut chain: Option<Chain> = None;
     if early_hints_on {
         response.early_hints = Some(match check_client(ex) {
@@ -205,6 +204,7 @@ pub fn respond<'a>(
                     .clone()
             }) {
                 Ok((requested, target)) => {
+                    let mut lookup = |t: &[u8]| store.as_deref_mut()?.looked_up(ex, t);
                     let followed = chain.insert(follow(&requested, target, &mut lookup));
                     decision(followed.early_hints(settings.declared, &policy))
                 }
@@ -214,14 +214,17 @@ pub fn respond<'a>(
     }
     if let (Some(Decision::Push(push)), Ok(location)) = (&response.push, location) {
         // Without a chain followed for the 103, a probe of the target's
-        // record first: the URLs are parsed only for a learned redirect.
+        // record first (known without the store when this child saw it
+        // lately): the URLs are parsed only for a learned redirect.
         let redirects = chain.is_some()
-            || learned(push.path_and_query(), &mut lookup)
-                .is_some_and(|record| record.redirect_target().is_some());
+            || store
+                .as_deref_mut()
+                .is_some_and(|store| store.redirects(ex, push.path_and_query()));
         if let (true, Ok((requested, target))) = (
             redirects,
             resolved.get_or_insert_with(|| resolve_target(&policy, ex, location)),
         ) {
+            let mut lookup = |t: &[u8]| store.as_deref_mut()?.looked_up(ex, t);
             let chain = chain.get_or_insert_with(|| follow(requested, target.clone(), &mut lookup));
             response.further_links = chain
                 .further_links(&policy, requested, ex.links)
