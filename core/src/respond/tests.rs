@@ -541,3 +541,76 @@ fn a_write_the_budget_refused_is_not_settled() {
         "refilled, and /b was not taken as settled"
     );
 }
+
+/// A pushed redirect's target that this process saw within the window is
+/// not probed again: a page or nothing links no further hop, a redirect
+/// has its chain followed. A chain another process learns meanwhile is
+/// linked at most one window later.
+#[test]
+fn a_pushed_redirects_target_seen_lately_is_not_probed_again() {
+    let push = settings(Switch::On, Switch::Unset);
+    let (mut memory, budget) = (Memory::default(), WriteBudget::default());
+    let window = Settled::window_ms(DEFAULT_LIFETIME_SECS);
+    let to_new = at("/old", 302, &[b"/new"]);
+    let first = respond_stored_at(&push, &to_new, &mut memory, &budget, 1_000);
+    assert!(first.learn.is_some() && first.further_links.is_empty());
+    let fetches = memory.1;
+    let again = respond_stored_at(&push, &to_new, &mut memory, &budget, 2_000);
+    assert!(matches!(again.push, Some(Decision::Push(_))));
+    assert!(again.further_links.is_empty() && again.learn.is_none());
+    assert_eq!(memory.1, fetches, "/new was seen to hold nothing");
+    // Another process learns that /new redirects.
+    let key = RecordKey::new(b"example.com", 443, b"/new").unwrap();
+    memory
+        .0
+        .insert(key.as_bytes().to_vec(), b"pr1 r\n/newer\n".to_vec());
+    let within = respond_stored_at(&push, &to_new, &mut memory, &budget, 1_000 + window - 1);
+    assert!(within.further_links.is_empty());
+    assert_eq!(memory.1, fetches);
+    let after = respond_stored_at(&push, &to_new, &mut memory, &budget, 1_000 + window);
+    assert_eq!(after.further_links, [link("/newer")]);
+    // Seen to redirect: followed with no probe first.
+    let fetches = memory.1;
+    let followed = respond_stored_at(&push, &to_new, &mut memory, &budget, 1_001 + window);
+    assert_eq!(followed.further_links, [link("/newer")]);
+    assert_eq!(
+        memory.1 - fetches,
+        2,
+        "/new's record once, then /newer's, not there"
+    );
+}
+
+#[test]
+fn a_page_this_process_learned_is_not_probed_when_pushed_to() {
+    let push = settings(Switch::On, Switch::Unset);
+    let (mut memory, budget) = (Memory::default(), WriteBudget::default());
+    let page = Exchange {
+        links: &[CSS],
+        ..at("/page.html", 200, &[])
+    };
+    assert!(respond_stored_at(&push, &page, &mut memory, &budget, 0)
+        .learn
+        .is_some());
+    let fetches = memory.1;
+    let answer = respond_stored_at(
+        &push,
+        &at("/old", 302, &[b"/page.html"]),
+        &mut memory,
+        &budget,
+        1,
+    );
+    assert!(answer.further_links.is_empty() && answer.learn.is_some());
+    assert_eq!(memory.1 - fetches, 1, "the redirect's own record only");
+}
+
+#[test]
+fn a_pushed_query_target_is_probed_every_time() {
+    let push = settings(Switch::On, Switch::Unset);
+    let (mut memory, budget) = (Memory::default(), WriteBudget::default());
+    let to_query = at("/old", 302, &[b"/new?x=1"]);
+    respond_stored_at(&push, &to_query, &mut memory, &budget, 0);
+    let fetches = memory.1;
+    let again = respond_stored_at(&push, &to_query, &mut memory, &budget, 1);
+    assert!(again.further_links.is_empty() && again.learn.is_none());
+    assert_eq!(memory.1 - fetches, 2, "/new?x=1 and /new");
+}
