@@ -215,15 +215,15 @@ pub fn respond<'a>(
     if let (Some(Decision::Push(push)), Ok(location)) = (&response.push, location) {
         // Without a chain followed for the 103, a probe of the target's
         // record first (known without the store when this child saw it
-        // lately): the URLs are parsed only for a learned redirect.
+        // lately): the URLs are parsed only for a learned redirect (a
+        // tuple would resolve them whatever the probe says).
         let redirects = chain.is_some()
             || store
                 .as_deref_mut()
                 .is_some_and(|store| store.redirects(ex, push.path_and_query()));
-        if let (true, Ok((requested, target))) = (
-            redirects,
-            resolved.get_or_insert_with(|| resolve_target(&policy, ex, location)),
-        ) {
+        let first_hop = redirects
+            .then(|| resolved.get_or_insert_with(|| resolve_target(&policy, ex, location)));
+        if let Some(Ok((requested, target))) = first_hop {
             let mut lookup = |t: &[u8]| store.as_deref_mut()?.looked_up(ex, t);
             let chain = chain.get_or_insert_with(|| follow(requested, target.clone(), &mut lookup));
             response.further_links = chain
