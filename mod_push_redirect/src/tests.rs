@@ -167,7 +167,19 @@ pub(crate) fn push_on() -> push_redirect_settings {
     settings(push_redirect_switch::On, push_redirect_switch::Unset)
 }
 
-pub(crate) fn run_with(
+/// [`push_redirect_respond`] or [`push_redirect_ahead`](crate::push_redirect_ahead).
+pub(crate) type Call = unsafe extern "C" fn(
+    *const push_redirect_settings,
+    *const push_redirect_exchange,
+    *const push_redirect_store,
+    push_redirect_alloc_fn,
+    *mut c_void,
+    *mut push_redirect_answer,
+) -> push_redirect_result;
+
+/// Makes `call` as C would, the answer's strings in `arena`.
+pub(crate) fn call_with(
+    call: Call,
     settings: &push_redirect_settings,
     exchange: &push_redirect_exchange,
     store: *const push_redirect_store,
@@ -175,7 +187,7 @@ pub(crate) fn run_with(
 ) -> (push_redirect_result, push_redirect_answer) {
     let mut answer = EMPTY_ANSWER;
     let result = unsafe {
-        push_redirect_respond(
+        call(
             settings,
             exchange,
             store,
@@ -185,6 +197,15 @@ pub(crate) fn run_with(
         )
     };
     (result, answer)
+}
+
+pub(crate) fn run_with(
+    settings: &push_redirect_settings,
+    exchange: &push_redirect_exchange,
+    store: *const push_redirect_store,
+    arena: &mut Arena,
+) -> (push_redirect_result, push_redirect_answer) {
+    call_with(push_redirect_respond, settings, exchange, store, arena)
 }
 
 fn run(exchange: &push_redirect_exchange) -> push_redirect_answer {

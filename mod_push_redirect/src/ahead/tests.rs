@@ -5,7 +5,8 @@ use std::ffi::{c_char, CStr};
 use std::ptr;
 
 use crate::tests::{
-    arena_alloc, push_on, run_with, settings, store_answer, store_of, text, Arena, Records, Request,
+    arena_alloc, call_with, push_on, run_with, settings, store_answer, store_of, text, Arena,
+    Records, Request,
 };
 use crate::*;
 
@@ -57,19 +58,13 @@ fn run_ahead(
     exchange: &push_redirect_exchange,
     store: *const push_redirect_store,
 ) -> (push_redirect_result, push_redirect_answer) {
-    let arena: &mut Arena = Box::leak(Box::default());
-    let mut answer = EMPTY_ANSWER;
-    let rv = unsafe {
-        push_redirect_ahead(
-            settings,
-            exchange,
-            store,
-            Some(arena_alloc),
-            (arena as *mut Arena).cast(),
-            &mut answer,
-        )
-    };
-    (rv, answer)
+    call_with(
+        push_redirect_ahead,
+        settings,
+        exchange,
+        store,
+        Box::leak(Box::default()),
+    )
 }
 
 /// A GET of `target`, before any response.
