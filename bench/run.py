@@ -10,10 +10,14 @@ Sections (BENCHMARKS.md says what each measures and why):
              over HTTP/1.1+TLS and HTTP/2, on redirects and on 200s
   decide     ns per call of core::decide (core/benches/decide.rs)
   callgrind  instructions added per request under valgrind, apache2 -X
+  chain      time to the final 200 through a learned 2-hop chain, module On
+             with a client that takes pushes vs Off, at the same RTTs
   store      what learning costs: callgrind for learned 200s, redirects hinted
              from the store, URLs never seen, the store off; RSS per child
              after many distinct URLs
   fcp        bench/fcp_early_hints.py's rows, when that script exists
+  fcp-ahead  bench/fcp_ahead.py's rows: first contentful paint behind a backend
+             that thinks, Early Hints off / at the redirect / ahead
 
 Every figure is measured in this run. Runs of a case and of its baseline are
 interleaved (A B A B ...) so drift on a busy machine hits both.
@@ -52,7 +56,8 @@ import svg_plot  # noqa: E402
 SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 PUBLISH = os.environ.get("BENCH_PUBLISH") == "1"
 OUT = Path(os.environ.get("BENCH_OUT", REPO / "build" / "bench"))
-ALL_SECTIONS = ("rtt", "throughput", "decide", "callgrind", "store", "fcp")
+ALL_SECTIONS = ("rtt", "throughput", "chain", "decide", "callgrind", "store", "fcp",
+                "fcp-ahead")
 SECTIONS = [name for name in os.environ.get("BENCH_SECTIONS", ",".join(ALL_SECTIONS)).split(",")
             if name]
 MODULE = Path(os.environ.get("PUSH_REDIRECT_MODULE", REPO / "build" / "mod_push_redirect.so"))
@@ -550,6 +555,11 @@ def fcp_section(results: Results):
         results.notes.append("FCP with Early Hints: bench/fcp_early_hints.py not present, skipped.")
         return
     log("fcp: bench/fcp_early_hints.py")
+    script_rows(script, results)
+
+
+def script_rows(script: Path, results: Results):
+    """Runs a bench script that prints rows in our columns, and keeps them."""
     p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                        env={**os.environ, "BENCH_SMOKE": "1" if SMOKE else "0"})
     if p.returncode != 0:
@@ -561,6 +571,82 @@ def fcp_section(results: Results):
                 results.rows.append(Row(cells[0], cells[1], cells[2], cells[3],
                                         int(cells[4]) if cells[4].isdigit() else 0,
                                         cells[5], cells[6], cells[7]))
+
+
+def fcp_ahead_section(results: Results):
+    """bench/fcp_ahead.py: first contentful paint behind a backend that thinks,
+    Early Hints off, at the redirect and ahead of the backend."""
+    log("fcp ahead: bench/fcp_ahead.py")
+    script_rows(REPO / "bench" / "fcp_ahead.py", results)
+
+
+# ------------------------------------------------------------ whole chains
+
+# What push-follow sees through the learned chain /c1 -> /c2 -> TARGET: with the
+# module On the whole chain pushed with the first redirect, Off every hop asked.
+CHAIN_WHOLE = ["requested", "pushed", "pushed"]
+CHAIN_OFF = ["requested", "requested", "requested"]
+
+
+def chain_httpd(workdir: Path, cert) -> Httpd:
+    """An Apache of its own (nothing learned from the other sections), hosts
+    "on" (PushRedirect On) and "off", each with the chain /c1 -> /c2 -> TARGET."""
+    h = Httpd(workdir / "chain-httpd", cert[0], cert[1], module=MODULE, name="bench-chain")
+    h.write(f"htdocs{TARGET}", TARGET_BODY)
+    h.add_global("LogLevel warn push_redirect:warn\nMaxKeepAliveRequests 0\n")
+    chain = "    RedirectMatch 302 ^/c1$ /c2\n    RedirectMatch 302 ^/c2$ " + TARGET + "\n"
+    h.add_vhost("on", "    PushRedirect On\n" + chain)
+    h.add_vhost("off", "    PushRedirect Off\n" + chain)
+    return h
+
+
+def chain_section(workdir: Path, cert, results: Results):
+    """Time to the final 200 through a 2-hop chain the server has learned,
+    module On with a client that takes pushes vs Off, at each RTT."""
+    h = chain_httpd(workdir, cert)
+    h.start()
+    try:
+        # One visit that requests every hop itself (a pushed stream teaches nothing).
+        for host in ("on", "off"):
+            r = push_follow.run(h.url(host, "/c1"), cacert=h.cert, no_push=True)
+            if r.exit_code != 0 or r.sources() != CHAIN_OFF:
+                raise RuntimeError(f"teaching the chain on {host}:\n{r.describe()}")
+        for rtt in RTTS_MS:
+            log(f"chain {rtt} ms: {RTT_RUNS} interleaved runs, module On and Off")
+            proxies = {host: Proxy(h.port(host), rtt) for host in ("on", "off")}
+            try:
+                times: Dict[str, List[float]] = {"on": [], "off": []}
+                seen = set()
+                for _ in range(RTT_RUNS):
+                    for host, allowed in (("on", (CHAIN_WHOLE,)), ("off", (CHAIN_OFF,))):
+                        r = push_follow.run(h.url(host, "/c1"), cacert=h.cert,
+                                            connect_to=proxies[host].address)
+                        if r.exit_code != 0 or r.sources() not in allowed:
+                            raise RuntimeError(f"chain on {host} at {rtt} ms: expected "
+                                               f"hops {allowed}:\n{r.describe()}")
+                        if host == "on":
+                            seen.add(" → ".join(r.sources()))
+                        times[host].append(r.trace["total_ms"])
+            finally:
+                for p in proxies.values():
+                    p.stop()
+            chain_rows(rtt, times, sorted(seen), results)
+    finally:
+        h.stop()
+
+
+def chain_rows(rtt: int, times: Dict[str, List[float]], seen: List[str], results: Results):
+    off = times["off"]
+    results.rows.append(Row("whole chains", f"RTT {rtt} ms: learned 2-hop chain, module Off "
+                            f"({' → '.join(CHAIN_OFF)})", f"{statistics.median(off):.1f} ms",
+                            spread(off, "{:.1f}"), len(off)))
+    on = times["on"]
+    ratio = statistics.median(a / b for a, b in zip(on, off))
+    results.rows.append(Row("whole chains", f"RTT {rtt} ms: learned 2-hop chain, module On, "
+                            f"client takes push ({'; '.join(seen)})",
+                            f"{statistics.median(on):.1f} ms", spread(on, "{:.1f}"), len(on),
+                            f"{ratio:.3f} (On/Off)", "≤ 0.40 (1 RTT of 3)",
+                            verdict(ratio <= 0.40)))
 
 
 # -------------------------------------------------------------------- output
@@ -625,6 +711,8 @@ def main() -> int:
                     throughput_section(h, results)
             finally:
                 h.stop()
+        if "chain" in SECTIONS:
+            chain_section(workdir, cert, results)
         if "decide" in SECTIONS:
             decide_section(results)
         if "callgrind" in SECTIONS:
@@ -633,6 +721,8 @@ def main() -> int:
             store_section(workdir, cert, results)
         if "fcp" in SECTIONS:
             fcp_section(results)
+        if "fcp-ahead" in SECTIONS:
+            fcp_ahead_section(results)
     finally:
         if not os.environ.get("PUSH_REDIRECT_KEEP_TMP"):
             shutil.rmtree(workdir, ignore_errors=True)

@@ -8,6 +8,9 @@ redirects the way such an application does, and knows nothing about push.
     /backend/away    302, Location: https://example.org/  (other origin: skipped)
     /backend/optout  302, Location: /new.html and X-Push-Redirect: off
                      (the backend opts out: skipped, and Apache strips the header)
+    /backend/slow/old   after thinking 0.3 s, 302, Location: /backend/slow/page
+    /backend/slow/page  after thinking 0.3 s, 200 with a stylesheet preload
+                     (Early Hints ahead of the backend)
     anything else    404
 
 Usage: backend.py [--port N] [--port-file FILE]
@@ -19,13 +22,18 @@ import argparse
 import os
 import signal
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROUTES = {
     "/backend/login": (302, [("Location", "/new.html")]),
     "/backend/away": (302, [("Location", "https://example.org/")]),
     "/backend/optout": (302, [("Location", "/new.html"), ("X-Push-Redirect", "off")]),
+    "/backend/slow/old": (302, [("Location", "/backend/slow/page")]),
+    "/backend/slow/page": (200, [("Link", "</new.css>; rel=preload; as=style")]),
 }
+# Seconds a route thinks before it answers, as a view that queries a database.
+THINK = {"/backend/slow/old": 0.3, "/backend/slow/page": 0.3}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -35,6 +43,7 @@ class Handler(BaseHTTPRequestHandler):
     def _answer(self, with_body):
         path = self.path.split("?", 1)[0]
         status, headers = ROUTES.get(path, (404, []))
+        time.sleep(THINK.get(path, 0))
         body = ("%d %s\n" % (status, self.responses[status][0])).encode()
         self.send_response(status)
         for name, value in headers:

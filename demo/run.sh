@@ -6,7 +6,8 @@
 #   - starts demo/backend.py, a stand-in for a proxied application;
 #   - checks the config (apache2 -t) and starts Apache in the foreground on
 #     https://localhost:$DEMO_PORT with HTTP/2 push;
-#   - asks nghttp for one redirect of each kind and prints what was pushed;
+#   - asks nghttp for one redirect of each kind and prints what was pushed,
+#     and shows a 103 Early Hints sent ahead of a slow backend;
 #   - keeps running until Ctrl-C, then stops Apache and the backend.
 #
 # Environment:
@@ -148,6 +149,33 @@ probe "request with a Cookie" /rewrite skip:credentials -H "cookie: session=1"
 
 cat <<EOF
 
+Early Hints ahead of a slow backend (PushRedirectEarlyHintsAhead On in <Location /backend/slow/>;
+demo/backend.py thinks 0.3 s before each answer). A first visit to the page and to the
+redirect teaches the module what they lead to; then:
+
+\$ nghttp -v --no-push $base/backend/slow/old
+EOF
+h2get slow-page /backend/slow/page --no-push
+h2get slow-old /backend/slow/old --no-push
+h2get slow /backend/slow/old --no-push
+awk '/ recv \(stream_id=[0-9]+\) (:status|link|location):/ { print }' \
+    "$demo/nghttp/slow.txt" | sed 's/^/  /'
+# The lead: from the 103's :status line to the 302's, in nghttp's seconds.
+lead=$(awk '
+    / recv \(stream_id=[0-9]+\) :status: 103/ && !hint { hint = substr($0, 2, index($0, "]") - 2) + 0 }
+    / recv \(stream_id=[0-9]+\) :status: 302/ && !final { final = substr($0, 2, index($0, "]") - 2) + 0 }
+    END { if (hint && final) printf "%.2f", final - hint }
+' "$demo/nghttp/slow.txt")
+if [[ -n $lead ]] && awk -v lead="$lead" 'BEGIN { exit !(lead >= 0.2) }'; then
+    echo "  => the 103 with /backend/slow/page's stylesheet came $lead s before the 302, ahead of"
+    echo "     the backend: a browser fetches it while the backend thinks."
+else
+    echo "  => UNEXPECTED: no 103 well before the 302 (lead: ${lead:-none}). Transcript: $demo/nghttp/slow.txt"
+    failures=$((failures + 1))
+fi
+
+cat <<EOF
+
 Try it yourself:
   nghttp -nv $base/old
       302 with "link: </new.html>; as=document; rel=preload", then a PUSH_PROMISE
@@ -164,6 +192,9 @@ Try it yourself:
       HEAD requests are skipped, reason "method".)
   curl --http1.1 -sk -o /dev/null -D - $base/backend/optout
       the backend's X-Push-Redirect: off is honoured, and removed from the response.
+  nghttp -v --no-push $base/backend/slow/old
+      the 103 Early Hints with the learned page's stylesheet, 0.3 s before the 302
+      (the backend thinks meanwhile); trace1 in error.log says "sent ahead of the handler".
 
   Logs:   tail -f $demo/logs/access.log $demo/logs/error.log
           (push=<path> or skipped=<reason>; every decision at trace1 in error.log)

@@ -56,7 +56,7 @@ static const char *read_values(cmd_parms *cmd, void *dir_conf,
 }
 
 /* PushRedirect, PushRedirectRequireTLS, PushRedirectWithCredentials,
- * PushRedirectEarlyHints (TAKE1 rather than FLAG, so that a bad value is
+ * PushRedirectEarlyHints, PushRedirectEarlyHintsAhead (TAKE1 rather than FLAG, so that a bad value is
  * named in the error), PushRedirectStatus, and each pattern of
  * PushRedirectExclude. */
 static const char *read_value(cmd_parms *cmd, void *dir_conf,
@@ -107,6 +107,9 @@ const command_rec push_redirect_cmds[] = {
     SWITCH("PushRedirectEarlyHints",
            "On to send a 103 Early Hints with the target's preloads "
            "before a same-origin redirect over HTTP/2 (default Off)"),
+    SWITCH("PushRedirectEarlyHintsAhead",
+           "On to send the 103 before the handler runs, from what this URL "
+           "led to last time (default Off; with PushRedirectEarlyHints On)"),
     /* PushRedirectEarlyHint <target-path> "<link-value>" */
     AP_INIT_TAKE2("PushRedirectEarlyHint", read_values, NULL,
                   DIRECTIVE_SCOPES,

@@ -66,13 +66,13 @@ static void strip_opt_out(request_rec *r)
     apr_table_unset(r->err_headers_out, OPT_OUT_HEADER);
 }
 
-static void *pool_alloc(void *pool, size_t size)
+void *push_redirect_pool_alloc(void *pool, size_t size)
 {
     return apr_palloc(pool, size);
 }
 
 /* The 103 goes out first, before anything of the redirect. */
-static void apply(request_rec *r, const push_redirect_answer *a)
+void push_redirect_apply(request_rec *r, const push_redirect_answer *a)
 {
     size_t i;
 
@@ -96,18 +96,17 @@ static void apply(request_rec *r, const push_redirect_answer *a)
     }
 }
 
-static void respond(request_rec *r, const push_redirect_conf *conf)
+/* The request half of the core's snapshot, from the request the client
+ * sent; designated, so a field the shim does not know of reads as zero. */
+void push_redirect_read_request(request_rec *r, push_redirect_exchange *x)
 {
     bool opt_out = false;
     request_rec *first = initial_request(r, &opt_out);
     int http2 = push_redirect_h2_is_h2 ? push_redirect_h2_is_h2(r->connection)
                                      : r->proto_num >= 2000;
     const char *host = apr_table_get(first->headers_in, "Host");
-    push_redirect_store store = hint_store_prepare(r);
-    push_redirect_answer answer;
-    /* Designated: a field the shim does not know of reads as zero. */
-    push_redirect_exchange exchange = {
-        .status = r->status,
+
+    *x = (push_redirect_exchange){
         .method = first->method,
         .scheme = ap_http_scheme(first),
         .host = host,
@@ -122,15 +121,30 @@ static void respond(request_rec *r, const push_redirect_conf *conf)
         .has_authorization =
             apr_table_get(first->headers_in, "Authorization") != NULL,
         .opt_out_env = opt_out,
-        .headers_out = fields_of(r->headers_out),
-        .err_headers_out = fields_of(r->err_headers_out),
         .vhost = r->server->server_hostname,
         .local_port = r->connection->local_addr->port,
         .log_trace = APLOGrtrace1(r),
+        .sec_fetch_mode = apr_table_get(first->headers_in, "Sec-Fetch-Mode"),
+        .sec_fetch_dest = apr_table_get(first->headers_in, "Sec-Fetch-Dest"),
+        .early_hints_sent =
+            apr_table_get(first->notes, PUSH_REDIRECT_AHEAD_NOTE) != NULL,
     };
-    push_redirect_respond(conf, &exchange, &store, pool_alloc, r->pool, &answer);
+}
+
+static void respond(request_rec *r, const push_redirect_conf *conf)
+{
+    push_redirect_store store = hint_store_prepare(r);
+    push_redirect_exchange exchange;
+    push_redirect_answer answer;
+
+    push_redirect_read_request(r, &exchange);
+    exchange.status = r->status;
+    exchange.headers_out = fields_of(r->headers_out);
+    exchange.err_headers_out = fields_of(r->err_headers_out);
+    push_redirect_respond(conf, &exchange, &store, push_redirect_pool_alloc,
+                          r->pool, &answer);
     hint_store_apply(r, &answer);
-    apply(r, &answer);
+    push_redirect_apply(r, &answer);
 }
 
 /* Whether the core decides for this status (resolved with the settings). */

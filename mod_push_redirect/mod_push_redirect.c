@@ -7,8 +7,9 @@
  *
  * This file is the module record and its hooks. config.c reads the
  * directives, filter.c takes the response to the Rust core (behind
- * push_redirect.h) and applies its answer, early_hints.c sends the 103, hint_store.c keeps what is learned. The
- * behaviour is the contract of docs/behaviour.md.
+ * push_redirect.h) and applies its answer, ahead.c asks it for a 103 before
+ * the handler, early_hints.c sends the 103, hint_store.c keeps what is
+ * learned. The behaviour is the contract of docs/behaviour.md.
  */
 
 #include "push_redirect_private.h"
@@ -61,6 +62,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_insert_error_filter(push_redirect_insert_filter, NULL, NULL,
                                 APR_HOOK_LAST);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    push_redirect_ahead_register_hooks();
     hint_store_register_hooks(p);
 }
 

@@ -42,11 +42,20 @@ const char *push_redirect_directive_error(cmd_parms *cmd,
 /* filter.c */
 apr_status_t push_redirect_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 void push_redirect_insert_filter(request_rec *r);
+void push_redirect_read_request(request_rec *r, push_redirect_exchange *x);
+void *push_redirect_pool_alloc(void *pool, size_t size);
+/* Sends the answer's 103, sets its variables, adds its Links, logs its
+ * lines and strips the opt-out header if it says so. */
+void push_redirect_apply(request_rec *r, const push_redirect_answer *a);
 /* From ap_register_output_filter: adding by handle skips the name lookup. */
 extern ap_filter_rec_t *push_redirect_filter_handle;
 /* mod_http2's optional functions (from post_config), NULL without it. */
 extern APR_OPTIONAL_FN_TYPE(http2_var_lookup) *push_redirect_h2_var_lookup;
 extern APR_OPTIONAL_FN_TYPE(http2_is_h2) *push_redirect_h2_is_h2;
+
+/* ahead.c: set in the initial request's notes once its 103 went out. */
+#define PUSH_REDIRECT_AHEAD_NOTE "push-redirect-early-hints-ahead"
+void push_redirect_ahead_register_hooks(void);
 
 /* early_hints.c */
 void push_redirect_send_early_hints(request_rec *r, const char *link_value);

@@ -36,6 +36,13 @@ ROWS = [
     r"instructions \| HTTP/1\.1\+TLS redirect, PushRedirectEarlyHintsCache none",
     r"instructions \| HTTP/1\.1\+TLS non-redirect \(200\), PushRedirectEarlyHintsCache none",
     r"memory \| RSS growth per child over [\d,]+ distinct learned URLs .*\| [+-]\d+ kB \|",
+    r"whole chains \| RTT 100 ms: learned 2-hop chain, module Off",
+    r"whole chains \| RTT 100 ms: learned 2-hop chain, module On, client takes push "
+    r"\(requested → pushed → pushed\).*\| ≤ 0\.40 \(1 RTT of 3\) \|",
+    r"FCP, slow backend \| /page direct, .*: Early Hints off \(baseline\).*\| \d+ ms \|",
+    r"FCP, slow backend \| /page direct, .*: ahead",
+    r"FCP, slow backend \| /old → /page, .*: 103 at the redirect.*\| \d+ ms \|",
+    r"FCP, slow backend \| /old → /page, .*: 103 ahead",
 ]
 
 

@@ -37,6 +37,7 @@ BAD_VALUES = [
     ("PushRedirectExclude [a-", "PushRedirectExclude", "[a-"),
     ("PushRedirectRequireTLS maybe", "PushRedirectRequireTLS", "maybe"),
     ("PushRedirectWithCredentials maybe", "PushRedirectWithCredentials", "maybe"),
+    ("PushRedirectEarlyHintsAhead maybe", "PushRedirectEarlyHintsAhead", "maybe"),
 ]
 @pytest.mark.parametrize("snippet,directive,value", BAD_VALUES, ids=[b[0] for b in BAD_VALUES])
 def test_bad_value_fails_config_test(workdir, module_so, snippet, directive, value):
@@ -50,7 +51,8 @@ def test_bad_value_fails_config_test(workdir, module_so, snippet, directive, val
 
 @pytest.mark.parametrize("directive", ["PushRedirect", "PushRedirectStatus",
                                        "PushRedirectExclude", "PushRedirectRequireTLS",
-                                       "PushRedirectWithCredentials"])
+                                       "PushRedirectWithCredentials",
+                                       "PushRedirectEarlyHintsAhead"])
 def test_missing_argument_fails_config_test(workdir, module_so, directive):
     code, out = config_test(workdir, module_so, directive)
     assert code != 0, out

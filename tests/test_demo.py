@@ -20,6 +20,9 @@ def test_demo_shows_each_redirect_kind(module_so):
     assert done.returncode == 0, out + done.stderr
     assert "recv PUSH_PROMISE frame" in out, out
     assert "link: </new.html>; as=document; rel=preload" in out, out
+    # The 103 sent ahead of the slow backend, with the learned page's preload.
+    assert ":status: 103" in out and "link: </new.css>; rel=preload; as=style" in out, out
+    assert "before the 302, ahead of" in out, out
     for line in ("/rewrite         pushed /new.html",
                  "/docs            pushed /docs/",
                  "/gone            pushed /new.html",

@@ -5,14 +5,38 @@ feature off for /off/large, the page's own <link> fetches it.
 
 The certificate is trusted by its SPKI hash, not by ignoring errors: Chromium
 discards Early Hints on a connection with an ignored certificate error.
+
+With PushRedirectEarlyHintsAhead, on a redirect proxied to a backend that thinks
+before it answers, to a page whose backend thinks too (the slow site of
+harness/early_hints_site.py), once the module has learned both: the stylesheet
+is fetched by Early Hints, from the 103 sent before the backend's redirect; and
+on a direct navigation to that slow page, where only a 103 sent ahead helps.
 """
+
+from contextlib import contextmanager
 
 import pytest
 
 from harness import browser
-from harness.early_hints_site import configure, stylesheet_entry
+from harness.early_hints_site import (configure, configure_slow, slow_stylesheet_entry,
+                                      stylesheet_entry, teach_slow)
+from harness.slowbackend import SlowBackend
 
 RTT_MS = 100
+
+
+@contextmanager
+def browsing(h):
+    """The latency proxy in front of `h` (started) and chromedriver."""
+    proxy = browser.LatencyProxy(h.port("main"), RTT_MS)
+    try:
+        driver = browser.Chromedriver()
+        try:
+            yield proxy, driver
+        finally:
+            driver.stop()
+    finally:
+        proxy.stop()
 
 
 @pytest.fixture(scope="module")
@@ -20,13 +44,8 @@ def site(httpd_factory, module_so, cert):
     h = httpd_factory("early-hints-browser", module=module_so)
     configure(h)
     h.start()
-    proxy = browser.LatencyProxy(h.port("main"), RTT_MS)
-    driver = browser.Chromedriver()
-    try:
+    with browsing(h) as (proxy, driver):
         yield h, proxy, driver, cert[0]
-    finally:
-        driver.stop()
-        proxy.stop()
 
 
 def stylesheet_initiator(site, case: str) -> str:
@@ -53,3 +72,32 @@ def test_the_stylesheet_comes_from_early_hints_across_the_redirect(site):
 
 def test_without_the_feature_the_page_fetches_it_itself(site):
     assert stylesheet_initiator(site, "off") == "link"
+
+
+@pytest.fixture(scope="module")
+def slow_site(httpd_factory, module_so, cert):
+    with SlowBackend() as backend:
+        h = httpd_factory("early-hints-browser-slow", module=module_so)
+        configure_slow(h, backend, ["ahead"])
+        h.start()
+        with browsing(h) as (proxy, driver):
+            teach_slow(h, ["ahead"], origin=f"https://127.0.0.1:{proxy.port}")
+            yield h, proxy, driver, cert[0]
+
+
+# /ahead/old: a proxied redirect to a slow page (a 103 at the redirect would
+# do as well; the nghttp tests time it). /ahead/page: no redirect at all, so
+# only a 103 sent ahead of the backend can make it early-hints.
+@pytest.mark.parametrize("path,redirected", [("old", True), ("page", False)])
+def test_ahead_the_stylesheet_comes_from_early_hints_behind_a_slow_backend(
+        slow_site, path, redirected):
+    h, proxy, driver, cert = slow_site
+    seen = []
+    for _ in range(3):  # as above: three fresh browsers that all ignore the 103 fail it
+        with driver.session(cert) as page:
+            page.navigate(f"https://127.0.0.1:{proxy.port}/ahead/{path}")
+            report = page.page_report()
+        seen.append(slow_stylesheet_entry(report, "ahead", redirected))
+        if seen[-1]["initiatorType"] == "early-hints":
+            break
+    assert seen[-1]["initiatorType"] == "early-hints", seen

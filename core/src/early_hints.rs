@@ -1,11 +1,11 @@
 //! Whether a 103 goes out before a redirect, and with which hints.
 
-use url::Url;
-
+use crate::chain::follow;
 use crate::declared::DeclaredHints;
 use crate::exchange::{Exchange, Policy, Reason};
 use crate::hints::HintList;
 use crate::learn::Store;
+use crate::navigation::FetchMetadata;
 use crate::rules::{check_target, Rules};
 
 /// Why a redirect gets no 103. [`EarlyHintsSkip::as_str`] is logged and put
@@ -18,8 +18,13 @@ pub enum EarlyHintsSkip {
     NotHttp2,
     /// A pushed stream: there is no browser waiting on it.
     PushedStream,
+    /// `Sec-Fetch-Mode` or `Sec-Fetch-Dest` say the request is not a
+    /// navigation (a `fetch()`, an image, a frame).
+    NotNavigation,
     /// Neither declared nor learned hints for the target.
     NoHints,
+    /// This response's 103 went out before the handler ran.
+    SentAhead,
 }
 
 impl EarlyHintsSkip {
@@ -28,7 +33,9 @@ impl EarlyHintsSkip {
             EarlyHintsSkip::Rule(reason) => reason.as_str(),
             EarlyHintsSkip::NotHttp2 => "not-http2",
             EarlyHintsSkip::PushedStream => "pushed-stream",
+            EarlyHintsSkip::NotNavigation => "not-navigation",
             EarlyHintsSkip::NoHints => "no-hints",
+            EarlyHintsSkip::SentAhead => "sent-ahead",
         }
     }
 }
@@ -52,9 +59,19 @@ impl EarlyHints {
         self.count
     }
 
-    /// The redirect target's path, which the hints are for.
+    /// The path of the page the hints are for.
     pub fn target_path(&self) -> &str {
         &self.target_path
+    }
+
+    /// The 103 carrying `hints` for the page at `page_path`; `None` when
+    /// there are none.
+    pub(crate) fn from_hints(hints: &HintList, page_path: &str) -> Option<EarlyHints> {
+        (!hints.hints.is_empty()).then(|| EarlyHints {
+            link: hints.field_value(),
+            count: hints.hints.len(),
+            target_path: page_path.to_owned(),
+        })
     }
 }
 
@@ -67,58 +84,55 @@ pub enum EarlyHintsDecision {
 }
 
 /// Whether to send a 103 before this redirect, and with which hints:
-/// HTTP/2 only, a GET whose target passes the contract's opt-out, TLS,
-/// location, same-origin, self and exclude rules (not `push-disabled` nor
-/// `credentials`: the browser fetches the hints itself, with its own
-/// cookies). Declared hints come first, then learned ones.
+/// HTTP/2 only, a navigation, a GET whose target passes the contract's
+/// opt-out, TLS, location, same-origin, self and exclude rules (not
+/// `push-disabled` nor `credentials`: the browser fetches the hints itself,
+/// with its own cookies). The hints are those of the page the learned
+/// chain from the target ends on, declared ones first.
 pub fn early_hints(
     policy: &Policy<'_>,
     declared: Option<&DeclaredHints>,
-    store: Option<&mut Store<'_>>,
+    mut store: Option<&mut Store<'_>>,
     ex: &Exchange<'_>,
 ) -> EarlyHintsDecision {
     if !policy.statuses.contains(ex.status) {
         return EarlyHintsDecision::NotRedirect;
     }
     let skip = EarlyHintsDecision::Skip;
-    if !ex.http2 {
-        return skip(EarlyHintsSkip::NotHttp2);
-    }
-    if ex.pushed_stream {
-        return skip(EarlyHintsSkip::PushedStream);
+    if let Err(reason) = check_client(ex) {
+        return skip(reason);
     }
     match check_target(policy, ex, Rules::ClientFetches) {
-        Ok((_, target)) => hints_for(declared, store, ex, &target),
+        Ok((requested, target)) => {
+            let mut lookup = |target: &[u8]| store.as_deref_mut()?.looked_up(ex, target);
+            let chain = follow(&requested, target, &mut lookup);
+            decision(chain.early_hints(declared, policy))
+        }
         Err(reason) => skip(EarlyHintsSkip::Rule(reason)),
     }
 }
 
-/// The 103 for a redirect to `target` that passed the rules: declared
-/// hints first, then those `store` learned for this virtual host.
-pub(crate) fn hints_for(
-    declared: Option<&DeclaredHints>,
-    store: Option<&mut Store<'_>>,
-    ex: &Exchange<'_>,
-    target: &Url,
-) -> EarlyHintsDecision {
-    let mut hints = HintList::default();
-    for hint in declared.into_iter().flat_map(|d| d.for_path(target.path())) {
-        hints.push(hint.clone());
+/// The gates of a 103 before any rule, in their order: one has gone out
+/// already, HTTP/1.x, a pushed stream, not a navigation.
+pub(crate) fn check_client(ex: &Exchange<'_>) -> Result<(), EarlyHintsSkip> {
+    if ex.early_hints_sent {
+        Err(EarlyHintsSkip::SentAhead)
+    } else if !ex.http2 {
+        Err(EarlyHintsSkip::NotHttp2)
+    } else if ex.pushed_stream {
+        Err(EarlyHintsSkip::PushedStream)
+    } else if !FetchMetadata::of(ex).is_navigation() {
+        Err(EarlyHintsSkip::NotNavigation)
+    } else {
+        Ok(())
     }
-    for hint in store
-        .map(|store| store.hints_for(ex, target))
-        .unwrap_or_default()
-    {
-        hints.push(hint);
+}
+
+pub(crate) fn decision(hints: Result<EarlyHints, EarlyHintsSkip>) -> EarlyHintsDecision {
+    match hints {
+        Ok(hints) => EarlyHintsDecision::Send(hints),
+        Err(skip) => EarlyHintsDecision::Skip(skip),
     }
-    if hints.hints.is_empty() {
-        return EarlyHintsDecision::Skip(EarlyHintsSkip::NoHints);
-    }
-    EarlyHintsDecision::Send(EarlyHints {
-        link: hints.field_value(),
-        count: hints.hints.len(),
-        target_path: target.path().to_owned(),
-    })
 }
 
 #[cfg(test)]

@@ -80,6 +80,13 @@ pub struct Exchange<'a> {
     pub has_set_cookie: bool,
     /// Values of `Cache-Control` response fields.
     pub cache_control: &'a [&'a [u8]],
+    /// The request's `Sec-Fetch-Mode` and `Sec-Fetch-Dest`, when it has
+    /// them: whether it is a navigation, which alone gets a 103.
+    pub sec_fetch_mode: Option<&'a [u8]>,
+    pub sec_fetch_dest: Option<&'a [u8]>,
+    /// The module sent this request's 103 before the handler ran
+    /// (`PushRedirectEarlyHintsAhead`): none goes out at the redirect.
+    pub early_hints_sent: bool,
 }
 
 /// Why a redirect was not given a preload. [`Reason::as_str`] is its token in

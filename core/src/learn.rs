@@ -5,14 +5,13 @@
 
 use std::hash::{Hash, Hasher};
 
-use url::Url;
-
+use crate::chain::{learned, MAX_HOPS};
 use crate::exchange::Exchange;
 use crate::hints::{hints_of, Hint};
-use crate::origin::{path_and_query, requested_url};
+use crate::origin::requested_url;
 use crate::record::{
-    check_learnable, plan_write, without_query, LearnInput, Record, RecordKey, Settled, Write,
-    WriteBudget, DEFAULT_LIFETIME_SECS, KEY_LEN,
+    check_learnable, plan_write, without_query, Held, LearnInput, Record, RecordKey, Settled,
+    Write, WriteBudget, DEFAULT_LIFETIME_SECS, KEY_LEN,
 };
 
 /// The buffer one fetch is given: twice the longest record, so that an
@@ -21,9 +20,11 @@ use crate::record::{
 /// value longer than the buffer).
 pub const FETCH_BUF_LEN: usize = 16384;
 
-/// The most fetches one response makes: the target of a redirect and its
-/// path without query, the URL that teaches and its path, and one spare.
-pub const MAX_LOOKUPS: usize = 5;
+/// The most fetches one call makes: each hop of a learned chain and its
+/// path without query, the first hop once more (a pushed redirect's
+/// target is probed before its chain is followed), and the URL that
+/// teaches, or ahead of the handler is asked for, and its path.
+pub const MAX_LOOKUPS: usize = 2 * MAX_HOPS + 4;
 
 /// The shared store as one call sees it.
 pub trait Fetch {
@@ -85,29 +86,47 @@ impl<'a> Store<'a> {
         (own, path)
     }
 
-    /// The hints learned for a redirect's `target` on this virtual host:
-    /// its own record's, else its path's.
-    pub(crate) fn hints_for(&mut self, ex: &Exchange<'_>, target: &Url) -> Vec<Hint> {
-        let target = path_and_query(target).as_bytes();
-        let record = self
-            .looked_up(ex, target)
-            .or_else(|| self.looked_up(ex, without_query(target)?));
-        record
-            .and_then(|r| r.hints().map(<[Hint]>::to_vec))
-            .unwrap_or_default()
-    }
-
-    /// The record of `target` on this virtual host, for a lookup. A miss
-    /// or a record that does not parse also tells this process that what
-    /// it had settled for the URL is no longer there.
-    fn looked_up(&mut self, ex: &Exchange<'_>, target: &[u8]) -> Option<Record> {
+    /// The record of `target` on this virtual host, for a lookup (what a
+    /// learned chain is followed through). What it finds is noted in the
+    /// settled table: a miss or a record that does not parse also tells
+    /// this process that what it had settled for the URL is no longer
+    /// there.
+    pub(crate) fn looked_up(&mut self, ex: &Exchange<'_>, target: &[u8]) -> Option<Record> {
         let key = RecordKey::new(ex.vhost, ex.local_port, target)?;
         let record = self.record(&key);
-        if let (None, Some(budget)) = (&record, self.budget) {
+        if let Some(budget) = self.budget {
+            let held = match &record {
+                None => Held::Nothing,
+                Some(record) if record.redirect_target().is_some() => Held::Redirect,
+                Some(_) => Held::Page,
+            };
             let settled = budget.settled();
-            settled.forget(settled.url_fingerprint(ex.vhost, ex.local_port, target));
+            let url = settled.url_fingerprint(ex.vhost, ex.local_port, target);
+            settled.saw(url, held, self.now_ms, self.window_ms());
         }
         record
+    }
+
+    /// Whether `target` (a path+query) is learned to redirect: what a
+    /// pushed redirect's target is probed for before its chain is
+    /// followed. A target without a query that this process saw within
+    /// the window ([`Settled::held`]) is not looked up again; a query
+    /// target is, since its path's record stands in for its own.
+    pub(crate) fn redirects(&mut self, ex: &Exchange<'_>, target: &str) -> bool {
+        let bytes = target.as_bytes();
+        if let (Some(budget), None) = (self.budget, without_query(bytes)) {
+            let settled = budget.settled();
+            let url = settled.url_fingerprint(ex.vhost, ex.local_port, bytes);
+            if let Some(held) = settled.held(url, self.now_ms) {
+                return held == Held::Redirect;
+            }
+        }
+        learned(target, &mut |target| self.looked_up(ex, target))
+            .is_some_and(|record| record.redirect_target().is_some())
+    }
+
+    fn window_ms(&self) -> u64 {
+        Settled::window_ms(self.lifetime_secs.unwrap_or(DEFAULT_LIFETIME_SECS))
     }
 
     /// What a 200 (`redirect_target` `None`) or a redirect to that
@@ -166,10 +185,14 @@ impl<'a> Store<'a> {
         };
         let (current, fallback) = self.records(ex, &key, ex.request_target);
         let lifetime_secs = self.lifetime_secs.unwrap_or(DEFAULT_LIFETIME_SECS);
-        let window_ms = Settled::window_ms(lifetime_secs);
+        let window_ms = self.window_ms();
+        let held = match redirect_target {
+            Some(_) => Held::Redirect,
+            None => Held::Page,
+        };
         match plan_write(&record, current.as_ref(), fallback.as_ref()) {
             Write::Keep => {
-                settled.settle(fingerprint, self.now_ms, window_ms);
+                settled.settle(fingerprint, held, self.now_ms, window_ms);
                 return None;
             }
             // Storing what a lookup would find without the key says the same
@@ -179,7 +202,7 @@ impl<'a> Store<'a> {
         if !budget.take(self.now_ms) {
             return None;
         }
-        settled.settle(fingerprint, self.now_ms, window_ms);
+        settled.settle(fingerprint, held, self.now_ms, window_ms);
         Some(Learn {
             key: *key.as_bytes(),
             hints: record.hints().map_or(0, <[Hint]>::len),

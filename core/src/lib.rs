@@ -29,6 +29,8 @@
 //! }
 //! ```
 
+mod ahead;
+mod chain;
 mod config;
 mod decide;
 mod declared;
@@ -37,12 +39,15 @@ mod exchange;
 mod hints;
 mod learn;
 mod link;
+mod navigation;
 mod origin;
 mod plain;
 mod record;
 mod respond;
 mod rules;
 
+pub use ahead::{ahead, Ahead};
+pub use chain::MAX_HOPS;
 pub use config::{parse_flag, ConfigError, ExcludeSet, StatusSet, STATUS_RANGE};
 pub use decide::{decide, Decision, Push};
 pub use declared::DeclaredHints;

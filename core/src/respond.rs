@@ -4,11 +4,12 @@
 
 use std::borrow::Cow;
 
+use crate::chain::{follow, Chain};
 use crate::config::{ExcludeSet, StatusSet};
 use crate::decide::{push_target, Decision, Resolution, Resolved};
 use crate::declared::DeclaredHints;
-use crate::early_hints::{hints_for, EarlyHintsDecision, EarlyHintsSkip};
-use crate::exchange::{Exchange, Policy, Reason};
+use crate::early_hints::{check_client, decision, EarlyHintsDecision, EarlyHintsSkip};
+use crate::exchange::{Exchange, Policy};
 use crate::learn::{Learn, Store};
 use crate::origin::path_and_query;
 use crate::plain::plain_target;
@@ -49,6 +50,9 @@ pub struct Settings<'a> {
     pub with_credentials: Switch,
     /// `PushRedirectEarlyHints` (default Off).
     pub early_hints: Switch,
+    /// `PushRedirectEarlyHintsAhead` (default Off; only with
+    /// `PushRedirectEarlyHints`).
+    pub ahead: Switch,
     /// `PushRedirectStatus` (default [`StatusSet::DEFAULT`]).
     pub statuses: Option<StatusSet>,
     pub excludes: Option<&'a ExcludeSet>,
@@ -83,6 +87,11 @@ impl<'a> Settings<'a> {
 
     pub fn early_hints_on(&self) -> bool {
         self.early_hints.or(false)
+    }
+
+    /// Whether a 103 may go out before the handler ([`crate::ahead`]).
+    pub fn ahead_on(&self) -> bool {
+        self.early_hints_on() && self.ahead.or(false)
     }
 
     /// The statuses [`Settings::step`] answers `Respond` for, as bits: bit
@@ -127,6 +136,9 @@ impl<'a> Settings<'a> {
 pub struct Response<'a> {
     /// The push decision; `None` where `PushRedirect` is not on.
     pub push: Option<Decision<'a>>,
+    /// The `Link` values of the further hops of a pushed redirect's learned
+    /// chain, to append after the push's own (at most `MAX_HOPS - 1`).
+    pub further_links: Vec<String>,
     /// The 103 decision; `None` where `PushRedirectEarlyHints` is not on.
     pub early_hints: Option<EarlyHintsDecision>,
     /// The record to store: what a 200 or a redirect taught.
@@ -135,10 +147,11 @@ pub struct Response<'a> {
 
 /// The one decision for a response: rules 1-3 and the Location (6) once,
 /// the target resolved once, the push-only rules (4, 5, 11) on the push
-/// side only, and the 103 with its own tokens (`not-http2`,
-/// `pushed-stream`, `no-hints`) first, as [`crate::early_hints`] gives
-/// them. Learned hints are read from `store` and what the response teaches
-/// goes into the answer.
+/// side only, and the 103 with its own tokens (`sent-ahead`, `not-http2`,
+/// `pushed-stream`, `not-navigation`, `no-hints`) first, as
+/// [`crate::early_hints`] gives them. The learned chain from the target is
+/// followed once, for the 103 (its final page's hints) and for a push (its
+/// further hops); what the response teaches goes into the answer.
 pub fn respond<'a>(
     settings: &Settings<'_>,
     ex: &Exchange<'a>,
@@ -148,6 +161,7 @@ pub fn respond<'a>(
     let (push_on, early_hints_on) = (settings.push_on(), settings.early_hints_on());
     let mut response = Response {
         push: None,
+        further_links: Vec::new(),
         early_hints: None,
         learn: None,
     };
@@ -180,30 +194,44 @@ pub fn respond<'a>(
             Err(reason) => Decision::Skip(reason),
         });
     }
+    let mut chain: Option<Chain> = None;
     if early_hints_on {
-        let skip = |skip| Some(EarlyHintsDecision::Skip(skip));
-        response.early_hints = if !ex.http2 {
-            skip(EarlyHintsSkip::NotHttp2)
-        } else if ex.pushed_stream {
-            skip(EarlyHintsSkip::PushedStream)
-        } else {
-            let target = location.and_then(|location| {
+        response.early_hints = Some(match check_client(ex) {
+            Err(skip) => EarlyHintsDecision::Skip(skip),
+            Ok(()) => match location.and_then(|location| {
                 resolved
                     .get_or_insert_with(|| resolve_target(&policy, ex, location))
-                    .as_ref()
-                    .map(|(_, target)| target)
-                    .map_err(|reason: &Reason| *reason)
-            });
-            match target {
-                Ok(target) => Some(hints_for(
-                    settings.declared,
-                    store.as_deref_mut(),
-                    ex,
-                    target,
-                )),
-                Err(reason) => skip(EarlyHintsSkip::Rule(reason)),
-            }
-        };
+                    .clone()
+            }) {
+                Ok((requested, target)) => {
+                    let mut lookup = |t: &[u8]| store.as_deref_mut()?.looked_up(ex, t);
+                    let followed = chain.insert(follow(&requested, target, &mut lookup));
+                    decision(followed.early_hints(settings.declared, &policy))
+                }
+                Err(reason) => EarlyHintsDecision::Skip(EarlyHintsSkip::Rule(reason)),
+            },
+        });
+    }
+    if let (Some(Decision::Push(push)), Ok(location)) = (&response.push, location) {
+        // Without a chain followed for the 103, a probe of the target's
+        // record first (known without the store when this child saw it
+        // lately): the URLs are parsed only for a learned redirect (a
+        // tuple would resolve them whatever the probe says).
+        let redirects = chain.is_some()
+            || store
+                .as_deref_mut()
+                .is_some_and(|store| store.redirects(ex, push.path_and_query()));
+        let first_hop = redirects
+            .then(|| resolved.get_or_insert_with(|| resolve_target(&policy, ex, location)));
+        if let Some(Ok((requested, target))) = first_hop {
+            let mut lookup = |t: &[u8]| store.as_deref_mut()?.looked_up(ex, t);
+            let chain = chain.get_or_insert_with(|| follow(requested, target.clone(), &mut lookup));
+            response.further_links = chain
+                .further_links(&policy, requested, ex.links)
+                .iter()
+                .filter_map(|hop| hop.link_value())
+                .collect();
+        }
     }
     // A redirect teaches its same-origin target when rules 1 and 6 to 10
     // hold for it, whatever the push-only and the TLS rules say.

@@ -75,8 +75,20 @@ pub(crate) fn resolve_target(
     location: &str,
 ) -> Result<(Url, Url), Reason> {
     let requested = requested_url(ex).ok_or(Reason::BadLocation)?;
+    let target = resolve_against(&requested, location)?;
+    check_target_path(
+        policy,
+        path_and_query(&target),
+        path_and_query(&requested).as_bytes(),
+    )?;
+    Ok((requested, target))
+}
+
+/// Rules 7 and 8 for one Location (a backend's, or a learned redirect's
+/// target) against the URL the client asked for.
+pub(crate) fn resolve_against(requested: &Url, location: &str) -> Result<Url, Reason> {
     let target = requested.join(location).map_err(|_| Reason::BadLocation)?;
-    if !same_origin(&requested, &target) {
+    if !same_origin(requested, &target) {
         return Err(Reason::CrossOrigin);
     }
     // Rule 7 as far as our own origin goes: the resolved target must be
@@ -84,12 +96,7 @@ pub(crate) fn resolve_target(
     if !is_linkable(&target) {
         return Err(Reason::BadLocation);
     }
-    check_target_path(
-        policy,
-        path_and_query(&target),
-        path_and_query(&requested).as_bytes(),
-    )?;
-    Ok((requested, target))
+    Ok(target)
 }
 
 /// Rules 9 and 10, on the target's and the request's path+query (bytes:

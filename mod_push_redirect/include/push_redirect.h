@@ -106,6 +106,10 @@ typedef struct {
   push_redirect_switch require_tls;
   push_redirect_switch with_credentials;
   push_redirect_switch early_hints;
+  /*
+   `PushRedirectEarlyHintsAhead`.
+   */
+  push_redirect_switch ahead;
   push_redirect_statuses statuses;
   push_redirect_excludes *excludes;
   push_redirect_declared_hints *declared_hints;
@@ -121,6 +125,11 @@ typedef struct {
    response only has the opt-out header stripped.
    */
   uint64_t respond_to[4];
+  /*
+   ...and whether [`push_redirect_ahead`](crate::push_redirect_ahead)
+   is wanted before the handler.
+   */
+  bool ahead_on;
 } push_redirect_settings;
 
 /*
@@ -192,6 +201,16 @@ typedef struct {
    decision's log lines (an error line it carries whatever this says).
    */
   bool log_trace;
+  /*
+   The request's `Sec-Fetch-Mode` and `Sec-Fetch-Dest`; NULL: absent.
+   */
+  const char *sec_fetch_mode;
+  const char *sec_fetch_dest;
+  /*
+   [`push_redirect_ahead`](crate::push_redirect_ahead) sent this
+   request's 103 already.
+   */
+  bool early_hints_sent;
 } push_redirect_exchange;
 
 /*
@@ -313,6 +332,26 @@ extern "C" {
  when mod_http2 is not loaded (`http2` false), that nothing can be pushed.
  */
 const char *push_redirect_loaded_message(bool http2);
+
+/*
+ Decides the 103 to send before the handler runs, from what `store`
+ learned for the URL, and fills the early-hints side of `*answer` (the
+ 103's value, `PUSH_REDIRECT_EARLY_HINTS` or
+ `PUSH_REDIRECT_EARLY_HINTS_SKIPPED`, the log lines); nothing else is
+ set. `exchange` is the request alone: no status, no response fields.
+ Where `settings` do not turn it on (`ahead_on`), the answer is empty.
+ Unless `answer` is NULL it is always filled: a caught panic, a NULL
+ argument or an allocation failure is `internal-error`.
+
+ # Safety
+ As for [`push_redirect_respond`](crate::push_redirect_respond).
+ */
+push_redirect_result push_redirect_ahead(const push_redirect_settings *settings,
+                                         const push_redirect_exchange *exchange,
+                                         const push_redirect_store *store,
+                                         push_redirect_alloc_fn alloc,
+                                         void *alloc_ctx,
+                                         push_redirect_answer *answer);
 
 /*
  Fills `active` and `respond_to` from the directives of `settings`, with

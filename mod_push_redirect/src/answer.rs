@@ -9,7 +9,7 @@ use push_redirect_core::{
     Settings, Step, Store, FETCH_BUF_LEN, KEY_LEN,
 };
 
-use crate::exchange::{push_redirect_exchange, ResponseFields};
+pub(crate) use crate::exchange::{push_redirect_exchange, ResponseFields};
 use crate::handles::{
     push_redirect_declared_hints, push_redirect_excludes, push_redirect_statuses,
     push_redirect_switch, push_redirect_write_budget, try_ref,
@@ -29,6 +29,8 @@ pub struct push_redirect_settings {
     pub require_tls: push_redirect_switch,
     pub with_credentials: push_redirect_switch,
     pub early_hints: push_redirect_switch,
+    /// `PushRedirectEarlyHintsAhead`.
+    pub ahead: push_redirect_switch,
     pub statuses: push_redirect_statuses,
     pub excludes: *mut push_redirect_excludes,
     pub declared_hints: *mut push_redirect_declared_hints,
@@ -40,6 +42,9 @@ pub struct push_redirect_settings {
     /// word first) is status `PUSH_REDIRECT_RESPOND_FIRST + n`. Any other
     /// response only has the opt-out header stripped.
     pub respond_to: [u64; 4],
+    /// ...and whether [`push_redirect_ahead`](crate::push_redirect_ahead)
+    /// is wanted before the handler.
+    pub ahead_on: bool,
 }
 
 /// The first status of [`push_redirect_settings::respond_to`].
@@ -156,7 +161,7 @@ pub struct push_redirect_env {
 
 /// The slots of [`push_redirect_answer::env`].
 pub const PUSH_REDIRECT_ENV_COUNT: usize = 2;
-const HINTS_ENV: usize = 0;
+pub(crate) const HINTS_ENV: usize = 0;
 const PUSH_ENV: usize = 1;
 
 const NO_ENV: push_redirect_env = push_redirect_env {
@@ -165,7 +170,7 @@ const NO_ENV: push_redirect_env = push_redirect_env {
 };
 
 impl push_redirect_answer {
-    fn set_env(&mut self, slot: usize, name: &'static CStr, value: *const c_char) {
+    pub(crate) fn set_env(&mut self, slot: usize, name: &'static CStr, value: *const c_char) {
         self.env[slot] = push_redirect_env {
             name: name.as_ptr(),
             value,
@@ -208,7 +213,7 @@ impl push_redirect_answer {
         self.set_env(PUSH_ENV, c"PUSH_REDIRECT_SKIPPED", token.as_ptr());
     }
 
-    fn skip_early_hints(&mut self, token: &'static CStr) {
+    pub(crate) fn skip_early_hints(&mut self, token: &'static CStr) {
         self.set_env(
             HINTS_ENV,
             c"PUSH_REDIRECT_EARLY_HINTS_SKIPPED",
@@ -217,12 +222,13 @@ impl push_redirect_answer {
     }
 }
 
-unsafe fn settings_view(settings: &push_redirect_settings) -> Settings<'_> {
+pub(crate) unsafe fn settings_view(settings: &push_redirect_settings) -> Settings<'_> {
     Settings {
         push: settings.push.into(),
         require_tls: settings.require_tls.into(),
         with_credentials: settings.with_credentials.into(),
         early_hints: settings.early_hints.into(),
+        ahead: settings.ahead.into(),
         statuses: settings.statuses.set(),
         excludes: try_ref(settings.excludes),
         declared: try_ref(settings.declared_hints),
@@ -243,9 +249,14 @@ pub unsafe extern "C" fn push_redirect_settings_resolve(settings: *mut push_redi
             return;
         };
         let view = settings_view(settings);
-        let respond_to = view.respond_to();
-        settings.active = view.step(None) != Step::Inactive;
+        let (respond_to, active, ahead_on) = (
+            view.respond_to(),
+            view.step(None) != Step::Inactive,
+            view.ahead_on(),
+        );
+        settings.active = active;
         settings.respond_to = respond_to;
+        settings.ahead_on = ahead_on;
     })
 }
 
@@ -313,26 +324,7 @@ pub(crate) unsafe fn respond_with(
         let mut fields = ResponseFields::NONE;
         fields.read_all(exchange);
         let view = fields.view(exchange);
-        let store = store.as_ref();
-        // A store that failed lately is left alone: no fetch, nothing learned.
-        let store = store.filter(|store| try_ref(store.budget).is_some_and(|b| b.usable()));
-        let mut fetch = store.and_then(|store| {
-            Some(CFetch {
-                fetch: store.fetch?,
-                ctx: store.fetch_ctx,
-                buf: Vec::new(),
-            })
-        });
-        let mut core_store = store.zip(fetch.as_mut()).map(|(store, fetch)| {
-            let lifetime = (store.lifetime > 0).then_some(store.lifetime);
-            Store::new(
-                fetch,
-                try_ref(store.budget).map(|budget| &budget.writes),
-                lifetime,
-                store.now_ms,
-            )
-        });
-        let response = respond(&settings, &view, core_store.as_mut());
+        let response = with_store(store, |store| respond(&settings, &view, store));
         let mut pool = Pool { alloc, alloc_ctx };
         answer.strip_opt_out = !fields.opt_out_values.as_slice().is_empty();
         if let Some(learn) = &response.learn {
@@ -356,6 +348,19 @@ pub(crate) unsafe fn respond_with(
                         push.write_link_value(&mut *link);
                         answer.links[0] = link.as_ptr().cast();
                         answer.link_count = 1;
+                        // Each further learned hop, for mod_http2 to push the
+                        // whole chain.
+                        for hop in response
+                            .further_links
+                            .iter()
+                            .take(PUSH_REDIRECT_MAX_LINKS - 1)
+                        {
+                            if let Some((link, _)) = pool.strings(hop.len(), "") {
+                                link.copy_from_slice(hop.as_bytes());
+                                answer.links[answer.link_count] = link.as_ptr().cast();
+                                answer.link_count += 1;
+                            }
+                        }
                         answer.set_env(PUSH_ENV, c"PUSH_REDIRECT", target);
                     }
                     None => answer.skip(reason_token(Reason::InternalError)),
@@ -364,22 +369,8 @@ pub(crate) unsafe fn respond_with(
             Some(Decision::Skip(reason)) => answer.skip(reason_token(reason)),
             Some(Decision::NotRedirect) | None => {}
         }
-        match response.early_hints {
-            Some(EarlyHintsDecision::Send(hints)) => {
-                let value = hints.link_value();
-                match pool.strings(value.len(), hints.target_path()) {
-                    Some((link, target)) => {
-                        link.copy_from_slice(value.as_bytes());
-                        answer.early_hints = link.as_ptr().cast();
-                        answer.set_env(HINTS_ENV, c"PUSH_REDIRECT_EARLY_HINTS", target);
-                    }
-                    None => answer.skip_early_hints(reason_token(Reason::InternalError)),
-                }
-            }
-            Some(EarlyHintsDecision::Skip(skip)) => {
-                answer.skip_early_hints(early_hints_skip_token(skip))
-            }
-            Some(EarlyHintsDecision::NotRedirect) | None => {}
+        if let Some(decision) = response.early_hints {
+            write_early_hints(answer, &mut pool, decision);
         }
         push_redirect_result::Ok
     });
@@ -389,6 +380,56 @@ pub(crate) unsafe fn respond_with(
         ffi_panic_boundary!((), { describe(answer, exchange, result, &mut pool) });
     }
     result
+}
+
+/// The 103 side of an answer: its `Link` value and page, or why none.
+pub(crate) unsafe fn write_early_hints(
+    answer: &mut push_redirect_answer,
+    pool: &mut Pool,
+    decision: EarlyHintsDecision,
+) {
+    match decision {
+        EarlyHintsDecision::Send(hints) => {
+            let value = hints.link_value();
+            match pool.strings(value.len(), hints.target_path()) {
+                Some((link, target)) => {
+                    link.copy_from_slice(value.as_bytes());
+                    answer.early_hints = link.as_ptr().cast();
+                    answer.set_env(HINTS_ENV, c"PUSH_REDIRECT_EARLY_HINTS", target);
+                }
+                None => answer.skip_early_hints(reason_token(Reason::InternalError)),
+            }
+        }
+        EarlyHintsDecision::Skip(skip) => answer.skip_early_hints(early_hints_skip_token(skip)),
+        EarlyHintsDecision::NotRedirect => {}
+    }
+}
+
+/// Runs `call` with the core's view of `store`: none for NULL, no fetch,
+/// or a store that failed lately (no fetch, nothing learned).
+pub(crate) unsafe fn with_store<T>(
+    store: *const push_redirect_store,
+    call: impl FnOnce(Option<&mut Store<'_>>) -> T,
+) -> T {
+    let store = store.as_ref();
+    let store = store.filter(|store| try_ref(store.budget).is_some_and(|b| b.usable()));
+    let mut fetch = store.and_then(|store| {
+        Some(CFetch {
+            fetch: store.fetch?,
+            ctx: store.fetch_ctx,
+            buf: Vec::new(),
+        })
+    });
+    let mut core_store = store.zip(fetch.as_mut()).map(|(store, fetch)| {
+        let lifetime = (store.lifetime > 0).then_some(store.lifetime);
+        Store::new(
+            fetch,
+            try_ref(store.budget).map(|budget| &budget.writes),
+            lifetime,
+            store.now_ms,
+        )
+    });
+    call(core_store.as_mut())
 }
 
 pub(crate) const EMPTY_ANSWER: push_redirect_answer = push_redirect_answer {
@@ -432,8 +473,8 @@ unsafe fn fail(answer: &mut push_redirect_answer, settings: *const push_redirect
 
 /// Memory from the shim's allocator.
 pub(crate) struct Pool {
-    alloc: unsafe extern "C" fn(*mut c_void, usize) -> *mut c_void,
-    alloc_ctx: *mut c_void,
+    pub(crate) alloc: unsafe extern "C" fn(*mut c_void, usize) -> *mut c_void,
+    pub(crate) alloc_ctx: *mut c_void,
 }
 
 impl Pool {
@@ -483,6 +524,8 @@ fn early_hints_skip_token(skip: EarlyHintsSkip) -> &'static CStr {
         EarlyHintsSkip::Rule(reason) => reason_token(reason),
         EarlyHintsSkip::NotHttp2 => c"not-http2",
         EarlyHintsSkip::PushedStream => c"pushed-stream",
+        EarlyHintsSkip::NotNavigation => c"not-navigation",
         EarlyHintsSkip::NoHints => c"no-hints",
+        EarlyHintsSkip::SentAhead => c"sent-ahead",
     }
 }

@@ -63,6 +63,12 @@ pub struct push_redirect_exchange {
     /// `trace1` is logged for this request: the answer then carries the
     /// decision's log lines (an error line it carries whatever this says).
     pub log_trace: bool,
+    /// The request's `Sec-Fetch-Mode` and `Sec-Fetch-Dest`; NULL: absent.
+    pub sec_fetch_mode: *const c_char,
+    pub sec_fetch_dest: *const c_char,
+    /// [`push_redirect_ahead`](crate::push_redirect_ahead) sent this
+    /// request's 103 already.
+    pub early_hints_sent: bool,
 }
 
 /// Whether the NUL-terminated `key` is `name` in any case (or, with
@@ -206,6 +212,11 @@ impl<'a> ResponseFields<'a> {
             local_port: exchange.local_port,
             has_set_cookie: self.has_set_cookie,
             cache_control: self.cache_control.as_slice(),
+            sec_fetch_mode: (!exchange.sec_fetch_mode.is_null())
+                .then(|| bytes(exchange.sec_fetch_mode)),
+            sec_fetch_dest: (!exchange.sec_fetch_dest.is_null())
+                .then(|| bytes(exchange.sec_fetch_dest)),
+            early_hints_sent: exchange.early_hints_sent,
         }
     }
 }

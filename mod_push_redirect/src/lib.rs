@@ -21,6 +21,7 @@ use std::ptr;
 
 use push_redirect_core::ConfigError;
 
+mod ahead;
 mod answer;
 mod conftree;
 mod exchange;
@@ -28,6 +29,7 @@ mod handles;
 mod log;
 mod settings;
 
+pub use ahead::*;
 pub use answer::*;
 pub use conftree::*;
 pub use exchange::*;

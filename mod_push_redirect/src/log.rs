@@ -235,5 +235,62 @@ pub(crate) unsafe fn describe(
     }
 }
 
+/// Writes the log lines for the answer of the call before the handler: a
+/// failure (`PR0005`) always, the trace line when `trace1` is on.
+///
+/// # Safety
+/// As for [`describe`].
+pub(crate) unsafe fn describe_ahead(
+    answer: &mut push_redirect_answer,
+    exchange: *const push_redirect_exchange,
+    result: push_redirect_result,
+    pool: &mut Pool,
+) {
+    let Some(exchange) = exchange.as_ref() else {
+        return;
+    };
+    let (early_hints, target, skipped) = (
+        answer.early_hints,
+        answer.early_hints_target(),
+        answer.early_hints_skipped(),
+    );
+    let hints_failed = !skipped.is_null() && failed(result, skipped);
+    let uri = text(exchange.uri);
+    let mut lines = Lines { answer, pool };
+    if hints_failed {
+        let rv = (result as i32).to_string();
+        lines.add(
+            true,
+            &[
+                b"PR0005: internal error (",
+                rv.as_bytes(),
+                b") choosing early hints ahead of the handler for ",
+                uri,
+                b"; none sent",
+            ],
+        );
+    } else if !exchange.log_trace {
+    } else if !early_hints.is_null() {
+        let mut value = Vec::new();
+        escape_into(&mut value, text(early_hints));
+        lines.add(
+            false,
+            &[
+                b"early hints for ",
+                text(target),
+                b" sent ahead of the handler for ",
+                uri,
+                b": ",
+                &value,
+            ],
+        );
+    } else if !skipped.is_null() {
+        lines.add(
+            false,
+            &[b"no early hints ahead (", text(skipped), b") for ", uri],
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests;

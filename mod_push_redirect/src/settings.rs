@@ -59,6 +59,9 @@ pub unsafe extern "C" fn push_redirect_settings_read(
             b"PushRedirectEarlyHints" => {
                 push_redirect_switch_parse(value, &mut settings.early_hints, err, switch_len)
             }
+            b"PushRedirectEarlyHintsAhead" => {
+                push_redirect_switch_parse(value, &mut settings.ahead, err, switch_len)
+            }
             b"PushRedirectStatus" => {
                 push_redirect_statuses_parse(value, &mut settings.statuses, err, err_len)
             }
@@ -112,6 +115,7 @@ pub unsafe extern "C" fn push_redirect_settings_merge(
             require_tls: switch(inner.require_tls, outer.require_tls),
             with_credentials: switch(inner.with_credentials, outer.with_credentials),
             early_hints: switch(inner.early_hints, outer.early_hints),
+            ahead: switch(inner.ahead, outer.ahead),
             statuses: if inner.statuses != push_redirect_statuses::default() {
                 inner.statuses
             } else {
@@ -121,6 +125,7 @@ pub unsafe extern "C" fn push_redirect_settings_merge(
             declared_hints: set(inner.declared_hints.cast(), outer.declared_hints.cast()).cast(),
             active: false,
             respond_to: [0; 4],
+            ahead_on: false,
         });
         push_redirect_settings_resolve(merged);
     })

@@ -13,7 +13,7 @@ pub(crate) struct Arena {
     blocks: Vec<Box<[u8]>>,
 }
 
-unsafe extern "C" fn arena_alloc(ctx: *mut c_void, size: usize) -> *mut c_void {
+pub(crate) unsafe extern "C" fn arena_alloc(ctx: *mut c_void, size: usize) -> *mut c_void {
     let arena = &mut *ctx.cast::<Arena>();
     arena.blocks.push(vec![0u8; size].into_boxed_slice());
     arena.blocks.last_mut().unwrap().as_mut_ptr().cast()
@@ -23,7 +23,7 @@ unsafe extern "C" fn failing_alloc(_: *mut c_void, _: usize) -> *mut c_void {
     ptr::null_mut()
 }
 
-fn text(p: *const c_char) -> Option<String> {
+pub(crate) fn text(p: *const c_char) -> Option<String> {
     (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned())
 }
 
@@ -33,7 +33,7 @@ pub(crate) struct Request {
     /// `headers_out` and `err_headers_out`.
     fields: [Vec<push_redirect_field>; 2],
     status: c_int,
-    target: &'static str,
+    pub(crate) target: &'static str,
 }
 
 impl Request {
@@ -50,13 +50,13 @@ impl Request {
         request
     }
 
-    fn keep(&mut self, s: &str) -> *const c_char {
+    pub(crate) fn keep(&mut self, s: &str) -> *const c_char {
         self.strings.push(CString::new(s).unwrap());
         self.strings.last().unwrap().as_ptr()
     }
 
     /// Adds a field to `headers_out` (0) or `err_headers_out` (1).
-    fn field(&mut self, table: usize, key: &str, val: &str) {
+    pub(crate) fn field(&mut self, table: usize, key: &str, val: &str) {
         let field = push_redirect_field {
             key: self.keep(key),
             val: self.keep(val),
@@ -92,14 +92,17 @@ impl Request {
             vhost: self.keep("localhost"),
             local_port: 8443,
             log_trace: false,
+            sec_fetch_mode: ptr::null(),
+            sec_fetch_dest: ptr::null(),
+            early_hints_sent: false,
         }
     }
 }
 
 /// A shared store standing in for mod_socache.
-type Records = HashMap<Vec<u8>, Vec<u8>>;
+pub(crate) type Records = HashMap<Vec<u8>, Vec<u8>>;
 
-unsafe extern "C" fn records_fetch(
+pub(crate) unsafe extern "C" fn records_fetch(
     ctx: *mut c_void,
     key: *const u8,
     key_len: usize,
@@ -118,7 +121,7 @@ unsafe extern "C" fn records_fetch(
 }
 
 /// A store over `records` with `budget`, the default lifetime, at time 0.
-fn store_of(
+pub(crate) fn store_of(
     records: &mut Records,
     budget: *const push_redirect_write_budget,
 ) -> push_redirect_store {
@@ -132,7 +135,7 @@ fn store_of(
 }
 
 /// Applies what an answer says to store.
-unsafe fn store_answer(records: &mut Records, answer: &push_redirect_answer) {
+pub(crate) unsafe fn store_answer(records: &mut Records, answer: &push_redirect_answer) {
     if !answer.store_record.is_null() {
         records.insert(
             std::slice::from_raw_parts(answer.store_key, PUSH_REDIRECT_KEY_LEN).to_vec(),
@@ -141,7 +144,7 @@ unsafe fn store_answer(records: &mut Records, answer: &push_redirect_answer) {
     }
 }
 
-fn settings(
+pub(crate) fn settings(
     push: push_redirect_switch,
     early_hints: push_redirect_switch,
 ) -> push_redirect_settings {
@@ -150,11 +153,13 @@ fn settings(
         require_tls: push_redirect_switch::Unset,
         with_credentials: push_redirect_switch::Unset,
         early_hints,
+        ahead: push_redirect_switch::Unset,
         statuses: push_redirect_statuses::default(),
         excludes: ptr::null_mut(),
         declared_hints: ptr::null_mut(),
         active: false,
         respond_to: [0; 4],
+        ahead_on: false,
     }
 }
 
@@ -162,7 +167,19 @@ pub(crate) fn push_on() -> push_redirect_settings {
     settings(push_redirect_switch::On, push_redirect_switch::Unset)
 }
 
-pub(crate) fn run_with(
+/// [`push_redirect_respond`] or [`push_redirect_ahead`](crate::push_redirect_ahead).
+pub(crate) type Call = unsafe extern "C" fn(
+    *const push_redirect_settings,
+    *const push_redirect_exchange,
+    *const push_redirect_store,
+    push_redirect_alloc_fn,
+    *mut c_void,
+    *mut push_redirect_answer,
+) -> push_redirect_result;
+
+/// Makes `call` as C would, the answer's strings in `arena`.
+pub(crate) fn call_with(
+    call: Call,
     settings: &push_redirect_settings,
     exchange: &push_redirect_exchange,
     store: *const push_redirect_store,
@@ -170,7 +187,7 @@ pub(crate) fn run_with(
 ) -> (push_redirect_result, push_redirect_answer) {
     let mut answer = EMPTY_ANSWER;
     let result = unsafe {
-        push_redirect_respond(
+        call(
             settings,
             exchange,
             store,
@@ -180,6 +197,15 @@ pub(crate) fn run_with(
         )
     };
     (result, answer)
+}
+
+pub(crate) fn run_with(
+    settings: &push_redirect_settings,
+    exchange: &push_redirect_exchange,
+    store: *const push_redirect_store,
+    arena: &mut Arena,
+) -> (push_redirect_result, push_redirect_answer) {
+    call_with(push_redirect_respond, settings, exchange, store, arena)
 }
 
 fn run(exchange: &push_redirect_exchange) -> push_redirect_answer {
@@ -303,6 +329,9 @@ fn not_a_redirect_reads_nothing_but_the_status() {
         vhost: 1 as *const c_char,
         local_port: 0,
         log_trace: false,
+        sec_fetch_mode: 1 as *const c_char,
+        sec_fetch_dest: 1 as *const c_char,
+        early_hints_sent: false,
     };
     let answer = run(&exchange);
     assert!(answer.skipped().is_null() && answer.pushed().is_null() && answer.link_count == 0);

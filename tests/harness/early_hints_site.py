@@ -6,10 +6,18 @@ is On for `/on/` only. Sizes: "large" (a 22 KB stylesheet) and "small" (3 KB).
 The stylesheets are cacheable (`Cache-Control: max-age`): Chromium hands an
 Early Hints preload to the page through its HTTP cache, so a response it may
 not reuse is fetched again and the hint is wasted.
+
+The slow site (`configure_slow`) puts a backend that thinks behind mod_proxy:
+for each scope, `/<scope>/old` answers `302 Location: /<scope>/page` after
+SLOW_THINK seconds, and `/<scope>/page`, after as long, is the large page with
+its stylesheet as a `Link` preload, which the module learns. Scopes: "off" (no
+Early Hints), "redirect" (PushRedirectEarlyHints On: the 103 at the redirect),
+"ahead" (PushRedirectEarlyHintsAhead On too: the 103 before the backend answers).
 """
 
 from pathlib import Path
 
+from . import clients
 from .httpd import Httpd
 
 
@@ -56,11 +64,65 @@ def configure(h: Httpd):
 def stylesheet_entry(report: dict, size: str) -> dict:
     """The resource-timing entry of the stylesheet of page `size` in a page report."""
     page, stylesheet, _ = PAGES[size]
+    return resource_entry(report, page, stylesheet, redirects=1)
+
+
+def resource_entry(report: dict, page: str, resource: str, redirects: int) -> dict:
+    """The resource-timing entry of `resource` after a navigation that ended on
+    `page` after `redirects` redirects."""
     assert report["url"].endswith(page), report
-    assert report["redirectCount"] == 1, report
-    entries = [e for e in report["resources"] if e["name"].endswith(stylesheet)]
+    assert report["redirectCount"] == redirects, report
+    entries = [e for e in report["resources"] if e["name"].endswith(resource)]
     assert len(entries) == 1, report
     return entries[0]
+
+
+SLOW_THINK = 0.2
+SLOW_SCOPES = {
+    "off": "",
+    "redirect": "PushRedirectEarlyHints On",
+    "ahead": "PushRedirectEarlyHints On\n        PushRedirectEarlyHintsAhead On",
+}
+SLOW_STYLESHEET = PAGES["large"][1]
+
+
+def configure_slow(h: Httpd, backend, scopes, think: float = SLOW_THINK):
+    """The slow site on `h` (not started), proxied to `backend` (a started
+    harness.slowbackend.SlowBackend), with the scopes named."""
+    _, stylesheet, css = PAGES["large"]
+    h.write(f"htdocs{stylesheet}", css)
+    body = []
+    for scope in scopes:
+        backend.page(f"/{scope}/page", links=[f"<{stylesheet}>; rel=preload; as=style"],
+                     think=think, body=_page(stylesheet).encode())
+        backend.redirect(f"/{scope}/old", f"/{scope}/page", think=think)
+        body += [f"    ProxyPass /{scope}/ http://127.0.0.1:{backend.port}/{scope}/",
+                 f"    <Location /{scope}/>",
+                 f"        {SLOW_SCOPES[scope]}",
+                 "    </Location>"]
+    h.add_global("H2EarlyHints on")
+    h.add_vhost("main", "\n".join(body) + """
+    <Location /static/>
+        Header set Cache-Control "max-age=3600"
+    </Location>
+""")
+
+
+def teach_slow(h: Httpd, scopes, origin: str = None):
+    """One visit to each page and redirect of the slow site (started), so the
+    module has learned them; through `origin` (default: Apache's own), the
+    origin the browser will use, should learned records be keyed by it."""
+    origin = origin or h.origin("main")
+    for scope in scopes:
+        for path in (f"/{scope}/page", f"/{scope}/old"):
+            r = clients.nghttp(origin + path, bodies=False, options=["--no-push"])
+            assert r.main.status in (200, 302), r.describe()
+
+
+def slow_stylesheet_entry(report: dict, scope: str, redirected: bool) -> dict:
+    """The stylesheet's resource-timing entry after navigating to /<scope>/old
+    (redirected) or /<scope>/page."""
+    return resource_entry(report, f"/{scope}/page", SLOW_STYLESHEET, int(redirected))
 
 
 def make_httpd(root: Path, cert, key, module: Path) -> Httpd:

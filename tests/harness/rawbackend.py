@@ -8,19 +8,16 @@ body. Apache reaches it through mod_proxy (`proxy_config()`), so the module sees
 whatever Apache's proxy makes of those bytes, as it would in production.
 """
 
-import socket
-import socketserver
-import threading
+from .loopback import LoopbackServer
 
 
-class RawBackend:
+class RawBackend(LoopbackServer):
 
     def __init__(self):
-        self.port = None  # known once started: bound to port 0, so no other process can take it
+        super().__init__()
         self.responses = {}
         self.prefixes = []  # (prefix, make): see add_prefix()
         self.requests = 0
-        self._server = None
 
     def add(self, name: str, header_lines, status: int = 302):
         """Register `GET /raw/<name>`: `header_lines` are bytes, sent as they are,
@@ -41,41 +38,17 @@ class RawBackend:
                 return _response_head(*make(name))
         return None
 
-    def start(self):
-        backend = self
-
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self):
-                request_line = self.rfile.readline(65536)
-                while self.rfile.readline(65536) not in (b"\r\n", b"\n", b""):
-                    pass  # the request's header fields: not needed
-                backend.requests += 1
-                parts = request_line.split(b" ")
-                name = parts[1].decode("latin-1").split("/raw/", 1)[-1] if len(parts) > 1 else ""
-                response = backend._response(name) or (
-                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
-                    b"Connection: close\r\n\r\n")
-                self.wfile.write(response)
-
-        class Server(socketserver.ThreadingTCPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-            # socketserver's default backlog is 5: a flood through mod_proxy
-            # opens dozens of connections at once, and one that overflowed
-            # the backlog failed now and then as a 502 (AH00898).
-            request_queue_size = 128
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5):
-            pass
-
-    def stop(self):
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+    def serve(self, rfile, wfile):
+        request_line = rfile.readline(65536)
+        while rfile.readline(65536) not in (b"\r\n", b"\n", b""):
+            pass  # the request's header fields: not needed
+        self.requests += 1
+        parts = request_line.split(b" ")
+        name = parts[1].decode("latin-1").split("/raw/", 1)[-1] if len(parts) > 1 else ""
+        response = self._response(name) or (
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+            b"Connection: close\r\n\r\n")
+        wfile.write(response)
 
     def proxy_config(self) -> str:
         """The front end's side: /raw/ proxied to this backend, its headers as sent."""

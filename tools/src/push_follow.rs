@@ -3,8 +3,12 @@
 //! the server pushed it.
 //!
 //! It requests a URL; when the answer is a redirect, it resolves `Location`,
-//! and if a PUSH_PROMISE for exactly that URL arrived on the redirect's stream
-//! it reads the pushed response instead of sending a request. Each hop is
+//! and if a PUSH_PROMISE for exactly that URL arrived on an earlier hop's
+//! stream it reads the pushed response instead of sending a request. Unused
+//! promises are kept for the later hops, as a browser's push cache kept them,
+//! so a server that pushes a whole chain with its first redirect saves every
+//! hop; a pushed response is only ever taken for the URL the client asks for.
+//! Each hop is
 //! reported with its status, Location, whether it was pushed or requested, and
 //! when it arrived, measured from the moment the first request was sent (the
 //! connection set-up is reported on its own, so a round trip saved shows).
@@ -176,12 +180,12 @@ async fn follow(options: &Options) -> Result<Trace, String> {
     let mut url = options.url.clone();
     let mut promises: Vec<Promise> = Vec::new();
     loop {
+        // Promises for other URLs stay for the next hops; those still unused
+        // when the chain ends are dropped, and h2 resets their streams.
         let pushed = promises
             .iter()
             .position(|p| push_matches(&p.url, &url))
-            .map(|i| promises.swap_remove(i));
-        // Promises for other URLs are dropped here: h2 resets those streams.
-        promises.clear();
+            .map(|i| promises.remove(i));
         // A pushed stream carries no promises of its own (h2 never has them).
         let (response, pushes) = match pushed {
             Some(promise) => (
@@ -211,9 +215,10 @@ async fn follow(options: &Options) -> Result<Trace, String> {
         let location = location_of(&response)?;
         let body_bytes = read_body(response.into_body()).await?;
         let done_at = start.elapsed();
-        if let Some(pushes) = pushes {
-            promises = collect_promises(pushes).await?;
-        }
+        let made = match pushes {
+            Some(pushes) => collect_promises(pushes).await?,
+            None => Vec::new(),
+        };
         trace.hops.push(Hop {
             url: url.to_string(),
             status,
@@ -222,8 +227,9 @@ async fn follow(options: &Options) -> Result<Trace, String> {
             headers_at,
             done_at,
             body_bytes,
-            promised: promises.iter().map(|p| p.url.clone()).collect(),
+            promised: made.iter().map(|p| p.url.clone()).collect(),
         });
+        promises.extend(made);
         let Some(location) = location.filter(|_| is_redirect(status)) else {
             if is_redirect(status) {
                 trace.stopped = Some(format!("{status} without a Location"));
@@ -548,10 +554,10 @@ usage: push-follow [OPTIONS] URL
 
 Requests URL over HTTP/2 (TLS, ALPN h2) and follows redirects as a browser
 that accepts server push did: when the server pushed the redirect's target
-(a PUSH_PROMISE on the redirect's stream for exactly that URL), the pushed
-response is used instead of a new request. Prints one line per hop: status,
-pushed or requested, milliseconds since the first request was sent, URL,
-then the Location and the promises made on that hop.
+(a PUSH_PROMISE for exactly that URL on the stream of this or an earlier
+hop), the pushed response is used instead of a new request. Prints one line
+per hop: status, pushed or requested, milliseconds since the first request
+was sent, URL, then the Location and the promises made on that hop.
 
 options:
   --no-push               refuse push (SETTINGS_ENABLE_PUSH=0), as browsers do

@@ -57,7 +57,7 @@ use crate::link::link_values;
 use crate::origin::{is_linkable, path_and_query, same_origin};
 use crate::plain::is_plain_path;
 
-pub use settled::Settled;
+pub use settled::{Held, Settled};
 use sha256::Sha256;
 
 const VERSION: &str = "pr1";

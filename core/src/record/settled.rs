@@ -14,6 +14,12 @@
 //! find one without knowing the seed. The table has a fixed number of
 //! slots, so it does not grow with traffic.
 //!
+//! A slot also says what the store was last seen to hold for its URL (a
+//! page, a redirect, or nothing that parses), as of a settled write or a
+//! lookup: a pushed redirect probes its target only to learn whether it
+//! redirects again, and within the window that is known without the
+//! store ([`Settled::held`]).
+//!
 //! What the window costs: when the store loses a record (an expiry, an
 //! eviction, a flush) or another process writes another record for the
 //! URL, this process notices at most one window later. A lookup that finds
@@ -25,16 +31,31 @@ use std::hash::{BuildHasher, Hasher};
 use foldhash::fast::{FoldHasher, RandomState};
 use std::sync::Mutex;
 
-/// Slots in the table: 16 KiB, a few busy pages per slot at worst.
+/// Slots in the table: 32 KiB, a few busy pages per slot at worst.
 const SLOTS: usize = 1024;
 /// The longest window: a record is checked again at least this often.
 pub const MAX_WINDOW_MS: u64 = 10_000;
 
+/// What the store was last seen to hold for a URL.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Held {
+    /// No record, or one that does not parse.
+    #[default]
+    Nothing,
+    /// A 200's record, with hints or without.
+    Page,
+    /// A redirect's record.
+    Redirect,
+}
+
+/// `value` 0 is no fingerprint ([`Settled::fingerprint`] never makes it):
+/// a slot that only says what the store holds settles no response.
 #[derive(Clone, Copy, Debug, Default)]
 struct Slot {
     key: u64,
     value: u64,
     until_ms: u64,
+    held: Held,
 }
 
 /// The fingerprints of one URL (`key`) and of what it would teach
@@ -85,11 +106,12 @@ impl Settled {
         teaches(&mut hasher);
         Fingerprint {
             key,
-            value: hasher.finish(),
+            value: hasher.finish().max(1),
         }
     }
 
-    /// The fingerprint of a URL alone, as [`Settled::forget`] takes it.
+    /// The fingerprint of a URL alone, as [`Settled::saw`] and
+    /// [`Settled::held`] take it.
     pub fn url_fingerprint(&self, vhost: &[u8], port: u16, target: &[u8]) -> u64 {
         self.url_hasher(vhost, port, target).finish()
     }
@@ -113,24 +135,43 @@ impl Settled {
         slot.key == fingerprint.key && slot.value == fingerprint.value && now_ms < slot.until_ms
     }
 
-    /// Records that the store holds what `fingerprint` teaches, as of
-    /// `now_ms`, for `window_ms`.
-    pub fn settle(&self, fingerprint: Fingerprint, now_ms: u64, window_ms: u64) {
+    /// Records that the store holds what `fingerprint` teaches, a record
+    /// of kind `held`, as of `now_ms`, for `window_ms`.
+    pub fn settle(&self, fingerprint: Fingerprint, held: Held, now_ms: u64, window_ms: u64) {
         self.lock()[slot_of(fingerprint.key)] = Slot {
             key: fingerprint.key,
             value: fingerprint.value,
             until_ms: now_ms.saturating_add(window_ms),
+            held,
         };
     }
 
-    /// Forgets what was settled for the URL of `url_fingerprint`: the store
-    /// was seen not to hold it.
-    pub fn forget(&self, url_fingerprint: u64) {
+    /// Records that a lookup of the URL of `url_fingerprint` found `held`
+    /// at `now_ms`. What was settled for the URL stays settled while the
+    /// store is seen to hold the same kind of record; otherwise it is
+    /// forgotten (after nothing, the next response that teaches the URL
+    /// writes again) and the slot says what was seen, for `window_ms`.
+    pub fn saw(&self, url_fingerprint: u64, held: Held, now_ms: u64, window_ms: u64) {
         let mut slots = self.lock();
         let slot = &mut slots[slot_of(url_fingerprint)];
-        if slot.key == url_fingerprint {
-            *slot = Slot::default();
+        if slot.key == url_fingerprint && slot.held == held && now_ms < slot.until_ms {
+            return;
         }
+        *slot = Slot {
+            key: url_fingerprint,
+            value: 0,
+            until_ms: now_ms.saturating_add(window_ms),
+            held,
+        };
+    }
+
+    /// What the store held for the URL of `url_fingerprint` when this
+    /// process last settled or looked it up, if that was within the
+    /// window; `None`: not known here.
+    pub fn held(&self, url_fingerprint: u64, now_ms: u64) -> Option<Held> {
+        let slots = self.lock();
+        let slot = slots[slot_of(url_fingerprint)];
+        (slot.key == url_fingerprint && now_ms < slot.until_ms).then_some(slot.held)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Box<[Slot]>> {
@@ -143,3 +184,6 @@ impl Settled {
 fn slot_of(key: u64) -> usize {
     (key % SLOTS as u64) as usize
 }
+
+#[cfg(test)]
+mod tests;

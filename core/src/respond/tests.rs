@@ -260,6 +260,191 @@ fn the_bits_to_respond_to_are_the_steps() {
     }
 }
 
+const CSS: &[u8] = b"</chain.css>; rel=preload; as=style";
+
+/// A GET of `target` on example.com:443, answered `status` with `locations`.
+fn at(target: &'static str, status: i32, locations: &'static [&'static [u8]]) -> Exchange<'static> {
+    Exchange {
+        request_target: target.as_bytes(),
+        vhost: b"example.com",
+        local_port: 443,
+        ..exchange(status, locations)
+    }
+}
+
+/// A store that learned /c1 -> /c2 -> /c3 -> /page.html and the page's
+/// stylesheet, from the responses themselves.
+fn taught_chain() -> (Memory, WriteBudget) {
+    let (mut memory, budget) = (Memory::default(), WriteBudget::default());
+    let teach = settings(Switch::On, Switch::On);
+    let page = Exchange {
+        links: &[CSS],
+        ..at("/page.html", 200, &[])
+    };
+    for ex in [
+        page,
+        at("/c3", 302, &[b"/page.html"]),
+        at("/c2", 302, &[b"/c3"]),
+        at("/c1", 302, &[b"/c2"]),
+    ] {
+        let answer = respond_stored(&teach, &ex, &mut memory, &budget);
+        assert!(answer.learn.is_some(), "{ex:?}");
+    }
+    (memory, budget)
+}
+
+fn sent(answer: &Response<'_>) -> Option<(String, String)> {
+    match &answer.early_hints {
+        Some(EarlyHintsDecision::Send(hints)) => Some((
+            hints.link_value().to_owned(),
+            hints.target_path().to_owned(),
+        )),
+        _ => None,
+    }
+}
+
+fn link(path: &str) -> String {
+    format!("<{path}>; as=document; rel=preload")
+}
+
+#[test]
+fn the_103_at_a_redirect_carries_the_hints_of_the_page_its_chain_ends_on() {
+    let (mut memory, budget) = taught_chain();
+    let early = settings(Switch::Off, Switch::On);
+    for (from, to) in [("/c1", "/c2"), ("/c2", "/c3"), ("/c3", "/page.html")] {
+        let locations: &'static [&'static [u8]] = Box::leak(Box::new([to.as_bytes()]));
+        let answer = respond_stored(&early, &at(from, 302, locations), &mut memory, &budget);
+        assert_eq!(
+            sent(&answer),
+            Some((
+                "</chain.css>; rel=preload; as=style".into(),
+                "/page.html".into()
+            )),
+            "{from}"
+        );
+        assert!(answer.further_links.is_empty(), "no push, no links");
+    }
+}
+
+#[test]
+fn a_pushed_redirect_links_each_further_hop() {
+    let (mut memory, budget) = taught_chain();
+    for switches in [
+        settings(Switch::On, Switch::Unset),
+        settings(Switch::On, Switch::On),
+    ] {
+        let answer = respond_stored(&switches, &at("/c1", 302, &[b"/c2"]), &mut memory, &budget);
+        assert!(matches!(answer.push, Some(Decision::Push(_))), "{answer:?}");
+        assert_eq!(answer.further_links, [link("/c3"), link("/page.html")]);
+        let answer = respond_stored(
+            &switches,
+            &at("/c3", 302, &[b"/page.html"]),
+            &mut memory,
+            &budget,
+        );
+        assert!(answer.further_links.is_empty(), "the target is the page");
+    }
+}
+
+#[test]
+fn each_further_hop_is_checked_on_its_own() {
+    let (mut memory, budget) = taught_chain();
+    let mut set = ExcludeSet::new();
+    set.add("^/c3$").unwrap();
+    let excluding = Settings {
+        excludes: Some(&set),
+        ..settings(Switch::On, Switch::Unset)
+    };
+    let answer = respond_stored(&excluding, &at("/c1", 302, &[b"/c2"]), &mut memory, &budget);
+    assert_eq!(answer.further_links, [link("/page.html")]);
+    let linked = Exchange {
+        links: &[b"</page.html>; rel=preload; nopush"],
+        ..at("/c1", 302, &[b"/c2"])
+    };
+    let push = settings(Switch::On, Switch::Unset);
+    let answer = respond_stored(&push, &linked, &mut memory, &budget);
+    assert_eq!(answer.further_links, [link("/c3")]);
+    // No push, no further links: a client that refuses push.
+    let refused = Exchange {
+        h2_push: false,
+        ..at("/c1", 302, &[b"/c2"])
+    };
+    let answer = respond_stored(&push, &refused, &mut memory, &budget);
+    assert!(answer.further_links.is_empty());
+}
+
+#[test]
+fn a_103_sent_ahead_is_not_sent_again_and_the_push_goes_on() {
+    let (mut memory, budget) = taught_chain();
+    let ahead = Exchange {
+        early_hints_sent: true,
+        ..at("/c1", 302, &[b"/c2"])
+    };
+    let answer = respond_stored(
+        &settings(Switch::On, Switch::On),
+        &ahead,
+        &mut memory,
+        &budget,
+    );
+    assert_eq!(
+        answer.early_hints,
+        Some(EarlyHintsDecision::Skip(EarlyHintsSkip::SentAhead))
+    );
+    assert!(matches!(answer.push, Some(Decision::Push(_))));
+    assert_eq!(answer.further_links, [link("/c3"), link("/page.html")]);
+}
+
+#[test]
+fn only_navigations_get_a_103_at_the_redirect() {
+    let (mut memory, budget) = taught_chain();
+    let early = settings(Switch::Off, Switch::On);
+    for (mode, dest, navigation) in [
+        (None, None, true),
+        (Some(&b"navigate"[..]), Some(&b"document"[..]), true),
+        (Some(b"cors"), None, false),
+        (None, Some(b"image"), false),
+        (Some(b"navigate"), Some(b"iframe"), false),
+    ] {
+        let ex = Exchange {
+            sec_fetch_mode: mode,
+            sec_fetch_dest: dest,
+            ..at("/c1", 302, &[b"/c2"])
+        };
+        let answer = respond_stored(&early, &ex, &mut memory, &budget);
+        if navigation {
+            assert!(sent(&answer).is_some(), "{mode:?} {dest:?}");
+        } else {
+            assert_eq!(
+                answer.early_hints,
+                Some(EarlyHintsDecision::Skip(EarlyHintsSkip::NotNavigation)),
+                "{mode:?} {dest:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_redirect_still_learns_after_following_a_whole_chain() {
+    let (mut memory, budget) = taught_chain();
+    // /c0 is new: the answer follows /c1's chain of 4 hops to the page (as
+    // far as the lookups allow) and still plans /c0's record.
+    let answer = respond_stored(
+        &settings(Switch::On, Switch::On),
+        &at("/c0?q=1", 302, &[b"/c1"]),
+        &mut memory,
+        &budget,
+    );
+    assert_eq!(
+        sent(&answer).map(|(_, page)| page),
+        Some("/page.html".into())
+    );
+    assert_eq!(answer.further_links.len(), 3);
+    assert_eq!(
+        answer.learn.map(|l| l.record),
+        Some(b"pr1 r\n/c1\n".to_vec())
+    );
+}
+
 /// A response that teaches what this process settled with the store less
 /// than a window ago reads and writes nothing; one that teaches something
 /// else, or comes after the window, or after a lookup found the record
@@ -355,4 +540,77 @@ fn a_write_the_budget_refused_is_not_settled() {
             .is_some(),
         "refilled, and /b was not taken as settled"
     );
+}
+
+/// A pushed redirect's target that this process saw within the window is
+/// not probed again: a page or nothing links no further hop, a redirect
+/// has its chain followed. A chain another process learns meanwhile is
+/// linked at most one window later.
+#[test]
+fn a_pushed_redirects_target_seen_lately_is_not_probed_again() {
+    let push = settings(Switch::On, Switch::Unset);
+    let (mut memory, budget) = (Memory::default(), WriteBudget::default());
+    let window = Settled::window_ms(DEFAULT_LIFETIME_SECS);
+    let to_new = at("/old", 302, &[b"/new"]);
+    let first = respond_stored_at(&push, &to_new, &mut memory, &budget, 1_000);
+    assert!(first.learn.is_some() && first.further_links.is_empty());
+    let fetches = memory.1;
+    let again = respond_stored_at(&push, &to_new, &mut memory, &budget, 2_000);
+    assert!(matches!(again.push, Some(Decision::Push(_))));
+    assert!(again.further_links.is_empty() && again.learn.is_none());
+    assert_eq!(memory.1, fetches, "/new was seen to hold nothing");
+    // Another process learns that /new redirects.
+    let key = RecordKey::new(b"example.com", 443, b"/new").unwrap();
+    memory
+        .0
+        .insert(key.as_bytes().to_vec(), b"pr1 r\n/newer\n".to_vec());
+    let within = respond_stored_at(&push, &to_new, &mut memory, &budget, 1_000 + window - 1);
+    assert!(within.further_links.is_empty());
+    assert_eq!(memory.1, fetches);
+    let after = respond_stored_at(&push, &to_new, &mut memory, &budget, 1_000 + window);
+    assert_eq!(after.further_links, [link("/newer")]);
+    // Seen to redirect: followed with no probe first.
+    let fetches = memory.1;
+    let followed = respond_stored_at(&push, &to_new, &mut memory, &budget, 1_001 + window);
+    assert_eq!(followed.further_links, [link("/newer")]);
+    assert_eq!(
+        memory.1 - fetches,
+        2,
+        "/new's record once, then /newer's, not there"
+    );
+}
+
+#[test]
+fn a_page_this_process_learned_is_not_probed_when_pushed_to() {
+    let push = settings(Switch::On, Switch::Unset);
+    let (mut memory, budget) = (Memory::default(), WriteBudget::default());
+    let page = Exchange {
+        links: &[CSS],
+        ..at("/page.html", 200, &[])
+    };
+    assert!(respond_stored_at(&push, &page, &mut memory, &budget, 0)
+        .learn
+        .is_some());
+    let fetches = memory.1;
+    let answer = respond_stored_at(
+        &push,
+        &at("/old", 302, &[b"/page.html"]),
+        &mut memory,
+        &budget,
+        1,
+    );
+    assert!(answer.further_links.is_empty() && answer.learn.is_some());
+    assert_eq!(memory.1 - fetches, 1, "the redirect's own record only");
+}
+
+#[test]
+fn a_pushed_query_target_is_probed_every_time() {
+    let push = settings(Switch::On, Switch::Unset);
+    let (mut memory, budget) = (Memory::default(), WriteBudget::default());
+    let to_query = at("/old", 302, &[b"/new?x=1"]);
+    respond_stored_at(&push, &to_query, &mut memory, &budget, 0);
+    let fetches = memory.1;
+    let again = respond_stored_at(&push, &to_query, &mut memory, &budget, 1);
+    assert!(again.further_links.is_empty() && again.learn.is_none());
+    assert_eq!(memory.1 - fetches, 2, "/new?x=1 and /new");
 }

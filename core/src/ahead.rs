@@ -1,0 +1,93 @@
+//! The 103 ahead of the backend (`PushRedirectEarlyHintsAhead On`): decided
+//! once the request's configuration is known and before its handler runs,
+//! from what the server learned this URL led to last time
+//! (docs/behaviour.md, "When a 103 goes out").
+
+use crate::chain::{follow, learned, page_hints, Lookup};
+use crate::early_hints::{check_client, EarlyHints, EarlyHintsSkip};
+use crate::exchange::{Exchange, Reason};
+use crate::learn::Store;
+use crate::origin::{path_and_query, requested_url};
+use crate::respond::Settings;
+use crate::rules::{check_shared, check_target_path, resolve_against};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ahead {
+    /// `PushRedirectEarlyHintsAhead` or `PushRedirectEarlyHints` is not on
+    /// here.
+    Off,
+    /// Send this 103 now; none goes out at the redirect.
+    Send(EarlyHints),
+    Skip(EarlyHintsSkip),
+}
+
+/// The 103 to send before the handler runs, where
+/// `PushRedirectEarlyHintsAhead` and `PushRedirectEarlyHints` are on. `ex`
+/// is the request as the 103 at the redirect reads it, with no response
+/// yet (no status, `Location`, `Link` or `X-Push-Redirect`).
+///
+/// The gates are those of the 103 at the redirect, in its order: HTTP/2,
+/// not a pushed stream, a navigation, then rules 1 to 3 (the opt-out
+/// variable, GET, TLS unless `PushRedirectRequireTLS Off`). A response's
+/// `X-Push-Redirect: off` cannot hold back what went out before it.
+///
+/// Then what was learned for the URL: a page sends its hints (the scope's
+/// declared ones for its path first); a redirect is read as the backend's
+/// `Location` would be (rules 7 to 10: `bad-location`, `cross-origin`,
+/// `self`, `excluded`) and sends the hints of the page its learned chain
+/// ends on; nothing learned sends nothing (`no-hints`), whatever is
+/// declared.
+pub fn ahead(
+    settings: &Settings<'_>,
+    ex: &Exchange<'_>,
+    mut store: Option<&mut Store<'_>>,
+) -> Ahead {
+    let mut lookup = |target: &[u8]| store.as_deref_mut()?.looked_up(ex, target);
+    ahead_with(settings, ex, &mut lookup)
+}
+
+pub(crate) fn ahead_with(
+    settings: &Settings<'_>,
+    ex: &Exchange<'_>,
+    lookup: &mut Lookup<'_>,
+) -> Ahead {
+    if !settings.ahead_on() {
+        return Ahead::Off;
+    }
+    match decide_ahead(settings, ex, lookup) {
+        Ok(hints) => Ahead::Send(hints),
+        Err(skip) => Ahead::Skip(skip),
+    }
+}
+
+fn decide_ahead(
+    settings: &Settings<'_>,
+    ex: &Exchange<'_>,
+    lookup: &mut Lookup<'_>,
+) -> Result<EarlyHints, EarlyHintsSkip> {
+    let rule = EarlyHintsSkip::Rule;
+    check_client(ex)?;
+    let policy = settings.policy();
+    check_shared(&policy, ex).map_err(rule)?;
+    let requested = requested_url(ex).ok_or(rule(Reason::BadLocation))?;
+    let no_hints = EarlyHintsSkip::NoHints;
+    let record = learned(path_and_query(&requested), lookup).ok_or(no_hints)?;
+    if let Some(learned) = record.hints() {
+        let hints = page_hints(settings.declared, &requested, learned);
+        return EarlyHints::from_hints(&hints, requested.path()).ok_or(no_hints);
+    }
+    let location = record
+        .redirect_target()
+        .expect("a record is a page or a redirect");
+    let target = resolve_against(&requested, location).map_err(rule)?;
+    check_target_path(
+        &policy,
+        path_and_query(&target),
+        path_and_query(&requested).as_bytes(),
+    )
+    .map_err(rule)?;
+    follow(&requested, target, lookup).early_hints(settings.declared, &policy)
+}
+
+#[cfg(test)]
+mod tests;
