@@ -50,7 +50,8 @@ pub unsafe extern "C" fn push_redirect_ahead(
             return failed(answer, push_redirect_result::NullParameter);
         };
         let settings = settings_view(settings);
-        let fields = ResponseFields::new(exchange);
+        let mut fields = ResponseFields::NONE;
+        fields.read_all(exchange);
         let view = fields.view(exchange);
         let decision = match with_store(store, |store| ahead(&settings, &view, store)) {
             Ahead::Off => return push_redirect_result::Ok,
