@@ -96,6 +96,14 @@ fn class_of(bytes: &[u8]) -> u8 {
         .fold(0, |class, &b| class | CLASS[usize::from(b)])
 }
 
+/// Whether `/.` occurs in `bytes`.
+fn has_slash_dot(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .zip(bytes.get(1..).unwrap_or_default())
+        .fold(false, |found, (&a, &b)| found | ((a == b'/') & (b == b'.')))
+}
+
 /// A path+query that the URL standard keeps byte for byte: one leading `/`,
 /// unreserved and sub-delimiter characters, `:`, `@`, `/`, `?`; no `%`,
 /// apostrophe, backslash, `#` or anything it would encode; no `.` or `..`
@@ -111,9 +119,11 @@ pub(crate) fn is_plain_path(path_and_query: &[u8]) -> bool {
     if class & NOT_PATH != 0 {
         return false;
     }
-    // Most paths have no dot, and are done. A dot segment is a `.` after a
-    // `/`, followed (after another `.`, if any) by the end of the path.
-    if class & DOT == 0 {
+    // Most paths have no `/.` (a dot in a file name is not one), and are
+    // done: looked for in pairs of bytes, a pass without branches. A dot
+    // segment is a `.` after a `/`, followed (after another `.`, if any) by
+    // the end of the path.
+    if class & DOT == 0 || !has_slash_dot(path_and_query) {
         return true;
     }
     // `1..`: the first byte is `/`.

@@ -49,7 +49,9 @@ impl ChildBudget {
 
     /// Whether the shared store may be used now: false during a back-off.
     pub(crate) fn usable(&self) -> bool {
-        self.resume_at_ms.load(Ordering::Acquire) <= self.now_ms()
+        // Without a back-off, as nearly always, the clock is not read.
+        let resume_at_ms = self.resume_at_ms.load(Ordering::Acquire);
+        resume_at_ms == 0 || resume_at_ms <= self.now_ms()
     }
 }
 
