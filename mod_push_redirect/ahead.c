@@ -29,7 +29,7 @@ static int ahead_fixups(request_rec *r)
     if (!conf->ahead_on || r->main || r->prev || r->expecting_100) {
         return DECLINED;
     }
-    push_redirect_read_request(r, &exchange);
+    push_redirect_read_request(r, 1, &exchange);
     store = hint_store_prepare(r);
     push_redirect_ahead(conf, &exchange, &store, push_redirect_pool_alloc,
                         r->pool, &a);

@@ -52,6 +52,15 @@ static const char *read_values(cmd_parms *cmd, void *dir_conf,
     push_redirect_result rv = push_redirect_settings_read(
         dir_conf, cmd->cmd->name, value, value2, message, sizeof(message));
 
+    /* Every request of a virtual host merges from its server's defaults,
+     * which a main-server line reaches through them. An .htaccess file,
+     * read per request, counts for its own scope only. */
+    if (!ap_check_cmd_context(cmd, NOT_IN_HTACCESS)) {
+        push_redirect_settings_mark_server(
+            ap_get_module_config(cmd->server->lookup_defaults,
+                                 &push_redirect_module), dir_conf);
+    }
+
     return push_redirect_directive_error(cmd, rv, message);
 }
 

@@ -97,8 +97,10 @@ void push_redirect_apply(request_rec *r, const push_redirect_answer *a)
 }
 
 /* The request half of the core's snapshot, from the request the client
- * sent; designated, so a field the shim does not know of reads as zero. */
-void push_redirect_read_request(request_rec *r, push_redirect_exchange *x)
+ * sent; designated, so a field the shim does not know of reads as zero.
+ * What only a 103 reads is read where one can go out. */
+void push_redirect_read_request(request_rec *r, int early_hints,
+                                push_redirect_exchange *x)
 {
     bool opt_out = false;
     request_rec *first = initial_request(r, &opt_out);
@@ -124,11 +126,13 @@ void push_redirect_read_request(request_rec *r, push_redirect_exchange *x)
         .vhost = r->server->server_hostname,
         .local_port = r->connection->local_addr->port,
         .log_trace = APLOGrtrace1(r),
-        .sec_fetch_mode = apr_table_get(first->headers_in, "Sec-Fetch-Mode"),
-        .sec_fetch_dest = apr_table_get(first->headers_in, "Sec-Fetch-Dest"),
-        .early_hints_sent =
-            apr_table_get(first->notes, PUSH_REDIRECT_AHEAD_NOTE) != NULL,
     };
+    if (early_hints) {
+        x->sec_fetch_mode = apr_table_get(first->headers_in, "Sec-Fetch-Mode");
+        x->sec_fetch_dest = apr_table_get(first->headers_in, "Sec-Fetch-Dest");
+        x->early_hints_sent =
+            apr_table_get(first->notes, PUSH_REDIRECT_AHEAD_NOTE) != NULL;
+    }
 }
 
 static void respond(request_rec *r, const push_redirect_conf *conf)
@@ -137,7 +141,7 @@ static void respond(request_rec *r, const push_redirect_conf *conf)
     push_redirect_exchange exchange;
     push_redirect_answer answer;
 
-    push_redirect_read_request(r, &exchange);
+    push_redirect_read_request(r, conf->early_hints_on, &exchange);
     exchange.status = r->status;
     exchange.headers_out = fields_of(r->headers_out);
     exchange.err_headers_out = fields_of(r->err_headers_out);

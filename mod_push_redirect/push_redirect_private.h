@@ -42,7 +42,8 @@ const char *push_redirect_directive_error(cmd_parms *cmd,
 /* filter.c */
 apr_status_t push_redirect_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 void push_redirect_insert_filter(request_rec *r);
-void push_redirect_read_request(request_rec *r, push_redirect_exchange *x);
+void push_redirect_read_request(request_rec *r, int early_hints,
+                                push_redirect_exchange *x);
 void *push_redirect_pool_alloc(void *pool, size_t size);
 /* Sends the answer's 103, sets its variables, adds its Links, logs its
  * lines and strips the opt-out header if it says so. */

@@ -18,6 +18,7 @@ import time
 import pytest
 
 from harness import clients, env, load
+from harness.caches import record_key
 from harness.rawbackend import RawBackend
 from test_early_hints import early_hints_links
 
@@ -250,6 +251,76 @@ def test_a_record_lives_its_lifetime(httpd_lifetime):
     assert hints(h, "/expiry/old") == [], "expired"
     assert get(h, "/expiry/new.html").main.status == 200
     assert hints(h, "/expiry/old") != [], "learned again"
+
+
+# ------------------------------------------- where a 200 teaches at all
+
+HT_CSS = "</s/ht.css>; rel=preload; as=style"
+
+
+@pytest.fixture(scope="module")
+def httpd_scopes(httpd_factory, module_so, raw, redis):
+    """redis, to see what is stored; `push`: PushRedirect alone, where no 103
+    can go out; `located`: Early Hints on for /old/ only; `ht`: turned on by
+    an .htaccess file, which the server configuration never sees."""
+    h = httpd_factory("learning-scopes", module=module_so)
+    h.add_global(ONE_CHILD + f"""
+LoadModule socache_redis_module "{env.APACHE_MODULES}/mod_socache_redis.so"
+PushRedirectEarlyHintsCache redis:127.0.0.1:{redis.port}
+""")
+    proxied = f"""
+    PushRedirect On
+    ProxyPass /raw/ http://127.0.0.1:{raw.port}/raw/
+    Redirect /old/ /raw/
+"""
+    h.add_vhost("push", proxied)
+    h.add_vhost("located", proxied + """
+    <Location /old/>
+        PushRedirectEarlyHints On
+    </Location>
+""")
+    h.write("htdocs/ht/.htaccess", f"""PushRedirectEarlyHints On
+Redirect /ht/go /ht/page.html
+<Files page.html>
+    Header add Link "{HT_CSS}"
+</Files>
+""")
+    h.write("htdocs/ht/page.html", "page\n")
+    h.add_vhost("ht", f"""
+    PushRedirect On
+    <Directory "{h.docroot}/ht">
+        AllowOverride FileInfo
+    </Directory>
+""")
+    h.start()
+    return h
+
+
+def stored(h, redis, port: str, path: str) -> bool:
+    return record_key("localhost", h.port(port), path) in redis.keys()
+
+
+def test_a_200_teaches_only_where_a_103_can_go_out(httpd_scopes, redis):
+    h = httpd_scopes
+    redis.flush()
+    assert get(h, "/raw/plain", "push").main.status == 200
+    assert get(h, "/old/plain", "push").main.status == 302
+    assert not stored(h, redis, "push", "/raw/plain"), \
+        "PushRedirect alone: no 103 would carry what the page teaches"
+    assert stored(h, redis, "push", "/old/plain"), "a redirect teaches the pushes of its chain"
+    # Early Hints on in one <Location> of the virtual host: every 200 of it
+    # teaches, since a redirect there may end on any of its pages.
+    assert get(h, "/raw/plain", "located").main.status == 200
+    assert stored(h, redis, "located", "/raw/plain")
+    assert hints(h, "/old/plain", "located") == [PLAIN_CSS]
+
+
+def test_an_htaccess_file_turns_learning_on_for_its_own_scope(httpd_scopes, redis):
+    h = httpd_scopes
+    assert hints(h, "/ht/go", "ht") == []
+    assert get(h, "/ht/page.html", "ht").main.status == 200
+    assert stored(h, redis, "ht", "/ht/page.html")
+    assert hints(h, "/ht/go", "ht") == [HT_CSS]
 
 
 # ------------------------------------------------------------ the flood

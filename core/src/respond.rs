@@ -57,6 +57,9 @@ pub struct Settings<'a> {
     pub statuses: Option<StatusSet>,
     pub excludes: Option<&'a ExcludeSet>,
     pub declared: Option<&'a DeclaredHints>,
+    /// Some scope of this virtual host turns `PushRedirectEarlyHints` on
+    /// (a 200 teaches the store only then, or where this scope does).
+    pub server_sends_hints: bool,
 }
 
 /// What a response needs from the shim, known from the status alone.
@@ -94,6 +97,13 @@ impl<'a> Settings<'a> {
         self.early_hints_on() && self.ahead.or(false)
     }
 
+    /// Whether a 200 teaches the store here: where a 103 can go out in its
+    /// virtual host, since only a 103 carries what a page teaches (a push
+    /// needs only what redirects teach).
+    pub fn learns_pages(&self) -> bool {
+        self.early_hints_on() || self.server_sends_hints
+    }
+
     /// The statuses [`Settings::step`] answers `Respond` for, as bits: bit
     /// `n` of word `n / 64` is status `200 + n`, for 200 to 455. Built from
     /// the status set's bits, as a scope's merge needs it for every request.
@@ -105,7 +115,7 @@ impl<'a> Settings<'a> {
         // Bit 0 of the set is 300: bit 100 here.
         let set = self.statuses.unwrap_or(StatusSet::DEFAULT).bits();
         [
-            1,
+            u64::from(self.learns_pages()),
             (set << 36) as u64,
             (set >> 28) as u64,
             (set >> 92) as u64,
@@ -122,8 +132,7 @@ impl<'a> Settings<'a> {
             return Step::Respond;
         };
         let redirect = self.statuses.unwrap_or(StatusSet::DEFAULT).contains(status);
-        // A 200 teaches the store wherever either directive is on.
-        if redirect || status == 200 {
+        if redirect || (status == 200 && self.learns_pages()) {
             Step::Respond
         } else {
             Step::StripOnly

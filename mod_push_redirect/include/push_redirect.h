@@ -114,6 +114,13 @@ typedef struct {
   push_redirect_excludes *excludes;
   push_redirect_declared_hints *declared_hints;
   /*
+   Some scope of this virtual host's server configuration turns
+   `PushRedirectEarlyHints` on: the shim marks the server's defaults
+   with [`push_redirect_settings_mark_server`](crate::push_redirect_settings_mark_server),
+   and every scope merged from them is marked too.
+   */
+  bool server_sends_hints;
+  /*
    Derived from the fields above by [`push_redirect_settings_resolve`],
    so that the shim needs no call for most responses: whether the
    filter is wanted at all...
@@ -130,6 +137,12 @@ typedef struct {
    is wanted before the handler.
    */
   bool ahead_on;
+  /*
+   ...and whether a 103 can go out here: the request fields that only
+   the 103 reads (`Sec-Fetch-*`, the note of one sent ahead) are read
+   only then.
+   */
+  bool early_hints_on;
 } push_redirect_settings;
 
 /*
@@ -354,7 +367,7 @@ push_redirect_result push_redirect_ahead(const push_redirect_settings *settings,
                                          push_redirect_answer *answer);
 
 /*
- Fills `active` and `respond_to` from the directives of `settings`, with
+ Fills the derived fields (`active`, `respond_to`, ...) from the directives of `settings`, with
  the core's defaults for what is not set. The shim calls it whenever it
  changes or merges a scope's settings. NULL is ignored.
 
@@ -522,6 +535,20 @@ push_redirect_result push_redirect_settings_read(push_redirect_settings *setting
 void push_redirect_settings_merge(push_redirect_settings *merged,
                                   const push_redirect_settings *outer,
                                   const push_redirect_settings *inner);
+
+/*
+ Marks `server`, a virtual host's (or the main server's) default
+ settings, as sending hints when `scope`, read from that server's part
+ of the configuration, turns `PushRedirectEarlyHints` on; resolves it.
+ A 200 teaches the store only where a 103 can go out in its virtual
+ host. NULL arguments are ignored.
+
+ # Safety
+ `server` is NULL or valid for reads and writes, `scope` NULL or valid
+ for reads (they may be the same settings).
+ */
+void push_redirect_settings_mark_server(push_redirect_settings *server,
+                                        const push_redirect_settings *scope);
 
 /*
  Releases the sets a scope made (not those it inherits: a merged scope

@@ -34,6 +34,11 @@ pub struct push_redirect_settings {
     pub statuses: push_redirect_statuses,
     pub excludes: *mut push_redirect_excludes,
     pub declared_hints: *mut push_redirect_declared_hints,
+    /// Some scope of this virtual host's server configuration turns
+    /// `PushRedirectEarlyHints` on: the shim marks the server's defaults
+    /// with [`push_redirect_settings_mark_server`](crate::push_redirect_settings_mark_server),
+    /// and every scope merged from them is marked too.
+    pub server_sends_hints: bool,
     /// Derived from the fields above by [`push_redirect_settings_resolve`],
     /// so that the shim needs no call for most responses: whether the
     /// filter is wanted at all...
@@ -45,6 +50,10 @@ pub struct push_redirect_settings {
     /// ...and whether [`push_redirect_ahead`](crate::push_redirect_ahead)
     /// is wanted before the handler.
     pub ahead_on: bool,
+    /// ...and whether a 103 can go out here: the request fields that only
+    /// the 103 reads (`Sec-Fetch-*`, the note of one sent ahead) are read
+    /// only then.
+    pub early_hints_on: bool,
 }
 
 /// The first status of [`push_redirect_settings::respond_to`].
@@ -232,10 +241,11 @@ pub(crate) unsafe fn settings_view(settings: &push_redirect_settings) -> Setting
         statuses: settings.statuses.set(),
         excludes: try_ref(settings.excludes),
         declared: try_ref(settings.declared_hints),
+        server_sends_hints: settings.server_sends_hints,
     }
 }
 
-/// Fills `active` and `respond_to` from the directives of `settings`, with
+/// Fills the derived fields (`active`, `respond_to`, ...) from the directives of `settings`, with
 /// the core's defaults for what is not set. The shim calls it whenever it
 /// changes or merges a scope's settings. NULL is ignored.
 ///
@@ -249,14 +259,16 @@ pub unsafe extern "C" fn push_redirect_settings_resolve(settings: *mut push_redi
             return;
         };
         let view = settings_view(settings);
-        let (respond_to, active, ahead_on) = (
+        let (respond_to, active, ahead_on, early_hints_on) = (
             view.respond_to(),
             view.step(None) != Step::Inactive,
             view.ahead_on(),
+            view.early_hints_on(),
         );
         settings.active = active;
         settings.respond_to = respond_to;
         settings.ahead_on = ahead_on;
+        settings.early_hints_on = early_hints_on;
     })
 }
 

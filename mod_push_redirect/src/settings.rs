@@ -123,11 +123,38 @@ pub unsafe extern "C" fn push_redirect_settings_merge(
             },
             excludes: set(inner.excludes.cast(), outer.excludes.cast()).cast(),
             declared_hints: set(inner.declared_hints.cast(), outer.declared_hints.cast()).cast(),
+            server_sends_hints: inner.server_sends_hints || outer.server_sends_hints,
             active: false,
             respond_to: [0; 4],
             ahead_on: false,
+            early_hints_on: false,
         });
         push_redirect_settings_resolve(merged);
+    })
+}
+
+/// Marks `server`, a virtual host's (or the main server's) default
+/// settings, as sending hints when `scope`, read from that server's part
+/// of the configuration, turns `PushRedirectEarlyHints` on; resolves it.
+/// A 200 teaches the store only where a 103 can go out in its virtual
+/// host. NULL arguments are ignored.
+///
+/// # Safety
+/// `server` is NULL or valid for reads and writes, `scope` NULL or valid
+/// for reads (they may be the same settings).
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_settings_mark_server(
+    server: *mut push_redirect_settings,
+    scope: *const push_redirect_settings,
+) {
+    ffi_panic_boundary!((), {
+        if server.is_null() || scope.is_null() {
+            return;
+        }
+        if (*scope).early_hints == push_redirect_switch::On {
+            (*server).server_sends_hints = true;
+            push_redirect_settings_resolve(server);
+        }
     })
 }
 

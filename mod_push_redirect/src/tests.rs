@@ -157,9 +157,11 @@ pub(crate) fn settings(
         statuses: push_redirect_statuses::default(),
         excludes: ptr::null_mut(),
         declared_hints: ptr::null_mut(),
+        server_sends_hints: false,
         active: false,
         respond_to: [0; 4],
         ahead_on: false,
+        early_hints_on: false,
     }
 }
 
@@ -282,14 +284,35 @@ fn the_resolved_settings_come_from_the_raw_ones_and_the_cores_defaults() {
     let statuses: Vec<c_int> = (200..456).filter(|&s| responds_to(&on, s)).collect();
     assert_eq!(
         statuses,
-        [200, 301, 302, 303, 307, 308],
-        "a 200 teaches, and the default set"
+        [301, 302, 303, 307, 308],
+        "the default set; a 200 teaches nothing where no 103 can go out"
     );
+    assert!(!on.early_hints_on);
     let early = resolved(settings(
         push_redirect_switch::Off,
         push_redirect_switch::On,
     ));
-    assert!(early.active && responds_to(&early, 200), "a 200 teaches");
+    assert!(
+        early.active && early.early_hints_on && responds_to(&early, 200),
+        "a 200 teaches"
+    );
+    // A push-only scope of a virtual host where some scope turns Early
+    // Hints on: its 200s teach the 103s sent there.
+    let mut marked = push_on();
+    unsafe { push_redirect_settings_mark_server(&mut marked, &on) };
+    assert!(
+        !marked.server_sends_hints,
+        "a push-only scope marks nothing"
+    );
+    unsafe { push_redirect_settings_mark_server(&mut marked, &early) };
+    assert!(marked.server_sends_hints && responds_to(&marked, 200));
+    let mut merged = push_on();
+    unsafe { push_redirect_settings_merge(&mut merged, &marked, &on) };
+    assert!(
+        responds_to(&merged, 200),
+        "a scope merged from a marked one is marked"
+    );
+    assert!(!marked.early_hints_on);
     let mut some = push_on();
     unsafe {
         push_redirect_statuses_parse(c"300 399".as_ptr(), &mut some.statuses, ptr::null_mut(), 0);

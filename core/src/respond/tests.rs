@@ -79,7 +79,16 @@ fn unset_switches_take_the_contracts_defaults() {
     let on = settings(Switch::On, Switch::Unset);
     assert_eq!(on.step(None), Step::Respond);
     assert_eq!(on.step(Some(302)), Step::Respond);
-    assert_eq!(on.step(Some(200)), Step::Respond, "a 200 teaches");
+    assert_eq!(
+        on.step(Some(200)),
+        Step::StripOnly,
+        "a 200 teaches only where a 103 can go out"
+    );
+    let marked = Settings {
+        server_sends_hints: true,
+        ..on
+    };
+    assert_eq!(marked.step(Some(200)), Step::Respond, "a 200 teaches");
     assert_eq!(on.step(Some(300)), Step::StripOnly);
     assert_eq!(
         settings(Switch::Off, Switch::On).step(Some(200)),
