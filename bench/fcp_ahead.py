@@ -25,25 +25,17 @@ Needs: build/mod_push_redirect.so (make build), target/release/latency-proxy
 run as www-data). Use Debian's /usr/bin/python3.
 """
 
-import argparse
-import os
-import shutil
 import statistics
 import sys
-import tempfile
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+import fcp_runs  # first: it puts tests/ on the path, for harness
+from fcp_runs import GOAL_RTTS, row
 
-from harness import browser, env  # noqa: E402
-from harness.early_hints_site import (configure_slow, slow_stylesheet_entry,  # noqa: E402
-                                      teach_slow)
-from harness.httpd import Httpd  # noqa: E402
-from harness.slowbackend import SlowBackend  # noqa: E402
+from harness.early_hints_site import configure_slow, slow_stylesheet_entry, teach_slow
+from harness.httpd import Httpd
+from harness.slowbackend import SlowBackend
 
 SECTION = "FCP, slow backend"
-GOAL_RTTS = 0.8
 # (case label, scope, path kind): "page" is /<scope>/page, "old" /<scope>/old.
 DIRECT = [("Early Hints off (baseline)", "off"), ("ahead", "ahead")]
 REDIRECTED = [("Early Hints off (baseline)", "off"), ("at the redirect", "redirect"),
@@ -51,93 +43,52 @@ REDIRECTED = [("Early Hints off (baseline)", "off"), ("at the redirect", "redire
 SCOPES = ["off", "redirect", "ahead"]
 
 
-def measure(driver, cert, port: int, scope: str, redirected: bool) -> dict:
-    path = f"/{scope}/old" if redirected else f"/{scope}/page"
-    with driver.session(cert) as page:
-        page.navigate(f"https://127.0.0.1:{port}{path}")
-        report = page.page_report()
-    entry = slow_stylesheet_entry(report, scope, redirected)
-    return {"fcp": report["fcp"], "initiator": entry["initiatorType"]}
-
-
-def row(*cells) -> str:
-    return "| " + " | ".join(str(c) for c in cells) + " |"
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    smoke = os.environ.get("BENCH_SMOKE") == "1"
-    parser.add_argument("--runs", type=int, default=1 if smoke else 7,
-                        help="navigations per case (default 7; 1 with BENCH_SMOKE=1)")
-    parser.add_argument("--rtt-ms", type=int, default=60, help="round-trip time (default 60)")
-    parser.add_argument("--think-ms", type=int, default=200,
-                        help="the backend's think time per answer (default 200)")
-    parser.add_argument("--module", type=Path, default=env.module_path())
-    args = parser.parse_args()
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
+    def think_ms(parser):
+        parser.add_argument("--think-ms", type=int, default=200,
+                            help="the backend's think time per answer (default 200)")
 
-    work = Path(tempfile.mkdtemp(prefix="fcp-ahead-"))
-    work.chmod(0o755)
-    httpd = proxy = driver = backend = None
+    args = fcp_runs.options(__doc__, rtt_ms=60, smoke_runs=1, more=think_ms)
     cases = [(label, scope, False) for label, scope in DIRECT] \
         + [(label, scope, True) for label, scope in REDIRECTED]
-    fcp = {case: [] for case in cases}
-    initiators = {case: [] for case in cases}
-    try:
-        cert, key = env.make_cert(work / "certs")
-        backend = SlowBackend()
+    with fcp_runs.navigations("fcp-ahead-", args.rtt_ms, cases) as runs:
+        backend = runs.started(SlowBackend())
         backend.start()
-        httpd = Httpd(work / "httpd", cert, key, module=args.module, name="fcp-ahead")
+        httpd = runs.started(Httpd(runs.work / "httpd", runs.cert, runs.key,
+                                   module=args.module, name="fcp-ahead"))
         configure_slow(httpd, backend, SCOPES, think=args.think_ms / 1000)
         httpd.start()
-        proxy = browser.LatencyProxy(httpd.port("main"), args.rtt_ms)
-        teach_slow(httpd, SCOPES, origin=f"https://127.0.0.1:{proxy.port}")
-        driver = browser.Chromedriver()
+        teach_slow(httpd, SCOPES, origin=runs.proxy(httpd))
         for i in range(args.runs):
             shift = i % len(cases)
             for case in cases[shift:] + cases[:shift]:
                 label, scope, redirected = case
-                result = measure(driver, cert, proxy.port, scope, redirected)
-                print(f"run {i + 1} {'/old' if redirected else '/page'} {label}: "
-                      f"fcp={result['fcp']} ms stylesheet initiator={result['initiator']}",
-                      file=sys.stderr)
-                initiators[case].append(result["initiator"])
-                if result["fcp"] is not None:
-                    fcp[case].append(result["fcp"])
-    finally:
-        for part in (driver, proxy, httpd, backend):
-            if part is not None:
-                part.stop()
-        shutil.rmtree(work, ignore_errors=True)
+                runs.navigate(case, f"/{scope}/old" if redirected else f"/{scope}/page",
+                              lambda report: slow_stylesheet_entry(report, scope, redirected),
+                              f"run {i + 1} {'/old' if redirected else '/page'} {label}")
 
-    if not all(fcp[c] for c in cases):
-        print(f"no first contentful paint measured for some case: {fcp}", file=sys.stderr)
+    if not runs.complete():
         return 1
+    fcp, initiators = runs.fcp, runs.initiators
     goal_ms = GOAL_RTTS * args.rtt_ms
     where = f"RTT {args.rtt_ms} ms, backend thinks {args.think_ms} ms"
 
-    def figures(case):
-        values = fcp[case]
-        hinted = initiators[case].count("early-hints")
-        return (f"{statistics.median(values):.0f} ms",
-                f"{min(values):.0f}–{max(values):.0f} ms", len(values),
-                f"stylesheet from Early Hints in {hinted}/{len(values)}")
-
     def emit(case, what, ratio, goal, met):
-        median, spread, runs, hinted = figures(case)
-        print(row(SECTION, f"{what} ({hinted})", median, spread, runs, ratio, goal, met))
+        values, hinted = fcp[case], initiators[case].count("early-hints")
+        print(row(SECTION, f"{what} (stylesheet from Early Hints in {hinted}/{len(values)})",
+                  f"{statistics.median(values):.0f} ms", fcp_runs.spread(values), len(values),
+                  ratio, goal, met))
 
     def median(case):
         return statistics.median(fcp[case])
 
     def verdict(gain: float) -> str:
-        return f"{'yes' if gain >= goal_ms else 'no'} ({gain:.0f} ms = {gain / args.rtt_ms:.2f} RTT earlier)"
+        return fcp_runs.verdict(gain, args.rtt_ms)
 
     off, ahead = (c for c in cases if not c[2])
     emit(off, f"/page direct, {where}: Early Hints off (baseline)", "1.00", "–", "–")
     emit(ahead, f"/page direct, {where}: ahead", f"{median(ahead) / median(off):.2f}",
-         f"FCP ≥ {GOAL_RTTS} RTT ({goal_ms:.0f} ms) earlier", verdict(median(off) - median(ahead)))
+         fcp_runs.goal(args.rtt_ms), verdict(median(off) - median(ahead)))
     off, at_redirect, ahead = (c for c in cases if c[2])
     emit(off, f"/old → /page, {where}: Early Hints off (baseline)", "1.00", "–", "–")
     emit(at_redirect, f"/old → /page, {where}: 103 at the redirect",
