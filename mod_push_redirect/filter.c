@@ -20,12 +20,14 @@ APLOG_USE_MODULE(push_redirect);
 /* The request the client sent, before internal redirects and subrequests,
  * and whether the opt-out variable is set in any request of that chain: an
  * internal redirect (a front controller, an ErrorDocument) renames it
- * REDIRECT_..., and a SetEnvIf on the new URI no longer sets it. */
+ * REDIRECT_... in the request it makes, and a SetEnvIf on the new URI no
+ * longer sets it. */
 static request_rec *initial_request(request_rec *r, bool *opt_out)
 {
     for (;; r = r->prev ? r->prev : r->main) {
         *opt_out = *opt_out || apr_table_get(r->subprocess_env, OPT_OUT_ENV)
-                   || apr_table_get(r->subprocess_env, "REDIRECT_" OPT_OUT_ENV);
+                   || (r->prev && apr_table_get(r->subprocess_env,
+                                                "REDIRECT_" OPT_OUT_ENV));
         if (!r->prev && !r->main) {
             return r;
         }

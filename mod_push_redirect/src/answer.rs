@@ -333,7 +333,7 @@ pub(crate) unsafe fn respond_with(
         if settings.step(Some(exchange.status)) != Step::Respond {
             return push_redirect_result::Ok;
         }
-        let mut fields = ResponseFields::NONE;
+        let mut fields = ResponseFields::new();
         fields.read_all(exchange);
         let view = fields.view(exchange);
         let response = with_store(store, |store| respond(&settings, &view, store));

@@ -3,6 +3,7 @@
 //! the rules read is decided here, not in C.
 
 use std::ffi::{c_char, c_int};
+use std::mem::MaybeUninit;
 
 use push_redirect_core::Exchange;
 
@@ -84,35 +85,46 @@ unsafe fn key_is(key: *const c_char, name: &[u8], prefix: bool) -> bool {
 }
 
 /// The values of one field name, on the stack when there are few (a
-/// redirect rarely has more than one opt-out header or Link field).
+/// redirect rarely has more than one opt-out header or Link field). The
+/// inline slots past `len` are never read, so they start uninitialised: a
+/// response's snapshot then starts with nothing to copy.
 pub(crate) struct Values<'a> {
-    inline: [&'a [u8]; 4],
+    inline: [MaybeUninit<&'a [u8]>; 4],
     heap: Vec<&'a [u8]>,
     len: usize,
 }
 
 impl<'a> Values<'a> {
     const NONE: Values<'static> = Values {
-        inline: [b""; 4],
+        inline: [MaybeUninit::uninit(); 4],
         heap: Vec::new(),
         len: 0,
     };
 
     fn push(&mut self, value: &'a [u8]) {
         if self.len < self.inline.len() {
-            self.inline[self.len] = value;
+            self.inline[self.len] = MaybeUninit::new(value);
         } else {
             if self.heap.is_empty() {
-                self.heap.extend_from_slice(&self.inline);
+                let inline = self.inline_values().to_vec();
+                self.heap = inline;
             }
             self.heap.push(value);
         }
         self.len += 1;
     }
 
+    fn inline_values(&self) -> &[&'a [u8]] {
+        let len = self.len.min(self.inline.len());
+        // SAFETY: push initialises the inline slots in order, so the first
+        // `len` of them (at most all) hold values; MaybeUninit<T> is laid
+        // out as T.
+        unsafe { std::slice::from_raw_parts(self.inline.as_ptr().cast(), len) }
+    }
+
     pub(crate) fn as_slice(&self) -> &[&'a [u8]] {
         if self.heap.is_empty() {
-            &self.inline[..self.len]
+            self.inline_values()
         } else {
             &self.heap
         }
@@ -146,6 +158,26 @@ impl<'a> ResponseFields<'a> {
         has_set_cookie: false,
     };
 
+    /// [`ResponseFields::NONE`], written in place: a constant this size is
+    /// copied whole, its uninitialised slots included.
+    #[inline]
+    pub(crate) fn new() -> ResponseFields<'a> {
+        let values = || Values {
+            inline: [MaybeUninit::uninit(); 4],
+            heap: Vec::new(),
+            len: 0,
+        };
+        ResponseFields {
+            opt_out_values: values(),
+            locations: [b"", b""],
+            location: None,
+            more_locations: false,
+            links: values(),
+            cache_control: values(),
+            has_set_cookie: false,
+        }
+    }
+
     pub(crate) unsafe fn read_all(&mut self, exchange: &'a push_redirect_exchange) {
         self.read(exchange.headers_out);
         self.read(exchange.err_headers_out);
@@ -158,7 +190,8 @@ impl<'a> ResponseFields<'a> {
         }
         for field in std::slice::from_raw_parts(table.items, table.count) {
             let key = field.key;
-            let value = (!field.val.is_null()).then(|| bytes(field.val));
+            // Measured only for the fields read.
+            let value = || (!field.val.is_null()).then(|| bytes(field.val));
             // The first letter first: most fields are none of these.
             let first = if key.is_null() {
                 0
@@ -168,11 +201,13 @@ impl<'a> ResponseFields<'a> {
             match first {
                 b'l' if key_is(key, b"Location", false) => {
                     self.more_locations |= self.location.is_some();
-                    self.location = self.location.or(value);
+                    self.location = self.location.or_else(value);
                 }
-                b'l' if key_is(key, b"Link", false) => self.links.extend(value),
-                b'x' if key_is(key, b"X-Push-Redirect", false) => self.opt_out_values.extend(value),
-                b'c' if key_is(key, b"Cache-Control", false) => self.cache_control.extend(value),
+                b'l' if key_is(key, b"Link", false) => self.links.extend(value()),
+                b'x' if key_is(key, b"X-Push-Redirect", false) => {
+                    self.opt_out_values.extend(value())
+                }
+                b'c' if key_is(key, b"Cache-Control", false) => self.cache_control.extend(value()),
                 b's' if key_is(key, b"Set-Cookie", true) => self.has_set_cookie = true,
                 _ => {}
             }
