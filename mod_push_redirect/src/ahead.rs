@@ -3,15 +3,14 @@
 
 use std::ffi::c_void;
 
-use push_redirect_core::{ahead, Ahead, EarlyHintsDecision, Reason};
+use push_redirect_core::{ahead, Ahead, EarlyHintsDecision};
 
 use crate::answer::{
-    push_redirect_alloc_fn, push_redirect_answer, push_redirect_exchange, push_redirect_settings,
-    push_redirect_store, reason_token, settings_view, with_store, write_early_hints, Pool,
-    ResponseFields, EMPTY_ANSWER,
+    answer_call, push_redirect_alloc_fn, push_redirect_answer, push_redirect_exchange,
+    push_redirect_settings, push_redirect_store, with_store, write_early_hints, Call,
+    ResponseFields,
 };
-use crate::log::describe_ahead;
-use crate::{ffi_panic_boundary, push_redirect_result};
+use crate::push_redirect_result;
 
 /// Decides the 103 to send before the handler runs, from what `store`
 /// learned for the URL, and fills the early-hints side of `*answer` (the
@@ -33,46 +32,26 @@ pub unsafe extern "C" fn push_redirect_ahead(
     alloc_ctx: *mut c_void,
     answer: *mut push_redirect_answer,
 ) -> push_redirect_result {
-    if answer.is_null() {
-        return push_redirect_result::NullParameter;
-    }
-    answer.write(EMPTY_ANSWER);
-    let answer = &mut *answer;
-    answer.strip_opt_out = false;
-    let failed = |answer: &mut push_redirect_answer, result| {
-        fail(answer);
-        result
-    };
-    let result = ffi_panic_boundary!(failed(answer, push_redirect_result::Panic), {
-        let (Some(settings), Some(exchange), Some(alloc)) =
-            (settings.as_ref(), exchange.as_ref(), alloc)
-        else {
-            return failed(answer, push_redirect_result::NullParameter);
-        };
-        let settings = settings_view(settings);
-        let mut fields = ResponseFields::NONE;
-        fields.read_all(exchange);
-        let view = fields.view(exchange);
-        let decision = match with_store(store, |store| ahead(&settings, &view, store)) {
-            Ahead::Off => return push_redirect_result::Ok,
-            Ahead::Send(hints) => EarlyHintsDecision::Send(hints),
-            Ahead::Skip(skip) => EarlyHintsDecision::Skip(skip),
-        };
-        write_early_hints(answer, &mut Pool { alloc, alloc_ctx }, decision);
-        push_redirect_result::Ok
-    });
-    if let Some(alloc) = alloc {
-        let mut pool = Pool { alloc, alloc_ctx };
-        ffi_panic_boundary!((), { describe_ahead(answer, exchange, result, &mut pool) });
-    }
-    result
-}
-
-/// The answer to a call that failed: no 103, and `internal-error`.
-unsafe fn fail(answer: &mut push_redirect_answer) {
-    *answer = EMPTY_ANSWER;
-    answer.strip_opt_out = false;
-    answer.skip_early_hints(reason_token(Reason::InternalError));
+    answer_call(
+        Call::Ahead,
+        settings,
+        exchange,
+        alloc,
+        alloc_ctx,
+        answer,
+        |settings, exchange, pool, answer| {
+            let mut fields = ResponseFields::NONE;
+            fields.read_all(exchange);
+            let view = fields.view(exchange);
+            let decision = match with_store(store, |store| ahead(settings, &view, store)) {
+                Ahead::Off => return push_redirect_result::Ok,
+                Ahead::Send(hints) => EarlyHintsDecision::Send(hints),
+                Ahead::Skip(skip) => EarlyHintsDecision::Skip(skip),
+            };
+            write_early_hints(answer, pool, decision);
+            push_redirect_result::Ok
+        },
+    )
 }
 
 #[cfg(test)]

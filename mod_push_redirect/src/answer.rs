@@ -14,7 +14,7 @@ use crate::handles::{
     push_redirect_declared_hints, push_redirect_excludes, push_redirect_statuses,
     push_redirect_switch, push_redirect_write_budget, try_ref,
 };
-use crate::log::{describe, push_redirect_log_line, PUSH_REDIRECT_MAX_LOG_LINES};
+use crate::log::{describe, describe_ahead, push_redirect_log_line, PUSH_REDIRECT_MAX_LOG_LINES};
 use crate::{ffi_panic_boundary, push_redirect_result};
 
 /// The most `Link` fields one answer adds.
@@ -310,16 +310,128 @@ pub(crate) unsafe fn respond_with(
     alloc_ctx: *mut c_void,
     answer: *mut push_redirect_answer,
 ) -> push_redirect_result {
+    answer_call(
+        Call::Respond,
+        settings,
+        exchange,
+        alloc,
+        alloc_ctx,
+        answer,
+        |settings, exchange, pool, answer| {
+            // Nothing but the status is read for a response nothing is decided for.
+            if settings.step(Some(exchange.status)) != Step::Respond {
+                return push_redirect_result::Ok;
+            }
+            let mut fields = ResponseFields::new();
+            fields.read_all(exchange);
+            let view = fields.view(exchange);
+            let response = with_store(store, |store| respond(settings, &view, store));
+            answer.strip_opt_out = !fields.opt_out_values.as_slice().is_empty();
+            if let Some(learn) = &response.learn {
+                if let Some(buf) = pool.bytes(KEY_LEN + learn.record.len()) {
+                    let (key, record) = buf.split_at_mut(KEY_LEN);
+                    key.copy_from_slice(&learn.key);
+                    record.copy_from_slice(&learn.record);
+                    answer.store_key = key.as_ptr();
+                    answer.store_record = record.as_ptr();
+                    answer.store_record_len = record.len();
+                    answer.store_lifetime = learn.lifetime_secs;
+                    answer.learned = learn.hints;
+                }
+            }
+            match response.push {
+                Some(Decision::Push(push)) => {
+                    let target = push.path_and_query();
+                    let len = push.link_value_len();
+                    match pool.strings(len, target) {
+                        Some((link, target)) => {
+                            push.write_link_value(&mut *link);
+                            answer.links[0] = link.as_ptr().cast();
+                            answer.link_count = 1;
+                            // Each further learned hop, for mod_http2 to push the
+                            // whole chain.
+                            for hop in response
+                                .further_links
+                                .iter()
+                                .take(PUSH_REDIRECT_MAX_LINKS - 1)
+                            {
+                                if let Some((link, _)) = pool.strings(hop.len(), "") {
+                                    link.copy_from_slice(hop.as_bytes());
+                                    answer.links[answer.link_count] = link.as_ptr().cast();
+                                    answer.link_count += 1;
+                                }
+                            }
+                            answer.set_env(PUSH_ENV, c"PUSH_REDIRECT", target);
+                        }
+                        None => answer.skip(reason_token(Reason::InternalError)),
+                    }
+                }
+                Some(Decision::Skip(reason)) => answer.skip(reason_token(reason)),
+                Some(Decision::NotRedirect) | None => {}
+            }
+            if let Some(decision) = response.early_hints {
+                write_early_hints(answer, pool, decision);
+            }
+            push_redirect_result::Ok
+        },
+    )
+}
+
+/// Which call an answer is for.
+#[derive(Clone, Copy)]
+pub(crate) enum Call {
+    /// [`push_redirect_respond`]: the push and the 103 of a response.
+    Respond,
+    /// [`push_redirect_ahead`](crate::push_redirect_ahead): the 103 alone,
+    /// before there is a response.
+    Ahead,
+}
+
+impl Call {
+    /// The one field of an empty answer that is not zero: a response may
+    /// carry `X-Push-Redirect` even when the call fails; ahead of the
+    /// handler there is no response to strip it from.
+    fn strips_opt_out(self) -> bool {
+        match self {
+            Call::Respond => EMPTY_ANSWER.strip_opt_out,
+            Call::Ahead => false,
+        }
+    }
+}
+
+/// The boundary both calls that fill an answer share: `*answer` is emptied
+/// first, then filled by `body` (inside the panic boundary, with the
+/// settings' view, the exchange and the shim's pool), or as [`fail`] says
+/// when an argument is NULL or `body` panics; then its log lines are
+/// written. Unless `answer` is NULL it is always filled.
+///
+/// Inlined into each entry point, so that the respond call, which every
+/// redirect makes, pays for no indirection: `call` is a constant there.
+///
+/// # Safety
+/// As for [`push_redirect_respond`].
+#[inline(always)]
+pub(crate) unsafe fn answer_call(
+    call: Call,
+    settings: *const push_redirect_settings,
+    exchange: *const push_redirect_exchange,
+    alloc: push_redirect_alloc_fn,
+    alloc_ctx: *mut c_void,
+    answer: *mut push_redirect_answer,
+    body: impl FnOnce(
+        &Settings<'_>,
+        &push_redirect_exchange,
+        &mut Pool,
+        &mut push_redirect_answer,
+    ) -> push_redirect_result,
+) -> push_redirect_result {
     if answer.is_null() {
         return push_redirect_result::NullParameter;
     }
-    // EMPTY_ANSWER, without copying it from memory: all zero bytes are
-    // valid for every field.
-    answer.write_bytes(0, 1);
+    empty(answer, call);
     let answer = &mut *answer;
-    answer.strip_opt_out = EMPTY_ANSWER.strip_opt_out;
     let failed = |answer: &mut push_redirect_answer, result| {
-        fail(answer, settings);
+        fail(answer, settings, call);
         result
     };
     let result = ffi_panic_boundary!(failed(answer, push_redirect_result::Panic), {
@@ -328,70 +440,32 @@ pub(crate) unsafe fn respond_with(
         else {
             return failed(answer, push_redirect_result::NullParameter);
         };
-        let settings = settings_view(settings);
-        // Nothing but the status is read for a response nothing is decided for.
-        if settings.step(Some(exchange.status)) != Step::Respond {
-            return push_redirect_result::Ok;
-        }
-        let mut fields = ResponseFields::new();
-        fields.read_all(exchange);
-        let view = fields.view(exchange);
-        let response = with_store(store, |store| respond(&settings, &view, store));
-        let mut pool = Pool { alloc, alloc_ctx };
-        answer.strip_opt_out = !fields.opt_out_values.as_slice().is_empty();
-        if let Some(learn) = &response.learn {
-            if let Some(buf) = pool.bytes(KEY_LEN + learn.record.len()) {
-                let (key, record) = buf.split_at_mut(KEY_LEN);
-                key.copy_from_slice(&learn.key);
-                record.copy_from_slice(&learn.record);
-                answer.store_key = key.as_ptr();
-                answer.store_record = record.as_ptr();
-                answer.store_record_len = record.len();
-                answer.store_lifetime = learn.lifetime_secs;
-                answer.learned = learn.hints;
-            }
-        }
-        match response.push {
-            Some(Decision::Push(push)) => {
-                let target = push.path_and_query();
-                let len = push.link_value_len();
-                match pool.strings(len, target) {
-                    Some((link, target)) => {
-                        push.write_link_value(&mut *link);
-                        answer.links[0] = link.as_ptr().cast();
-                        answer.link_count = 1;
-                        // Each further learned hop, for mod_http2 to push the
-                        // whole chain.
-                        for hop in response
-                            .further_links
-                            .iter()
-                            .take(PUSH_REDIRECT_MAX_LINKS - 1)
-                        {
-                            if let Some((link, _)) = pool.strings(hop.len(), "") {
-                                link.copy_from_slice(hop.as_bytes());
-                                answer.links[answer.link_count] = link.as_ptr().cast();
-                                answer.link_count += 1;
-                            }
-                        }
-                        answer.set_env(PUSH_ENV, c"PUSH_REDIRECT", target);
-                    }
-                    None => answer.skip(reason_token(Reason::InternalError)),
-                }
-            }
-            Some(Decision::Skip(reason)) => answer.skip(reason_token(reason)),
-            Some(Decision::NotRedirect) | None => {}
-        }
-        if let Some(decision) = response.early_hints {
-            write_early_hints(answer, &mut pool, decision);
-        }
-        push_redirect_result::Ok
+        body(
+            &settings_view(settings),
+            exchange,
+            &mut Pool { alloc, alloc_ctx },
+            answer,
+        )
     });
     // Apart, so that a failure above is still logged.
     if let Some(alloc) = alloc {
         let mut pool = Pool { alloc, alloc_ctx };
-        ffi_panic_boundary!((), { describe(answer, exchange, result, &mut pool) });
+        ffi_panic_boundary!((), {
+            match call {
+                Call::Respond => describe(answer, exchange, result, &mut pool),
+                Call::Ahead => describe_ahead(answer, exchange, result, &mut pool),
+            }
+        });
     }
     result
+}
+
+/// Makes `*answer` the empty answer of `call`: [`EMPTY_ANSWER`] for the
+/// respond call, without copying it from memory (all zero bytes are valid
+/// for every field).
+unsafe fn empty(answer: *mut push_redirect_answer, call: Call) {
+    answer.write_bytes(0, 1);
+    (*answer).strip_opt_out = call.strips_opt_out();
 }
 
 /// The 103 side of an answer: its `Link` value and page, or why none.
@@ -463,16 +537,21 @@ pub(crate) const EMPTY_ANSWER: push_redirect_answer = push_redirect_answer {
 };
 
 /// The answer to a call that failed: nothing to add or send, and
-/// `internal-error` on each side the settings turn on (both when they
-/// cannot be read).
-unsafe fn fail(answer: &mut push_redirect_answer, settings: *const push_redirect_settings) {
-    *answer = EMPTY_ANSWER;
-    let (push, early_hints) = match settings.as_ref() {
-        Some(settings) => {
+/// `internal-error` on each side of `call` that the settings turn on (both
+/// when they cannot be read); ahead of the handler there is only the 103.
+unsafe fn fail(
+    answer: &mut push_redirect_answer,
+    settings: *const push_redirect_settings,
+    call: Call,
+) {
+    empty(answer, call);
+    let (push, early_hints) = match (call, settings.as_ref()) {
+        (Call::Ahead, _) => (false, true),
+        (Call::Respond, Some(settings)) => {
             let view = settings_view(settings);
             (view.push_on(), view.early_hints_on())
         }
-        None => (true, true),
+        (Call::Respond, None) => (true, true),
     };
     let token = reason_token(Reason::InternalError);
     if push {

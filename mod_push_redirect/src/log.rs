@@ -95,6 +95,58 @@ fn failed(result: push_redirect_result, token: *const c_char) -> bool {
     result != push_redirect_result::Ok || token == reason_token(Reason::InternalError).as_ptr()
 }
 
+/// The 103 side of an answer, which both calls log.
+struct Hints {
+    /// Why no 103 goes out, or NULL.
+    skipped: *const c_char,
+    /// Choosing it failed: logged whatever the level.
+    failed: bool,
+}
+
+/// What both descriptions start from: the exchange (none, and nothing is
+/// logged), the answer's 103 side, and the lines to add to it.
+unsafe fn open<'a, 'e>(
+    answer: &'a mut push_redirect_answer,
+    exchange: *const push_redirect_exchange,
+    result: push_redirect_result,
+    pool: &'a mut Pool,
+) -> Option<(&'e push_redirect_exchange, Hints, Lines<'a>)> {
+    let exchange = exchange.as_ref()?;
+    let skipped = answer.early_hints_skipped();
+    let hints = Hints {
+        skipped,
+        failed: !skipped.is_null() && failed(result, skipped),
+    };
+    Some((exchange, hints, Lines { answer, pool }))
+}
+
+impl Lines<'_> {
+    /// A 103 goes out.
+    fn hints_go_out(&self) -> bool {
+        !self.answer.early_hints.is_null()
+    }
+
+    /// The trace line of a 103 that goes out: `early hints for TARGET sent
+    /// OCCASION SUBJECT: VALUE`.
+    unsafe fn hints_sent(&mut self, [occasion, subject]: [&[u8]; 2]) {
+        let mut value = Vec::new();
+        escape_into(&mut value, text(self.answer.early_hints));
+        let target = text(self.answer.early_hints_target());
+        self.add(
+            false,
+            &[
+                b"early hints for ",
+                target,
+                b" sent ",
+                occasion,
+                subject,
+                b": ",
+                &value,
+            ],
+        );
+    }
+}
+
 /// Writes the log lines for `answer` into it: a failure always, the trace
 /// lines when the exchange says `trace1` is on.
 ///
@@ -107,14 +159,13 @@ pub(crate) unsafe fn describe(
     result: push_redirect_result,
     pool: &mut Pool,
 ) {
-    let Some(exchange) = exchange.as_ref() else {
+    let Some((exchange, hints, mut lines)) = open(answer, exchange, result, pool) else {
         return;
     };
     let trace = exchange.log_trace;
-    let hints_failed =
-        !answer.early_hints_skipped().is_null() && failed(result, answer.early_hints_skipped());
-    let push_failed = !answer.skipped().is_null() && failed(result, answer.skipped());
-    if !trace && !hints_failed && !push_failed {
+    let skipped = lines.answer.skipped();
+    let push_failed = !skipped.is_null() && failed(result, skipped);
+    if !trace && !hints.failed && !push_failed {
         return;
     }
     let mut fields = ResponseFields::NONE;
@@ -131,30 +182,12 @@ pub(crate) unsafe fn describe(
     let rv = rv.as_bytes();
     let target = text(exchange.request_target);
     let request = [text(exchange.method), b" ", target].concat();
-    let (early_hints, hints_target, hints_skipped) = (
-        answer.early_hints,
-        answer.early_hints_target(),
-        answer.early_hints_skipped(),
-    );
-    let (pushed, skipped, learned) = (answer.pushed(), answer.skipped(), answer.learned);
-    let mut lines = Lines { answer, pool };
-    if !early_hints.is_null() {
+    let (pushed, learned) = (lines.answer.pushed(), lines.answer.learned);
+    if lines.hints_go_out() {
         if trace {
-            let mut value = Vec::new();
-            escape_into(&mut value, text(early_hints));
-            lines.add(
-                false,
-                &[
-                    b"early hints for ",
-                    text(hints_target),
-                    b" sent before the ",
-                    status,
-                    b": ",
-                    &value,
-                ],
-            );
+            lines.hints_sent([b"before the ", status]);
         }
-    } else if hints_failed {
+    } else if hints.failed {
         lines.add(
             true,
             &[
@@ -166,12 +199,12 @@ pub(crate) unsafe fn describe(
                 &at,
             ],
         );
-    } else if trace && !hints_skipped.is_null() {
+    } else if trace && !hints.skipped.is_null() {
         lines.add(
             false,
             &[
                 b"no early hints (",
-                text(hints_skipped),
+                text(hints.skipped),
                 b") for ",
                 status,
                 &at,
@@ -246,18 +279,11 @@ pub(crate) unsafe fn describe_ahead(
     result: push_redirect_result,
     pool: &mut Pool,
 ) {
-    let Some(exchange) = exchange.as_ref() else {
+    let Some((exchange, hints, mut lines)) = open(answer, exchange, result, pool) else {
         return;
     };
-    let (early_hints, target, skipped) = (
-        answer.early_hints,
-        answer.early_hints_target(),
-        answer.early_hints_skipped(),
-    );
-    let hints_failed = !skipped.is_null() && failed(result, skipped);
     let uri = text(exchange.uri);
-    let mut lines = Lines { answer, pool };
-    if hints_failed {
+    if hints.failed {
         let rv = (result as i32).to_string();
         lines.add(
             true,
@@ -269,25 +295,22 @@ pub(crate) unsafe fn describe_ahead(
                 b"; none sent",
             ],
         );
-    } else if !exchange.log_trace {
-    } else if !early_hints.is_null() {
-        let mut value = Vec::new();
-        escape_into(&mut value, text(early_hints));
+        return;
+    }
+    if !exchange.log_trace {
+        return;
+    }
+    if lines.hints_go_out() {
+        lines.hints_sent([b"ahead of the handler for ", uri]);
+    } else if !hints.skipped.is_null() {
         lines.add(
             false,
             &[
-                b"early hints for ",
-                text(target),
-                b" sent ahead of the handler for ",
+                b"no early hints ahead (",
+                text(hints.skipped),
+                b") for ",
                 uri,
-                b": ",
-                &value,
             ],
-        );
-    } else if !skipped.is_null() {
-        lines.add(
-            false,
-            &[b"no early hints ahead (", text(skipped), b") for ", uri],
         );
     }
 }
