@@ -40,7 +40,7 @@ pub unsafe extern "C" fn push_redirect_ahead(
         alloc_ctx,
         answer,
         |settings, exchange, pool, answer| {
-            let mut fields = ResponseFields::NONE;
+            let mut fields = ResponseFields::new();
             fields.read_all(exchange);
             let view = fields.view(exchange);
             let decision = match with_store(store, |store| ahead(settings, &view, store)) {

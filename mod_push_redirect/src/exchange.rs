@@ -95,11 +95,14 @@ pub(crate) struct Values<'a> {
 }
 
 impl<'a> Values<'a> {
-    const NONE: Values<'static> = Values {
-        inline: [MaybeUninit::uninit(); 4],
-        heap: Vec::new(),
-        len: 0,
-    };
+    #[inline]
+    fn none() -> Values<'a> {
+        Values {
+            inline: [MaybeUninit::uninit(); 4],
+            heap: Vec::new(),
+            len: 0,
+        }
+    }
 
     fn push(&mut self, value: &'a [u8]) {
         if self.len < self.inline.len() {
@@ -146,34 +149,18 @@ pub(crate) struct ResponseFields<'a> {
 }
 
 impl<'a> ResponseFields<'a> {
-    /// None yet: [`ResponseFields::read_all`] fills them in place, as
-    /// returning them would copy their few hundred bytes.
-    pub(crate) const NONE: ResponseFields<'static> = ResponseFields {
-        opt_out_values: Values::NONE,
-        locations: [b"", b""],
-        location: None,
-        more_locations: false,
-        links: Values::NONE,
-        cache_control: Values::NONE,
-        has_set_cookie: false,
-    };
-
-    /// [`ResponseFields::NONE`], written in place: a constant this size is
-    /// copied whole, its uninitialised slots included.
+    /// None yet: [`ResponseFields::read_all`] fills them in place. Written
+    /// field by field, as a constant this size would be copied whole, its
+    /// uninitialised slots included.
     #[inline]
     pub(crate) fn new() -> ResponseFields<'a> {
-        let values = || Values {
-            inline: [MaybeUninit::uninit(); 4],
-            heap: Vec::new(),
-            len: 0,
-        };
         ResponseFields {
-            opt_out_values: values(),
+            opt_out_values: Values::none(),
             locations: [b"", b""],
             location: None,
             more_locations: false,
-            links: values(),
-            cache_control: values(),
+            links: Values::none(),
+            cache_control: Values::none(),
             has_set_cookie: false,
         }
     }

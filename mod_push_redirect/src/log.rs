@@ -168,7 +168,7 @@ pub(crate) unsafe fn describe(
     if !trace && !hints.failed && !push_failed {
         return;
     }
-    let mut fields = ResponseFields::NONE;
+    let mut fields = ResponseFields::new();
     fields.read_all(exchange);
     let mut location = Vec::new();
     match fields.location() {
