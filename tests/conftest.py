@@ -123,3 +123,15 @@ def memcached(workdir):
     from harness.caches import Memcached
     with Memcached(workdir) as server:
         yield server
+
+
+# -------------------------------------------------------- the slow backend
+#
+# The backend that thinks before each answer (harness/slowbackend.py), one
+# per test module.
+
+@pytest.fixture(scope="module")
+def slow():
+    from harness.slowbackend import SlowBackend
+    with SlowBackend() as backend:
+        yield backend

@@ -14,7 +14,6 @@ since it was learned wastes a hint or a push, never serves the wrong page.
 import pytest
 
 from harness import clients, frame_times, push_follow
-from harness.slowbackend import SlowBackend
 
 
 THINK = 0.3       # seconds the backend thinks before a final response
@@ -23,12 +22,6 @@ LEAD = 0.75       # the 103 arrives at least this share of THINK before it
 STYLE = "</s/style.css>; rel=preload; as=style"
 CHAIN_STYLE = "</s/chain.css>; rel=preload; as=style"
 SCRIPT = "</s/app.js>; rel=preload; as=script"
-
-
-@pytest.fixture(scope="module")
-def slow():
-    with SlowBackend() as backend:
-        yield backend
 
 
 @pytest.fixture(scope="module")

@@ -9,16 +9,9 @@ for the URL it asks for (mod_headers adds the Link fields the module would).
 import pytest
 
 from harness import clients, frame_times, push_follow
-from harness.slowbackend import SlowBackend
 
 THINK = 0.3
 BACKEND_HINT = "</s/backend.css>; rel=preload; as=style"
-
-
-@pytest.fixture(scope="module")
-def slow():
-    with SlowBackend() as backend:
-        yield backend
 
 
 @pytest.fixture(scope="module")

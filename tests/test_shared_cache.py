@@ -66,7 +66,13 @@ CHILDREN = 4
 # MPM logged AH10159 ("within MinSpareThreads of MaxRequestWorkers") at any
 # maintenance tick that found one request in flight. One child's worth of
 # spare threads is never reached by these tests' at most 16 connections.
-MIN_SPARE_THREADS = 25
+FOUR_CHILDREN = f"""StartServers {CHILDREN}
+ServerLimit 16
+ThreadsPerChild 25
+MaxRequestWorkers {CHILDREN * 25}
+MinSpareThreads 25
+MaxSpareThreads {CHILDREN * 25}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -74,12 +80,7 @@ def four_children(httpd_factory, module_so):
     h = httpd_factory("shared-children", module=module_so)
     h.add_global(f"""
 H2EarlyHints on
-StartServers {CHILDREN}
-ServerLimit 16
-ThreadsPerChild 25
-MaxRequestWorkers {CHILDREN * 25}
-MinSpareThreads {MIN_SPARE_THREADS}
-MaxSpareThreads {CHILDREN * 25}
+{FOUR_CHILDREN}
 KeepAlive Off
 CustomLog "{h.logs}/pids.log" "pid=%P\\tua=%{{User-Agent}}i"
 """)
@@ -306,12 +307,7 @@ def test_the_shmcb_mutex_under_load(httpd_factory, module_so, mechanism):
     h.add_global(f"""
 H2EarlyHints on
 {MUTEXES[mechanism].format(run=h.logs)}
-StartServers {CHILDREN}
-ServerLimit 16
-ThreadsPerChild 25
-MaxRequestWorkers {CHILDREN * 25}
-MinSpareThreads {MIN_SPARE_THREADS}
-MaxSpareThreads {CHILDREN * 25}
+{FOUR_CHILDREN}
 CustomLog "{h.logs}/hints.log" "%U %>s %{{PUSH_REDIRECT_EARLY_HINTS_SKIPPED}}e"
 """)
     learn_site(h)
