@@ -170,8 +170,42 @@ pub struct push_redirect_env {
 
 /// The slots of [`push_redirect_answer::env`].
 pub const PUSH_REDIRECT_ENV_COUNT: usize = 2;
-pub(crate) const HINTS_ENV: usize = 0;
-const PUSH_ENV: usize = 1;
+
+/// The variables an answer sets: the 103's in the first slot, the push's in
+/// the second.
+#[derive(Clone, Copy)]
+enum Var {
+    EarlyHints,
+    EarlyHintsSkipped,
+    Pushed,
+    Skipped,
+}
+
+// One static string per name, so that which variable a slot holds is one
+// comparison of pointers (the log asks on every response).
+static EARLY_HINTS: &CStr = c"PUSH_REDIRECT_EARLY_HINTS";
+static EARLY_HINTS_SKIPPED: &CStr = c"PUSH_REDIRECT_EARLY_HINTS_SKIPPED";
+static PUSHED: &CStr = c"PUSH_REDIRECT";
+static SKIPPED: &CStr = c"PUSH_REDIRECT_SKIPPED";
+
+impl Var {
+    fn slot(self) -> usize {
+        match self {
+            Var::EarlyHints | Var::EarlyHintsSkipped => 0,
+            Var::Pushed | Var::Skipped => 1,
+        }
+    }
+
+    fn name(self) -> *const c_char {
+        match self {
+            Var::EarlyHints => EARLY_HINTS,
+            Var::EarlyHintsSkipped => EARLY_HINTS_SKIPPED,
+            Var::Pushed => PUSHED,
+            Var::Skipped => SKIPPED,
+        }
+        .as_ptr()
+    }
+}
 
 const NO_ENV: push_redirect_env = push_redirect_env {
     name: ptr::null(),
@@ -179,19 +213,17 @@ const NO_ENV: push_redirect_env = push_redirect_env {
 };
 
 impl push_redirect_answer {
-    pub(crate) fn set_env(&mut self, slot: usize, name: &'static CStr, value: *const c_char) {
-        self.env[slot] = push_redirect_env {
-            name: name.as_ptr(),
+    fn set_env(&mut self, var: Var, value: *const c_char) {
+        self.env[var.slot()] = push_redirect_env {
+            name: var.name(),
             value,
         };
     }
 
-    /// The value the answer sets for `name` in `slot`, or NULL.
-    fn env_value(&self, slot: usize, name: &CStr) -> *const c_char {
-        let env = self.env[slot];
-        // SAFETY: a name is NULL or one of the static names above.
-        let named = !env.name.is_null() && unsafe { CStr::from_ptr(env.name) } == name;
-        if named {
+    /// The value the answer sets for `var`, or NULL.
+    fn env_value(&self, var: Var) -> *const c_char {
+        let env = self.env[var.slot()];
+        if env.name == var.name() {
             env.value
         } else {
             ptr::null()
@@ -200,34 +232,30 @@ impl push_redirect_answer {
 
     /// `PUSH_REDIRECT`, or NULL.
     pub(crate) fn pushed(&self) -> *const c_char {
-        self.env_value(PUSH_ENV, c"PUSH_REDIRECT")
+        self.env_value(Var::Pushed)
     }
 
     /// `PUSH_REDIRECT_SKIPPED`, or NULL.
     pub(crate) fn skipped(&self) -> *const c_char {
-        self.env_value(PUSH_ENV, c"PUSH_REDIRECT_SKIPPED")
+        self.env_value(Var::Skipped)
     }
 
     /// `PUSH_REDIRECT_EARLY_HINTS`, or NULL.
     pub(crate) fn early_hints_target(&self) -> *const c_char {
-        self.env_value(HINTS_ENV, c"PUSH_REDIRECT_EARLY_HINTS")
+        self.env_value(Var::EarlyHints)
     }
 
     /// `PUSH_REDIRECT_EARLY_HINTS_SKIPPED`, or NULL.
     pub(crate) fn early_hints_skipped(&self) -> *const c_char {
-        self.env_value(HINTS_ENV, c"PUSH_REDIRECT_EARLY_HINTS_SKIPPED")
+        self.env_value(Var::EarlyHintsSkipped)
     }
 
     fn skip(&mut self, token: &'static CStr) {
-        self.set_env(PUSH_ENV, c"PUSH_REDIRECT_SKIPPED", token.as_ptr());
+        self.set_env(Var::Skipped, token.as_ptr());
     }
 
-    pub(crate) fn skip_early_hints(&mut self, token: &'static CStr) {
-        self.set_env(
-            HINTS_ENV,
-            c"PUSH_REDIRECT_EARLY_HINTS_SKIPPED",
-            token.as_ptr(),
-        );
+    fn skip_early_hints(&mut self, token: &'static CStr) {
+        self.set_env(Var::EarlyHintsSkipped, token.as_ptr());
     }
 }
 
@@ -361,7 +389,7 @@ pub(crate) unsafe fn respond_with(
                                     answer.link_count += 1;
                                 }
                             }
-                            answer.set_env(PUSH_ENV, c"PUSH_REDIRECT", target);
+                            answer.set_env(Var::Pushed, target);
                         }
                         None => answer.skip(reason_token(Reason::InternalError)),
                     }
@@ -481,7 +509,7 @@ pub(crate) unsafe fn write_early_hints(
                 Some((link, target)) => {
                     link.copy_from_slice(value.as_bytes());
                     answer.early_hints = link.as_ptr().cast();
-                    answer.set_env(HINTS_ENV, c"PUSH_REDIRECT_EARLY_HINTS", target);
+                    answer.set_env(Var::EarlyHints, target);
                 }
                 None => answer.skip_early_hints(reason_token(Reason::InternalError)),
             }
