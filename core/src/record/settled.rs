@@ -14,6 +14,15 @@
 //! find one without knowing the seed. The table has a fixed number of
 //! slots, so it does not grow with traffic.
 //!
+//! The slots are read and written without a lock, a word at a time: every
+//! response of every thread of the process reads one or two, and a lock
+//! would make them wait on each other. Two threads writing one slot at
+//! once may leave it mixing their words; that is a slot whose key, value
+//! and time no longer belong together, which reads as what a collision
+//! does (a write skipped, or one more lookup) and is taken as no more than
+//! that: a `Held::Redirect` sends the caller to the store, which says what
+//! it holds, and any other kind only spares it a lookup.
+//!
 //! A slot also says what the store was last seen to hold for its URL (a
 //! page, a redirect, or nothing that parses), as of a settled write or a
 //! lookup: a pushed redirect probes its target only to learn whether it
@@ -27,11 +36,11 @@
 //! that key at once.
 
 use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use foldhash::fast::{FoldHasher, RandomState};
-use std::sync::Mutex;
 
-/// Slots in the table: 32 KiB, a few busy pages per slot at worst.
+/// Slots in the table: 24 KiB, a few busy pages per slot at worst.
 const SLOTS: usize = 1024;
 /// The longest window: a record is checked again at least this often.
 pub const MAX_WINDOW_MS: u64 = 10_000;
@@ -48,14 +57,59 @@ pub enum Held {
     Redirect,
 }
 
+impl Held {
+    fn from_bits(bits: u64) -> Held {
+        match bits & 3 {
+            1 => Held::Page,
+            2 => Held::Redirect,
+            _ => Held::Nothing,
+        }
+    }
+
+    fn bits(self) -> u64 {
+        match self {
+            Held::Nothing => 0,
+            Held::Page => 1,
+            Held::Redirect => 2,
+        }
+    }
+}
+
 /// `value` 0 is no fingerprint ([`Settled::fingerprint`] never makes it):
-/// a slot that only says what the store holds settles no response.
-#[derive(Clone, Copy, Debug, Default)]
+/// a slot that only says what the store holds settles no response. `until`
+/// is the end of the window in milliseconds, shifted left by two, and what
+/// the store held in the low two bits.
+#[derive(Debug, Default)]
 struct Slot {
+    key: AtomicU64,
+    value: AtomicU64,
+    until: AtomicU64,
+}
+
+/// One slot's words as they were read.
+struct Read {
     key: u64,
-    value: u64,
     until_ms: u64,
     held: Held,
+}
+
+impl Slot {
+    fn read(&self) -> Read {
+        let until = self.until.load(Relaxed);
+        Read {
+            key: self.key.load(Relaxed),
+            until_ms: until >> 2,
+            held: Held::from_bits(until),
+        }
+    }
+
+    fn write(&self, key: u64, value: u64, until_ms: u64, held: Held) {
+        self.key.store(key, Relaxed);
+        self.value.store(value, Relaxed);
+        // The time saturates below 2^62 ms, some hundred million years.
+        self.until
+            .store(until_ms.min(u64::MAX >> 2) << 2 | held.bits(), Relaxed);
+    }
 }
 
 /// The fingerprints of one URL (`key`) and of what it would teach
@@ -70,14 +124,14 @@ pub struct Fingerprint {
 #[derive(Debug)]
 pub struct Settled {
     keys: RandomState,
-    slots: Mutex<Box<[Slot]>>,
+    slots: Box<[Slot]>,
 }
 
 impl Default for Settled {
     fn default() -> Self {
         Settled {
             keys: RandomState::default(),
-            slots: Mutex::new(vec![Slot::default(); SLOTS].into_boxed_slice()),
+            slots: (0..SLOTS).map(|_| Slot::default()).collect(),
         }
     }
 }
@@ -130,20 +184,22 @@ impl Settled {
 
     /// Whether `fingerprint` was settled less than its window ago.
     pub fn is_settled(&self, fingerprint: Fingerprint, now_ms: u64) -> bool {
-        let slots = self.lock();
-        let slot = slots[slot_of(fingerprint.key)];
-        slot.key == fingerprint.key && slot.value == fingerprint.value && now_ms < slot.until_ms
+        let slot = self.slot(fingerprint.key);
+        let read = slot.read();
+        read.key == fingerprint.key
+            && slot.value.load(Relaxed) == fingerprint.value
+            && now_ms < read.until_ms
     }
 
     /// Records that the store holds what `fingerprint` teaches, a record
     /// of kind `held`, as of `now_ms`, for `window_ms`.
     pub fn settle(&self, fingerprint: Fingerprint, held: Held, now_ms: u64, window_ms: u64) {
-        self.lock()[slot_of(fingerprint.key)] = Slot {
-            key: fingerprint.key,
-            value: fingerprint.value,
-            until_ms: now_ms.saturating_add(window_ms),
+        self.slot(fingerprint.key).write(
+            fingerprint.key,
+            fingerprint.value,
+            now_ms.saturating_add(window_ms),
             held,
-        };
+        );
     }
 
     /// Records that a lookup of the URL of `url_fingerprint` found `held`
@@ -152,32 +208,24 @@ impl Settled {
     /// forgotten (after nothing, the next response that teaches the URL
     /// writes again) and the slot says what was seen, for `window_ms`.
     pub fn saw(&self, url_fingerprint: u64, held: Held, now_ms: u64, window_ms: u64) {
-        let mut slots = self.lock();
-        let slot = &mut slots[slot_of(url_fingerprint)];
-        if slot.key == url_fingerprint && slot.held == held && now_ms < slot.until_ms {
+        let slot = self.slot(url_fingerprint);
+        let read = slot.read();
+        if read.key == url_fingerprint && read.held == held && now_ms < read.until_ms {
             return;
         }
-        *slot = Slot {
-            key: url_fingerprint,
-            value: 0,
-            until_ms: now_ms.saturating_add(window_ms),
-            held,
-        };
+        slot.write(url_fingerprint, 0, now_ms.saturating_add(window_ms), held);
     }
 
     /// What the store held for the URL of `url_fingerprint` when this
     /// process last settled or looked it up, if that was within the
     /// window; `None`: not known here.
     pub fn held(&self, url_fingerprint: u64, now_ms: u64) -> Option<Held> {
-        let slots = self.lock();
-        let slot = slots[slot_of(url_fingerprint)];
-        (slot.key == url_fingerprint && now_ms < slot.until_ms).then_some(slot.held)
+        let read = self.slot(url_fingerprint).read();
+        (read.key == url_fingerprint && now_ms < read.until_ms).then_some(read.held)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Box<[Slot]>> {
-        // A slot is three words written whole under the lock: a panic
-        // elsewhere cannot leave one half written.
-        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    fn slot(&self, key: u64) -> &Slot {
+        &self.slots[slot_of(key)]
     }
 }
 
