@@ -52,6 +52,9 @@ const NOT_PATH: u8 = 1;
 const NOT_NAME: u8 = 2;
 const DOT: u8 = 4;
 const HYPHEN: u8 = 8;
+const SLASH: u8 = 16;
+/// Not a class: [`is_plain_path`]'s mark of a `.` right after a `/`.
+const SLASH_DOT: u8 = DOT << 4;
 
 static CLASS: [u8; 256] = {
     let mut table = [0; 256];
@@ -83,7 +86,8 @@ static CLASS: [u8; 256] = {
         table[b] = if path { 0 } else { NOT_PATH }
             | if name { 0 } else { NOT_NAME }
             | if c == b'.' { DOT } else { 0 }
-            | if c == b'-' { HYPHEN } else { 0 };
+            | if c == b'-' { HYPHEN } else { 0 }
+            | if c == b'/' { SLASH } else { 0 };
         b += 1;
     }
     table
@@ -94,14 +98,6 @@ fn class_of(bytes: &[u8]) -> u8 {
     bytes
         .iter()
         .fold(0, |class, &b| class | CLASS[usize::from(b)])
-}
-
-/// Whether `/.` occurs in `bytes`.
-fn has_slash_dot(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .zip(bytes.get(1..).unwrap_or_default())
-        .fold(false, |found, (&a, &b)| found | ((a == b'/') & (b == b'.')))
 }
 
 /// A path+query that the URL standard keeps byte for byte: one leading `/`,
@@ -115,15 +111,22 @@ pub(crate) fn is_plain_path(path_and_query: &[u8]) -> bool {
     if rest.first() == Some(&b'/') {
         return false;
     }
-    let class = class_of(path_and_query);
+    // One pass for the classes of all bytes and for a `.` after a `/`
+    // (most paths have none: a dot in a file name is not one).
+    let mut class = 0;
+    // DOT when the byte before was `/`: the first one was.
+    let mut after_slash = DOT;
+    for &b in rest {
+        let this = CLASS[usize::from(b)];
+        class |= this | (after_slash & this) << 4;
+        after_slash = (this & SLASH) >> 2;
+    }
     if class & NOT_PATH != 0 {
         return false;
     }
-    // Most paths have no `/.` (a dot in a file name is not one), and are
-    // done: looked for in pairs of bytes, a pass without branches. A dot
-    // segment is a `.` after a `/`, followed (after another `.`, if any) by
-    // the end of the path.
-    if class & DOT == 0 || !has_slash_dot(path_and_query) {
+    // A dot segment is a `.` after a `/`, followed (after another `.`, if
+    // any) by the end of the path.
+    if class & SLASH_DOT == 0 {
         return true;
     }
     // `1..`: the first byte is `/`.
