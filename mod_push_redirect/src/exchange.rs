@@ -73,11 +73,20 @@ pub struct push_redirect_exchange {
 }
 
 /// Whether the NUL-terminated `key` is `name` in any case (or, with
-/// `prefix`, starts with it), read no further than that.
+/// `prefix`, starts with it), read no further than that. `name` is ASCII
+/// letters and `-`, and the caller has matched its first letter.
+#[inline(always)]
 unsafe fn key_is(key: *const c_char, name: &[u8], prefix: bool) -> bool {
-    for (i, &want) in name.iter().enumerate() {
+    for (i, &want) in name.iter().enumerate().skip(1) {
         let byte = key.add(i).cast::<u8>().read();
-        if !byte.eq_ignore_ascii_case(&want) {
+        // A letter in either case is the letter with bit 5 set; `-` is
+        // only itself.
+        let folded = if want.is_ascii_alphabetic() {
+            byte | 0x20
+        } else {
+            byte
+        };
+        if folded != want.to_ascii_lowercase() {
             return false;
         }
     }
