@@ -98,9 +98,18 @@ void push_redirect_apply(request_rec *r, const push_redirect_answer *a)
     }
 }
 
+/* For the core, when the request has no Host: the authority of the URL it
+ * asked for. */
+static void server_authority(void *request, const char **name,
+                             apr_uint16_t *port)
+{
+    *name = ap_get_server_name_for_url(request);
+    *port = ap_get_server_port(request);
+}
+
 /* The request half of the core's snapshot, from the request the client
  * sent; designated, so a field the shim does not know of reads as zero.
- * What only a 103 reads is read where one can go out. */
+ * The core reads the header fields it needs from headers_in. */
 void push_redirect_read_request(request_rec *r, int early_hints,
                                 push_redirect_exchange *x)
 {
@@ -108,33 +117,27 @@ void push_redirect_read_request(request_rec *r, int early_hints,
     request_rec *first = initial_request(r, &opt_out);
     int http2 = push_redirect_h2_is_h2 ? push_redirect_h2_is_h2(r->connection)
                                      : r->proto_num >= 2000;
-    const char *host = apr_table_get(first->headers_in, "Host");
 
     *x = (push_redirect_exchange){
         .method = first->method,
         .scheme = ap_http_scheme(first),
-        .host = host,
-        .server_name = host ? NULL : ap_get_server_name_for_url(first),
-        .server_port = host ? 0 : ap_get_server_port(first),
+        .headers_in = fields_of(first->headers_in),
+        .server_authority = server_authority,
+        .request = first,
         .request_target = first->unparsed_uri,
         .uri = first->uri,
         .is_http2 = http2,
         .h2_push = h2_var(r, http2, "H2_PUSH"),
         .h2_pushed = h2_var(r, http2, "H2_PUSHED"),
-        .has_cookie = apr_table_get(first->headers_in, "Cookie") != NULL,
-        .has_authorization =
-            apr_table_get(first->headers_in, "Authorization") != NULL,
         .opt_out_env = opt_out,
         .vhost = r->server->server_hostname,
         .local_port = r->connection->local_addr->port,
         .log_trace = APLOGrtrace1(r),
+        .early_hints = early_hints,
+        .early_hints_sent =
+            early_hints
+            && apr_table_get(first->notes, PUSH_REDIRECT_AHEAD_NOTE) != NULL,
     };
-    if (early_hints) {
-        x->sec_fetch_mode = apr_table_get(first->headers_in, "Sec-Fetch-Mode");
-        x->sec_fetch_dest = apr_table_get(first->headers_in, "Sec-Fetch-Dest");
-        x->early_hints_sent =
-            apr_table_get(first->notes, PUSH_REDIRECT_AHEAD_NOTE) != NULL;
-    }
 }
 
 static void respond(request_rec *r, const push_redirect_conf *conf)

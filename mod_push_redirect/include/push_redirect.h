@@ -165,17 +165,31 @@ typedef struct {
 } push_redirect_fields;
 
 /*
+ Asked of the shim for a request without `Host`: the server's name and
+ port for the URL the client asked for (`request` is the exchange's).
+ */
+typedef void (*push_redirect_authority_fn)(void *request, const char **name, uint16_t *port);
+
+/*
  The request and response, borrowed from Apache for the duration of one
- call. Strings are NUL-terminated; `host` and `server_name` (read only
- when `host` is NULL) may be NULL.
+ call. Strings are NUL-terminated.
  */
 typedef struct {
   int status;
   const char *method;
   const char *scheme;
-  const char *host;
-  const char *server_name;
-  uint16_t server_port;
+  /*
+   The header fields of the request the client sent: `Host`, `Cookie`,
+   `Authorization` and, with `early_hints`, `Sec-Fetch-Mode` and
+   `Sec-Fetch-Dest` are read from them, the first of each name.
+   */
+  push_redirect_fields headers_in;
+  /*
+   Called with `request` only when there is no `Host` field; NULL: the
+   URL asked for is not known then.
+   */
+  push_redirect_authority_fn server_authority;
+  void *request;
   const char *request_target;
   /*
    The decoded path of the request the client sent, for the log.
@@ -190,8 +204,6 @@ typedef struct {
    */
   const char *h2_push;
   const char *h2_pushed;
-  bool has_cookie;
-  bool has_authorization;
   /*
    `no-push-redirect` is set in a request of the chain of internal
    redirects, under its own name or a `REDIRECT_` one.
@@ -215,13 +227,12 @@ typedef struct {
    */
   bool log_trace;
   /*
-   The request's `Sec-Fetch-Mode` and `Sec-Fetch-Dest`; NULL: absent.
+   A 103 can go out for this request: what only a 103 needs is read.
    */
-  const char *sec_fetch_mode;
-  const char *sec_fetch_dest;
+  bool early_hints;
   /*
    [`push_redirect_ahead`](crate::push_redirect_ahead) sent this
-   request's 103 already.
+   request's 103 already (read only with `early_hints`).
    */
   bool early_hints_sent;
 } push_redirect_exchange;

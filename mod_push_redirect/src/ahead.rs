@@ -7,8 +7,7 @@ use push_redirect_core::{ahead, Ahead, EarlyHintsDecision};
 
 use crate::answer::{
     answer_call, push_redirect_alloc_fn, push_redirect_answer, push_redirect_exchange,
-    push_redirect_settings, push_redirect_store, with_store, write_early_hints, Call,
-    ResponseFields,
+    push_redirect_settings, push_redirect_store, with_store, write_early_hints, Call, Fields,
 };
 use crate::push_redirect_result;
 
@@ -40,7 +39,7 @@ pub unsafe extern "C" fn push_redirect_ahead(
         alloc_ctx,
         answer,
         |settings, exchange, pool, answer| {
-            let mut fields = ResponseFields::new();
+            let mut fields = Fields::new();
             fields.read_all(exchange);
             let view = fields.view(exchange);
             let decision = match with_store(store, |store| ahead(settings, &view, store)) {

@@ -9,7 +9,7 @@ use push_redirect_core::{
     Settings, Step, Store, FETCH_BUF_LEN, KEY_LEN,
 };
 
-pub(crate) use crate::exchange::{push_redirect_exchange, ResponseFields};
+pub(crate) use crate::exchange::{push_redirect_exchange, Fields};
 use crate::handles::{
     push_redirect_declared_hints, push_redirect_excludes, push_redirect_statuses,
     push_redirect_switch, push_redirect_write_budget, try_ref,
@@ -350,7 +350,7 @@ pub(crate) unsafe fn respond_with(
             if settings.step(Some(exchange.status)) != Step::Respond {
                 return push_redirect_result::Ok;
             }
-            let mut fields = ResponseFields::new();
+            let mut fields = Fields::new();
             fields.read_all(exchange);
             let view = fields.view(exchange);
             let response = with_store(store, |store| respond(settings, &view, store));

@@ -2,7 +2,7 @@
 //! it. The response fields come as Apache's tables hold them; which of them
 //! the rules read is decided here, not in C.
 
-use std::ffi::{c_char, c_int};
+use std::ffi::{c_char, c_int, c_void};
 use std::mem::MaybeUninit;
 
 use push_redirect_core::Exchange;
@@ -27,17 +27,26 @@ pub struct push_redirect_fields {
     pub count: usize,
 }
 
+/// Asked of the shim for a request without `Host`: the server's name and
+/// port for the URL the client asked for (`request` is the exchange's).
+pub type push_redirect_authority_fn =
+    Option<unsafe extern "C" fn(request: *mut c_void, name: *mut *const c_char, port: *mut u16)>;
+
 /// The request and response, borrowed from Apache for the duration of one
-/// call. Strings are NUL-terminated; `host` and `server_name` (read only
-/// when `host` is NULL) may be NULL.
+/// call. Strings are NUL-terminated.
 #[repr(C)]
 pub struct push_redirect_exchange {
     pub status: c_int,
     pub method: *const c_char,
     pub scheme: *const c_char,
-    pub host: *const c_char,
-    pub server_name: *const c_char,
-    pub server_port: u16,
+    /// The header fields of the request the client sent: `Host`, `Cookie`,
+    /// `Authorization` and, with `early_hints`, `Sec-Fetch-Mode` and
+    /// `Sec-Fetch-Dest` are read from them, the first of each name.
+    pub headers_in: push_redirect_fields,
+    /// Called with `request` only when there is no `Host` field; NULL: the
+    /// URL asked for is not known then.
+    pub server_authority: push_redirect_authority_fn,
+    pub request: *mut c_void,
     pub request_target: *const c_char,
     /// The decoded path of the request the client sent, for the log.
     pub uri: *const c_char,
@@ -48,8 +57,6 @@ pub struct push_redirect_exchange {
     /// there.
     pub h2_push: *const c_char,
     pub h2_pushed: *const c_char,
-    pub has_cookie: bool,
-    pub has_authorization: bool,
     /// `no-push-redirect` is set in a request of the chain of internal
     /// redirects, under its own name or a `REDIRECT_` one.
     pub opt_out_env: bool,
@@ -64,12 +71,30 @@ pub struct push_redirect_exchange {
     /// `trace1` is logged for this request: the answer then carries the
     /// decision's log lines (an error line it carries whatever this says).
     pub log_trace: bool,
-    /// The request's `Sec-Fetch-Mode` and `Sec-Fetch-Dest`; NULL: absent.
-    pub sec_fetch_mode: *const c_char,
-    pub sec_fetch_dest: *const c_char,
+    /// A 103 can go out for this request: what only a 103 needs is read.
+    pub early_hints: bool,
     /// [`push_redirect_ahead`](crate::push_redirect_ahead) sent this
-    /// request's 103 already.
+    /// request's 103 already (read only with `early_hints`).
     pub early_hints_sent: bool,
+}
+
+/// The entries of `table`, none for NULL.
+unsafe fn entries<'a>(table: push_redirect_fields) -> &'a [push_redirect_field] {
+    if table.items.is_null() {
+        &[]
+    } else {
+        std::slice::from_raw_parts(table.items, table.count)
+    }
+}
+
+/// The first letter of a field's name in lower case (for an ASCII letter),
+/// 0 for none.
+unsafe fn first_letter(key: *const c_char) -> u8 {
+    if key.is_null() {
+        0
+    } else {
+        key.cast::<u8>().read() | 0x20
+    }
 }
 
 /// Whether the NUL-terminated `key` is `name` in any case (or, with
@@ -143,9 +168,14 @@ impl<'a> Values<'a> {
     }
 }
 
-/// The response fields the rules read, from both tables, read once so
-/// that [`ResponseFields::view`] can borrow them.
-pub(crate) struct ResponseFields<'a> {
+/// The request and response fields the rules read, from the shim's tables,
+/// read once so that [`Fields::view`] can borrow them.
+pub(crate) struct Fields<'a> {
+    host: Option<&'a [u8]>,
+    has_cookie: bool,
+    has_authorization: bool,
+    sec_fetch_mode: Option<&'a [u8]>,
+    sec_fetch_dest: Option<&'a [u8]>,
     pub(crate) opt_out_values: Values<'a>,
     /// The first Location and, when there is another, a stand-in for it:
     /// the rules only count the others.
@@ -157,13 +187,18 @@ pub(crate) struct ResponseFields<'a> {
     has_set_cookie: bool,
 }
 
-impl<'a> ResponseFields<'a> {
-    /// None yet: [`ResponseFields::read_all`] fills them in place. Written
+impl<'a> Fields<'a> {
+    /// None yet: [`Fields::read_all`] fills them in place. Written
     /// field by field, as a constant this size would be copied whole, its
     /// uninitialised slots included.
     #[inline]
-    pub(crate) fn new() -> ResponseFields<'a> {
-        ResponseFields {
+    pub(crate) fn new() -> Fields<'a> {
+        Fields {
+            host: None,
+            has_cookie: false,
+            has_authorization: false,
+            sec_fetch_mode: None,
+            sec_fetch_dest: None,
             opt_out_values: Values::none(),
             locations: [b"", b""],
             location: None,
@@ -175,26 +210,40 @@ impl<'a> ResponseFields<'a> {
     }
 
     pub(crate) unsafe fn read_all(&mut self, exchange: &'a push_redirect_exchange) {
+        self.read_request(exchange);
         self.read(exchange.headers_out);
         self.read(exchange.err_headers_out);
         self.locations[0] = self.location.unwrap_or_default();
     }
 
-    unsafe fn read(&mut self, table: push_redirect_fields) {
-        if table.items.is_null() {
-            return;
+    /// As `apr_table_get` would: the first field of each name.
+    unsafe fn read_request(&mut self, exchange: &'a push_redirect_exchange) {
+        for field in entries(exchange.headers_in) {
+            let key = field.key;
+            let value = || (!field.val.is_null()).then(|| bytes(field.val));
+            match first_letter(key) {
+                b'h' if key_is(key, b"Host", false) => self.host = self.host.or_else(value),
+                b'c' if key_is(key, b"Cookie", false) => self.has_cookie = true,
+                b'a' if key_is(key, b"Authorization", false) => self.has_authorization = true,
+                b's' if exchange.early_hints && key_is(key, b"Sec-Fetch-", true) => {
+                    if key_is(key, b"Sec-Fetch-Mode", false) {
+                        self.sec_fetch_mode = self.sec_fetch_mode.or_else(value);
+                    } else if key_is(key, b"Sec-Fetch-Dest", false) {
+                        self.sec_fetch_dest = self.sec_fetch_dest.or_else(value);
+                    }
+                }
+                _ => {}
+            }
         }
-        for field in std::slice::from_raw_parts(table.items, table.count) {
+    }
+
+    unsafe fn read(&mut self, table: push_redirect_fields) {
+        for field in entries(table) {
             let key = field.key;
             // Measured only for the fields read.
             let value = || (!field.val.is_null()).then(|| bytes(field.val));
             // The first letter first: most fields are none of these.
-            let first = if key.is_null() {
-                0
-            } else {
-                key.cast::<u8>().read() | 0x20
-            };
-            match first {
+            match first_letter(key) {
                 b'l' if key_is(key, b"Location", false) => {
                     self.more_locations |= self.location.is_some();
                     self.location = self.location.or_else(value);
@@ -216,7 +265,14 @@ impl<'a> ResponseFields<'a> {
     }
 
     pub(crate) unsafe fn view(&'a self, exchange: &'a push_redirect_exchange) -> Exchange<'a> {
-        let host = (!exchange.host.is_null()).then(|| bytes(exchange.host));
+        let (server_name, server_port) = match (self.host, exchange.server_authority) {
+            (None, Some(authority)) => {
+                let (mut name, mut port) = (std::ptr::null(), 0);
+                authority(exchange.request, &mut name, &mut port);
+                (bytes(name), port)
+            }
+            _ => (&b""[..], 0),
+        };
         let location_count = match (self.location.is_some(), self.more_locations) {
             (false, _) => 0,
             (true, false) => 1,
@@ -226,15 +282,15 @@ impl<'a> ResponseFields<'a> {
             status: exchange.status,
             method: bytes(exchange.method),
             scheme: bytes(exchange.scheme),
-            host,
-            server_name: bytes(exchange.server_name),
-            server_port: exchange.server_port,
+            host: self.host,
+            server_name,
+            server_port,
             request_target: bytes(exchange.request_target),
             http2: exchange.is_http2,
             h2_push: exchange.is_http2 && bytes(exchange.h2_push) == b"on",
             pushed_stream: exchange.is_http2 && bytes(exchange.h2_pushed) == b"PUSHED",
-            has_cookie: exchange.has_cookie,
-            has_authorization: exchange.has_authorization,
+            has_cookie: self.has_cookie,
+            has_authorization: self.has_authorization,
             opt_out_env: exchange.opt_out_env,
             opt_out_values: self.opt_out_values.as_slice(),
             locations: &self.locations[..location_count],
@@ -243,11 +299,9 @@ impl<'a> ResponseFields<'a> {
             local_port: exchange.local_port,
             has_set_cookie: self.has_set_cookie,
             cache_control: self.cache_control.as_slice(),
-            sec_fetch_mode: (!exchange.sec_fetch_mode.is_null())
-                .then(|| bytes(exchange.sec_fetch_mode)),
-            sec_fetch_dest: (!exchange.sec_fetch_dest.is_null())
-                .then(|| bytes(exchange.sec_fetch_dest)),
-            early_hints_sent: exchange.early_hints_sent,
+            sec_fetch_mode: self.sec_fetch_mode,
+            sec_fetch_dest: self.sec_fetch_dest,
+            early_hints_sent: exchange.early_hints && exchange.early_hints_sent,
         }
     }
 }

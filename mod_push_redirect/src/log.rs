@@ -7,7 +7,7 @@
 use std::ffi::c_char;
 
 use crate::answer::{push_redirect_answer, Pool};
-use crate::exchange::{push_redirect_exchange, ResponseFields};
+use crate::exchange::{push_redirect_exchange, Fields};
 use crate::{push_redirect_result, reason_token};
 use push_redirect_core::Reason;
 
@@ -168,7 +168,7 @@ pub(crate) unsafe fn describe(
     if !trace && !hints.failed && !push_failed {
         return;
     }
-    let mut fields = ResponseFields::new();
+    let mut fields = Fields::new();
     fields.read_all(exchange);
     let mut location = Vec::new();
     match fields.location() {

@@ -30,8 +30,8 @@ pub(crate) fn text(p: *const c_char) -> Option<String> {
 /// A GET over HTTP/2 with push on for https://localhost:8443/old.
 pub(crate) struct Request {
     strings: Vec<CString>,
-    /// `headers_out` and `err_headers_out`.
-    fields: [Vec<push_redirect_field>; 2],
+    /// `headers_out`, `err_headers_out` and the request's `headers_in`.
+    fields: [Vec<push_redirect_field>; 3],
     status: c_int,
     pub(crate) target: &'static str,
 }
@@ -40,10 +40,11 @@ impl Request {
     pub(crate) fn redirect(status: c_int, location: Option<&str>) -> Request {
         let mut request = Request {
             strings: Vec::new(),
-            fields: [Vec::new(), Vec::new()],
+            fields: [Vec::new(), Vec::new(), Vec::new()],
             status,
             target: "/old",
         };
+        request.field(2, "Host", "localhost:8443");
         if let Some(location) = location {
             request.field(0, "Location", location);
         }
@@ -55,7 +56,8 @@ impl Request {
         self.strings.last().unwrap().as_ptr()
     }
 
-    /// Adds a field to `headers_out` (0) or `err_headers_out` (1).
+    /// Adds a field to `headers_out` (0), `err_headers_out` (1) or the
+    /// request's `headers_in` (2).
     pub(crate) fn field(&mut self, table: usize, key: &str, val: &str) {
         let field = push_redirect_field {
             key: self.keep(key),
@@ -70,16 +72,17 @@ impl Request {
             status: self.status,
             method: self.keep("GET"),
             scheme: self.keep("https"),
-            host: self.keep("localhost:8443"),
-            server_name: self.keep("localhost"),
-            server_port: 8443,
+            headers_in: push_redirect_fields {
+                items: self.fields[2].as_ptr(),
+                count: self.fields[2].len(),
+            },
+            server_authority: Some(server_authority),
+            request: ptr::null_mut(),
             request_target: self.keep(self.target),
             uri: self.keep(self.target),
             is_http2: true,
             h2_push: c"on".as_ptr(),
             h2_pushed: ptr::null(),
-            has_cookie: false,
-            has_authorization: false,
             opt_out_env: false,
             headers_out: push_redirect_fields {
                 items: self.fields[0].as_ptr(),
@@ -92,11 +95,16 @@ impl Request {
             vhost: self.keep("localhost"),
             local_port: 8443,
             log_trace: false,
-            sec_fetch_mode: ptr::null(),
-            sec_fetch_dest: ptr::null(),
+            early_hints: true,
             early_hints_sent: false,
         }
     }
+}
+
+/// What the shim says for a request without `Host`.
+unsafe extern "C" fn server_authority(_: *mut c_void, name: *mut *const c_char, port: *mut u16) {
+    *name = c"localhost".as_ptr();
+    *port = 8443;
 }
 
 /// A shared store standing in for mod_socache.
@@ -330,16 +338,17 @@ fn not_a_redirect_reads_nothing_but_the_status() {
         status: 204,
         method: 1 as *const c_char,
         scheme: 1 as *const c_char,
-        host: 1 as *const c_char,
-        server_name: 1 as *const c_char,
-        server_port: 0,
+        headers_in: push_redirect_fields {
+            items: 8 as *const push_redirect_field,
+            count: 1,
+        },
+        server_authority: None,
+        request: ptr::null_mut(),
         request_target: 1 as *const c_char,
         uri: 1 as *const c_char,
         is_http2: true,
         h2_push: 1 as *const c_char,
         h2_pushed: 1 as *const c_char,
-        has_cookie: false,
-        has_authorization: false,
         opt_out_env: false,
         headers_out: push_redirect_fields {
             items: 8 as *const push_redirect_field,
@@ -352,8 +361,7 @@ fn not_a_redirect_reads_nothing_but_the_status() {
         vhost: 1 as *const c_char,
         local_port: 0,
         log_trace: false,
-        sec_fetch_mode: 1 as *const c_char,
-        sec_fetch_dest: 1 as *const c_char,
+        early_hints: true,
         early_hints_sent: false,
     };
     let answer = run(&exchange);
@@ -441,9 +449,8 @@ fn a_pushed_stream_is_push_disabled() {
 #[test]
 fn a_null_host_falls_back_to_the_server_name() {
     let mut request = Request::redirect(302, Some("https://localhost:8443/new"));
-    let mut exchange = request.exchange();
-    exchange.host = ptr::null();
-    assert_eq!(push_target(&exchange), "/new");
+    request.fields[2].clear();
+    assert_eq!(push_target(&request.exchange()), "/new");
 }
 
 #[test]
@@ -927,4 +934,19 @@ fn directives_are_read_merged_and_released_by_scope() {
         assert_eq!(push_redirect_settings_release(ptr::null_mut()), 0);
     }
     assert!(outer.excludes.is_null() && inner.declared_hints.is_null());
+}
+
+#[test]
+fn the_request_fields_are_read_from_headers_in_in_any_case() {
+    for (name, value) in [("cookie", "a=b"), ("AUTHORIZATION", "Basic eDp5")] {
+        let mut request = Request::redirect(302, Some("/new"));
+        request.field(2, name, value);
+        assert_eq!(skip_reason(&request.exchange()), "credentials", "{name}");
+    }
+    // The first Host is the one read, as apr_table_get reads it.
+    let mut request = Request::redirect(302, Some("https://localhost:8443/new"));
+    request.field(2, "host", "elsewhere.example");
+    assert_eq!(push_target(&request.exchange()), "/new");
+    request.fields[2].reverse();
+    assert_eq!(skip_reason(&request.exchange()), "cross-origin");
 }

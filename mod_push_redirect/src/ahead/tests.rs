@@ -138,22 +138,17 @@ fn fetch_metadata_and_a_103_already_sent_reach_the_core() {
     let mut shared = Shared::new();
     let settings = ahead_settings();
     shared.teach(&settings, &mut page("/page", CSS));
-    let mut get = request("/page");
-    let cors = push_redirect_exchange {
-        sec_fetch_mode: c"cors".as_ptr(),
-        ..get.exchange()
-    };
-    let (_, answer) = run_ahead(&settings, &cors, &shared.store);
+    let mut cors = request("/page");
+    cors.field(2, "sec-fetch-mode", "cors");
+    let (_, answer) = run_ahead(&settings, &cors.exchange(), &shared.store);
     assert_eq!(
         text(answer.early_hints_skipped()).as_deref(),
         Some("not-navigation")
     );
-    let navigate = push_redirect_exchange {
-        sec_fetch_mode: c"navigate".as_ptr(),
-        sec_fetch_dest: c"document".as_ptr(),
-        ..get.exchange()
-    };
-    let (_, answer) = run_ahead(&settings, &navigate, &shared.store);
+    let mut navigate = request("/page");
+    navigate.field(2, "Sec-Fetch-Mode", "navigate");
+    navigate.field(2, "Sec-Fetch-Dest", "document");
+    let (_, answer) = run_ahead(&settings, &navigate.exchange(), &shared.store);
     assert_eq!(text(answer.early_hints).as_deref(), Some(CSS));
     let mut at_redirect = redirect("/old", "/page");
     let sent = push_redirect_exchange {
