@@ -301,7 +301,7 @@ impl<'a> Fields<'a> {
             cache_control: self.cache_control.as_slice(),
             sec_fetch_mode: self.sec_fetch_mode,
             sec_fetch_dest: self.sec_fetch_dest,
-            early_hints_sent: exchange.early_hints && exchange.early_hints_sent,
+            early_hints_sent: exchange.early_hints_sent,
         }
     }
 }
