@@ -49,7 +49,8 @@ pub(crate) fn check_shared(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<(),
     if ex.method != b"GET" {
         return Err(Reason::Method);
     }
-    if policy.require_tls && !ex.scheme.eq_ignore_ascii_case(b"https") {
+    // Apache says `https` in lower case: compared as it is first.
+    if policy.require_tls && ex.scheme != b"https" && !ex.scheme.eq_ignore_ascii_case(b"https") {
         return Err(Reason::Insecure);
     }
     Ok(())
