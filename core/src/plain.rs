@@ -152,20 +152,17 @@ pub(crate) fn is_plain_path(path_and_query: &[u8]) -> bool {
 pub(crate) fn is_plain_authority(host: &[u8]) -> bool {
     // A port is the digits after the last `:`: any other `:` is no name.
     // Index loops rather than iterator chains: this runs on every redirect,
-    // and they compile to a few instructions a byte. The digits are read
-    // from the end, their value as they come (up to six: more is no port).
-    let (mut digits_start, mut port, mut scale) = (host.len(), 0u32, 1u32);
+    // and they compile to a few instructions a byte.
+    let mut digits_start = host.len();
     while digits_start > 0 && host[digits_start - 1].is_ascii_digit() {
         digits_start -= 1;
-        if scale <= 100_000 {
-            port += u32::from(host[digits_start] - b'0') * scale;
-            scale *= 10;
-        }
     }
     let name = match digits_start.checked_sub(1) {
         Some(colon) if host[colon] == b':' => {
-            let digits = host.len() - digits_start;
-            if digits == 0 || digits > 5 || port > 65535 {
+            // Up to 65535: four digits at most are below it, five compare
+            // as text.
+            let port = &host[digits_start..];
+            if port.is_empty() || port.len() > 5 || (port.len() == 5 && port > &b"65535"[..]) {
                 return false;
             }
             &host[..colon]
