@@ -267,6 +267,7 @@ impl<'a> Fields<'a> {
         self.location
     }
 
+    #[inline(always)]
     pub(crate) unsafe fn view(&'a self, exchange: &'a push_redirect_exchange) -> Exchange<'a> {
         let (server_name, server_port) = match (self.host, exchange.server_authority) {
             (None, Some(authority)) => {
