@@ -123,6 +123,7 @@ impl<'a> Settings<'a> {
     }
 
     /// For a response with `status`; `None` before the status is known.
+    #[inline]
     pub fn step(&self, status: Option<i32>) -> Step {
         let (push, early_hints) = (self.push_on(), self.early_hints_on());
         if !push && !early_hints {
