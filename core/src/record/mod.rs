@@ -367,6 +367,7 @@ pub struct LearnInput<'a> {
 /// Whether a response may teach anything, whatever it is. Credentials count
 /// whatever `PushRedirectWithCredentials` says: that directive is about
 /// pushing to the client who sent them, this about hinting to everyone.
+#[inline]
 pub fn check_learnable(input: &LearnInput<'_>) -> Result<(), NotLearned> {
     if input.method != b"GET" {
         Err(NotLearned::Method)

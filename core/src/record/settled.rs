@@ -170,6 +170,7 @@ impl Settled {
         self.url_hasher(vhost, port, target).finish()
     }
 
+    #[inline]
     fn url_hasher(&self, vhost: &[u8], port: u16, target: &[u8]) -> FoldHasher<'_> {
         let mut hasher = self.keys.build_hasher();
         // The lengths first, so that no two URLs hash alike by their
