@@ -171,7 +171,9 @@ impl<'a> Values<'a> {
 /// The request and response fields the rules read, from the shim's tables,
 /// read once so that [`Fields::view`] can borrow them.
 pub(crate) struct Fields<'a> {
-    host: Option<&'a [u8]>,
+    /// The first `Host` value, measured in [`Fields::view`] (after the
+    /// loops, which a call in them would make spill); NULL: none.
+    host: *const c_char,
     has_cookie: bool,
     has_authorization: bool,
     sec_fetch_mode: Option<&'a [u8]>,
@@ -180,7 +182,8 @@ pub(crate) struct Fields<'a> {
     /// The first Location and, when there is another, a stand-in for it:
     /// the rules only count the others.
     locations: [&'a [u8]; 2],
-    location: Option<&'a [u8]>,
+    /// The first `Location` value, measured once the tables are read.
+    location: *const c_char,
     more_locations: bool,
     links: Values<'a>,
     cache_control: Values<'a>,
@@ -194,14 +197,14 @@ impl<'a> Fields<'a> {
     #[inline]
     pub(crate) fn new() -> Fields<'a> {
         Fields {
-            host: None,
+            host: std::ptr::null(),
             has_cookie: false,
             has_authorization: false,
             sec_fetch_mode: None,
             sec_fetch_dest: None,
             opt_out_values: Values::none(),
             locations: [b"", b""],
-            location: None,
+            location: std::ptr::null(),
             more_locations: false,
             links: Values::none(),
             cache_control: Values::none(),
@@ -213,7 +216,7 @@ impl<'a> Fields<'a> {
         self.read_request(exchange);
         self.read(exchange.headers_out);
         self.read(exchange.err_headers_out);
-        self.locations[0] = self.location.unwrap_or_default();
+        self.locations[0] = self.location().unwrap_or_default();
     }
 
     /// As `apr_table_get` would: the first field of each name.
@@ -222,7 +225,9 @@ impl<'a> Fields<'a> {
             let key = field.key;
             let value = || (!field.val.is_null()).then(|| bytes(field.val));
             match first_letter(key) {
-                b'h' if key_is(key, b"Host", false) => self.host = self.host.or_else(value),
+                b'h' if key_is(key, b"Host", false) && self.host.is_null() => {
+                    self.host = field.val;
+                }
                 b'c' if key_is(key, b"Cookie", false) => self.has_cookie = true,
                 b'a' if key_is(key, b"Authorization", false) => self.has_authorization = true,
                 b's' if exchange.early_hints && key_is(key, b"Sec-Fetch-", true) => {
@@ -248,8 +253,10 @@ impl<'a> Fields<'a> {
             // The first letter first: most fields are none of these.
             match first_letter(key) {
                 b'l' if key_is(key, b"Location", false) => {
-                    self.more_locations |= self.location.is_some();
-                    self.location = self.location.or_else(value);
+                    self.more_locations |= !self.location.is_null();
+                    if self.location.is_null() {
+                        self.location = field.val;
+                    }
                 }
                 b'l' if key_is(key, b"Link", false) => self.links.extend(value()),
                 b'x' if key_is(key, b"X-Push-Redirect", false) => {
@@ -264,12 +271,14 @@ impl<'a> Fields<'a> {
 
     /// The first `Location` field, for the log.
     pub(crate) fn location(&self) -> Option<&'a [u8]> {
-        self.location
+        // SAFETY: a field value the shim handed over, NUL-terminated.
+        (!self.location.is_null()).then(|| unsafe { bytes(self.location) })
     }
 
     #[inline(always)]
     pub(crate) unsafe fn view(&'a self, exchange: &'a push_redirect_exchange) -> Exchange<'a> {
-        let (server_name, server_port) = match (self.host, exchange.server_authority) {
+        let host = (!self.host.is_null()).then(|| bytes(self.host));
+        let (server_name, server_port) = match (host, exchange.server_authority) {
             (None, Some(authority)) => {
                 let (mut name, mut port) = (std::ptr::null(), 0);
                 authority(exchange.request, &mut name, &mut port);
@@ -277,7 +286,7 @@ impl<'a> Fields<'a> {
             }
             _ => (&b""[..], 0),
         };
-        let location_count = match (self.location.is_some(), self.more_locations) {
+        let location_count = match (!self.location.is_null(), self.more_locations) {
             (false, _) => 0,
             (true, false) => 1,
             (true, true) => 2,
@@ -286,7 +295,7 @@ impl<'a> Fields<'a> {
             status: exchange.status,
             method: bytes(exchange.method),
             scheme: bytes(exchange.scheme),
-            host: self.host,
+            host,
             server_name,
             server_port,
             request_target: bytes(exchange.request_target),
