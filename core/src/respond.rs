@@ -169,60 +169,55 @@ pub fn respond<'a>(
 ) -> Response<'a> {
     let policy = settings.policy();
     let (push_on, early_hints_on) = (settings.push_on(), settings.early_hints_on());
-    let mut response = Response {
-        push: None,
-        further_links: Vec::new(),
-        early_hints: None,
-        learn: None,
-    };
     if !policy.statuses.contains(ex.status) {
-        if push_on {
-            response.push = Some(Decision::NotRedirect);
-        }
-        if early_hints_on {
-            response.early_hints = Some(EarlyHintsDecision::NotRedirect);
-        }
-        if ex.status == 200 {
-            response.learn = store.and_then(|store| store.learn(ex, None));
-        }
-        return response;
+        return Response {
+            push: push_on.then_some(Decision::NotRedirect),
+            further_links: Vec::new(),
+            early_hints: early_hints_on.then_some(EarlyHintsDecision::NotRedirect),
+            learn: match ex.status {
+                200 => store.and_then(|store| store.learn(ex, None)),
+                _ => None,
+            },
+        };
     }
     let shared = check_shared(&policy, ex);
     // Validated once: what is learned needs it whatever rules 2 and 3 say.
     let single = single_location(ex.locations);
     let location = shared.and(single);
     let mut resolved: Option<Resolved> = None;
-    if push_on {
+    // Each part of the answer is its own variable until the end, where the
+    // answer is built in the caller's place (a struct filled field by field
+    // here would be copied there whole).
+    let push = push_on.then(|| {
         let push = shared
             .and_then(|()| check_push_only(&policy, ex))
             .and(location)
             .and_then(|location| {
                 push_target(&policy, ex, location, Resolution::PlainFirst, &mut resolved)
             });
-        response.push = Some(match push {
+        match push {
             Ok(push) => Decision::Push(push),
             Err(reason) => Decision::Skip(reason),
-        });
-    }
+        }
+    });
     let mut chain: Option<Chain> = None;
-    if early_hints_on {
-        response.early_hints = Some(match check_client(ex) {
-            Err(skip) => EarlyHintsDecision::Skip(skip),
-            Ok(()) => match location.and_then(|location| {
-                resolved
-                    .get_or_insert_with(|| resolve_target(&policy, ex, location))
-                    .clone()
-            }) {
-                Ok((requested, target)) => {
-                    let mut lookup = |t: &[u8]| store.as_deref_mut()?.looked_up(ex, t);
-                    let followed = chain.insert(follow(&requested, target, &mut lookup));
-                    decision(followed.early_hints(settings.declared, &policy))
-                }
-                Err(reason) => EarlyHintsDecision::Skip(EarlyHintsSkip::Rule(reason)),
-            },
-        });
-    }
-    if let (Some(Decision::Push(push)), Ok(location)) = (&response.push, location) {
+    let early_hints = early_hints_on.then(|| match check_client(ex) {
+        Err(skip) => EarlyHintsDecision::Skip(skip),
+        Ok(()) => match location.and_then(|location| {
+            resolved
+                .get_or_insert_with(|| resolve_target(&policy, ex, location))
+                .clone()
+        }) {
+            Ok((requested, target)) => {
+                let mut lookup = |t: &[u8]| store.as_deref_mut()?.looked_up(ex, t);
+                let followed = chain.insert(follow(&requested, target, &mut lookup));
+                decision(followed.early_hints(settings.declared, &policy))
+            }
+            Err(reason) => EarlyHintsDecision::Skip(EarlyHintsSkip::Rule(reason)),
+        },
+    });
+    let mut further_links = Vec::new();
+    if let (Some(Decision::Push(push)), Ok(location)) = (&push, location) {
         // Without a chain followed for the 103, a probe of the target's
         // record first (known without the store when this child saw it
         // lately): the URLs are parsed only for a learned redirect (a
@@ -236,7 +231,7 @@ pub fn respond<'a>(
         if let Some(Ok((requested, target))) = first_hop {
             let mut lookup = |t: &[u8]| store.as_deref_mut()?.looked_up(ex, t);
             let chain = chain.get_or_insert_with(|| follow(requested, target.clone(), &mut lookup));
-            response.further_links = chain
+            further_links = chain
                 .further_links(&policy, requested, ex.links)
                 .iter()
                 .filter_map(|hop| hop.link_value())
@@ -245,19 +240,25 @@ pub fn respond<'a>(
     }
     // A redirect teaches its same-origin target when rules 1 and 6 to 10
     // hold for it, whatever the push-only and the TLS rules say.
+    let mut learn = None;
     if let Some(store) = store {
         if !is_opted_out(ex) {
             if let Ok(location) = single {
-                let pushed = match &response.push {
+                let pushed = match &push {
                     Some(Decision::Push(push)) => Some(push.target()),
                     _ => None,
                 };
                 let target = learned_target(&policy, ex, location, pushed, &mut resolved);
-                response.learn = target.and_then(|target| store.learn(ex, Some(&target)));
+                learn = target.and_then(|target| store.learn(ex, Some(&target)));
             }
         }
     }
-    response
+    Response {
+        push,
+        further_links,
+        early_hints,
+        learn,
+    }
 }
 
 /// The same-origin path+query a redirect teaches, when rules 7 to 10 hold
