@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use url::Url;
 
-use crate::exchange::{Exchange, Policy, Reason};
+use crate::exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
 use crate::link::{link_value, link_value_len, write_link_value};
 use crate::origin::path_and_query;
 use crate::plain::plain_target;
@@ -111,12 +111,9 @@ pub(crate) fn push_target<'a>(
     resolution: Resolution,
     resolved: &mut Option<Resolved>,
 ) -> Result<Push<'a>, Reason> {
-    if resolution == Resolution::PlainFirst && ex.links.is_empty() {
-        if let Some((target_path, requested_path)) = plain_target(ex, location) {
-            check_target_path(policy, target_path, requested_path)?;
-            return Ok(Push {
-                target: Cow::Borrowed(target_path),
-            });
+    if resolution == Resolution::PlainFirst {
+        if let Some(push) = plain_push(policy, ex, location.as_bytes()) {
+            return push;
         }
     }
     let (requested, target) = resolved
@@ -129,6 +126,22 @@ pub(crate) fn push_target<'a>(
     Ok(Push {
         target: Cow::Owned(path_and_query(target).to_owned()),
     })
+}
+
+/// Rules 7 to 10 by the plain path, for a Location it takes (`None`: the
+/// URL parser must decide): its bytes need no validation as text first.
+pub(crate) fn plain_push<'a>(
+    policy: &Policy<'_>,
+    ex: &Exchange<'_>,
+    location: &'a [u8],
+) -> Option<Result<Push<'a>, Reason>> {
+    if !ex.links.is_empty() || location.len() > MAX_LOCATION_LEN {
+        return None;
+    }
+    let (target, requested) = plain_target(ex, location)?;
+    Some(check_target_path(policy, target, requested).map(|()| Push {
+        target: Cow::Borrowed(target),
+    }))
 }
 
 /// The URL parser's answer to rules 7 to 10: the requested URL and the

@@ -14,34 +14,33 @@ use crate::exchange::Exchange;
 /// the cost of a redirect's decision; this is the common case it skips.
 pub(crate) fn plain_target<'a, 'b>(
     ex: &Exchange<'b>,
-    location: &'a str,
+    location: &'a [u8],
 ) -> Option<(&'a str, &'b [u8])> {
     // Apache says `https` or `http`, in lower case: compared as they are
     // first.
-    let scheme = match ex.scheme {
-        b"https" => "https",
-        b"http" => "http",
-        s if s.eq_ignore_ascii_case(b"https") => "https",
-        s if s.eq_ignore_ascii_case(b"http") => "http",
+    let scheme: &[u8] = match ex.scheme {
+        b"https" => b"https",
+        b"http" => b"http",
+        s if s.eq_ignore_ascii_case(b"https") => b"https",
+        s if s.eq_ignore_ascii_case(b"http") => b"http",
         _ => return None,
     };
     let host = ex.host.filter(|host| is_plain_authority(host))?;
     if !is_plain_path(ex.request_target) {
         return None;
     }
-    let target = if location.starts_with('/') {
+    let target = if location.starts_with(b"/") {
         location
     } else {
-        let authority_and_path = location.strip_prefix(scheme)?.strip_prefix("://")?;
-        if !authority_and_path.as_bytes().starts_with(host) {
-            return None;
-        }
-        // `host` is ASCII, so this is a character boundary.
-        &authority_and_path[host.len()..]
+        let authority_and_path = location.strip_prefix(scheme)?.strip_prefix(b"://")?;
+        authority_and_path.strip_prefix(host)?
     };
-    if !is_plain_path(target.as_bytes()) {
+    if !is_plain_path(target) {
         return None;
     }
+    // SAFETY: a plain path is ASCII, which is UTF-8; the Location need not
+    // have been validated as text (one the plain path takes is valid).
+    let target = unsafe { std::str::from_utf8_unchecked(target) };
     Some((target, ex.request_target))
 }
 

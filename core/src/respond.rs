@@ -6,15 +6,16 @@ use std::borrow::Cow;
 
 use crate::chain::{follow, Chain};
 use crate::config::{ExcludeSet, StatusSet};
-use crate::decide::{push_target, Decision, Resolution, Resolved};
+use crate::decide::{plain_push, push_target, Decision, Resolution, Resolved};
 use crate::declared::DeclaredHints;
 use crate::early_hints::{check_client, decision, EarlyHintsDecision, EarlyHintsSkip};
-use crate::exchange::{Exchange, Policy};
+use crate::exchange::{Exchange, Policy, Reason};
 use crate::learn::{Learn, Store};
 use crate::origin::path_and_query;
 use crate::plain::plain_target;
 use crate::rules::{
-    check_push_only, check_shared, check_target_path, is_opted_out, resolve_target, single_location,
+    check_push_only, check_shared, check_target_path, is_opted_out, one_location, resolve_target,
+    validate_location,
 };
 
 /// An `On|Off` directive as a scope left it: `Unset` inherits, and at the
@@ -181,9 +182,11 @@ pub fn respond<'a>(
         };
     }
     let shared = check_shared(&policy, ex);
-    // Validated once: what is learned needs it whatever rules 2 and 3 say.
-    let single = single_location(ex.locations);
-    let location = shared.and(single);
+    // Validated at most once, and only where the plain path does not take
+    // it: what it takes is valid (visible ASCII). What is learned needs it
+    // whatever rules 2 and 3 say.
+    let one = one_location(ex.locations);
+    let mut checked: Option<Result<&'a str, Reason>> = None;
     let mut resolved: Option<Resolved> = None;
     // Each part of the answer is its own variable until the end, where the
     // answer is built in the caller's place (a struct filled field by field
@@ -191,9 +194,12 @@ pub fn respond<'a>(
     let push = push_on.then(|| {
         let push = shared
             .and_then(|()| check_push_only(&policy, ex))
-            .and(location)
-            .and_then(|location| {
-                push_target(&policy, ex, location, Resolution::PlainFirst, &mut resolved)
+            .and(one)
+            .and_then(|bytes| match plain_push(&policy, ex, bytes) {
+                Some(push) => push,
+                None => validated(one, &mut checked).and_then(|location| {
+                    push_target(&policy, ex, location, Resolution::PlainFirst, &mut resolved)
+                }),
             });
         match push {
             Ok(push) => Decision::Push(push),
@@ -203,11 +209,13 @@ pub fn respond<'a>(
     let mut chain: Option<Chain> = None;
     let early_hints = early_hints_on.then(|| match check_client(ex) {
         Err(skip) => EarlyHintsDecision::Skip(skip),
-        Ok(()) => match location.and_then(|location| {
-            resolved
-                .get_or_insert_with(|| resolve_target(&policy, ex, location))
-                .clone()
-        }) {
+        Ok(()) => match shared
+            .and_then(|()| validated(one, &mut checked))
+            .and_then(|location| {
+                resolved
+                    .get_or_insert_with(|| resolve_target(&policy, ex, location))
+                    .clone()
+            }) {
             Ok((requested, target)) => {
                 let mut lookup = |t: &[u8]| store.as_deref_mut()?.looked_up(ex, t);
                 let followed = chain.insert(follow(&requested, target, &mut lookup));
@@ -217,7 +225,7 @@ pub fn respond<'a>(
         },
     });
     let mut further_links = Vec::new();
-    if let (Some(Decision::Push(push)), Ok(location)) = (&push, location) {
+    if let Some(Decision::Push(push)) = &push {
         // Without a chain followed for the 103, a probe of the target's
         // record first (known without the store when this child saw it
         // lately): the URLs are parsed only for a learned redirect (a
@@ -226,8 +234,13 @@ pub fn respond<'a>(
             || store
                 .as_deref_mut()
                 .is_some_and(|store| store.redirects(ex, push.path_and_query()));
-        let first_hop = redirects
-            .then(|| resolved.get_or_insert_with(|| resolve_target(&policy, ex, location)));
+        // A pushed Location is valid (rule 6 held for it).
+        let first_hop = redirects.then(|| {
+            resolved.get_or_insert_with(|| {
+                validated(one, &mut checked)
+                    .and_then(|location| resolve_target(&policy, ex, location))
+            })
+        });
         if let Some(Ok((requested, target))) = first_hop {
             let mut lookup = |t: &[u8]| store.as_deref_mut()?.looked_up(ex, t);
             let chain = chain.get_or_insert_with(|| follow(requested, target.clone(), &mut lookup));
@@ -243,14 +256,14 @@ pub fn respond<'a>(
     let mut learn = None;
     if let Some(store) = store {
         if !is_opted_out(ex) {
-            if let Ok(location) = single {
-                let pushed = match &push {
-                    Some(Decision::Push(push)) => Some(push.target()),
-                    _ => None,
-                };
-                let target = learned_target(&policy, ex, location, pushed, &mut resolved);
-                learn = target.and_then(|target| store.learn(ex, Some(&target)));
-            }
+            // A pushed redirect's Location is valid: its target is learned.
+            let target = match &push {
+                Some(Decision::Push(push)) => Some(Cow::Borrowed(push.target())),
+                _ => validated(one, &mut checked)
+                    .ok()
+                    .and_then(|location| learned_target(&policy, ex, location, &mut resolved)),
+            };
+            learn = target.and_then(|target| store.learn(ex, Some(&target)));
         }
     }
     Response {
@@ -261,20 +274,23 @@ pub fn respond<'a>(
     }
 }
 
-/// The same-origin path+query a redirect teaches, when rules 7 to 10 hold
-/// for it: the pushed target if there is one, else the plain path's, else
-/// the URL parser's.
+/// The validated Location, checked at the first call.
+fn validated<'a>(
+    one: Result<&'a [u8], Reason>,
+    checked: &mut Option<Result<&'a str, Reason>>,
+) -> Result<&'a str, Reason> {
+    *checked.get_or_insert_with(|| one.and_then(validate_location))
+}
+
+/// The same-origin path+query a redirect that is not pushed teaches, when
+/// rules 7 to 10 hold for it: the plain path's, else the URL parser's.
 fn learned_target<'t>(
     policy: &Policy<'_>,
     ex: &Exchange<'t>,
     location: &'t str,
-    pushed: Option<&'t str>,
     resolved: &mut Option<Resolved>,
 ) -> Option<Cow<'t, str>> {
-    if let Some(target) = pushed {
-        return Some(Cow::Borrowed(target));
-    }
-    if let Some((target, requested)) = plain_target(ex, location) {
+    if let Some((target, requested)) = plain_target(ex, location.as_bytes()) {
         return check_target_path(policy, target, requested)
             .ok()
             .map(|()| Cow::Borrowed(target));

@@ -129,12 +129,22 @@ pub(crate) fn is_opt_out(value: &[u8]) -> bool {
         .any(|token| value.eq_ignore_ascii_case(token))
 }
 
+/// Rule 6: the one usable Location.
 pub(crate) fn single_location<'a>(locations: &[&'a [u8]]) -> Result<&'a str, Reason> {
-    let value = match locations {
-        [] => return Err(Reason::NoLocation),
-        [one] => *one,
-        _ => return Err(Reason::BadLocation),
-    };
+    validate_location(one_location(locations)?)
+}
+
+/// Rule 6 as far as counting goes: the bytes of the one Location field.
+pub(crate) fn one_location<'a>(locations: &[&'a [u8]]) -> Result<&'a [u8], Reason> {
+    match locations {
+        [] => Err(Reason::NoLocation),
+        [one] => Ok(one),
+        _ => Err(Reason::BadLocation),
+    }
+}
+
+/// Rule 6 for the one Location field's value.
+pub(crate) fn validate_location(value: &[u8]) -> Result<&str, Reason> {
     // One pass for "empty" and "a valid HTTP field value": no control
     // character but HTAB (RFC 9110, section 5.5). Apache refuses to send a
     // response whose Location has one (AH02430: a 500 over HTTP/1.1, a reset

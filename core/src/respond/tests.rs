@@ -1,6 +1,7 @@
 use super::*;
 use crate::decide::decide;
 use crate::early_hints::early_hints;
+use crate::exchange::MAX_LOCATION_LEN;
 use crate::learn::{Fetch, Store, FETCH_BUF_LEN};
 use crate::record::{RecordKey, Settled, WriteBudget, DEFAULT_LIFETIME_SECS};
 use std::collections::HashMap;
@@ -159,7 +160,24 @@ fn one_answer_agrees_with_the_two_decisions() {
             links: &[b"</new>; rel=preload"],
             ..exchange(302, &[b"/new"])
         },
+        // Locations the plain path does not take, or must not: the push is
+        // decided before the Location is validated as text, and must agree.
+        exchange(302, &[b""]),
+        exchange(302, &[b"   "]),
+        exchange(302, &[b"\t/new"]),
+        exchange(302, &[b"/new\r\nX: 1"]),
+        exchange(302, &[b"/new\x7f"]),
+        exchange(302, &[b"/n\xc3\xa9w"]),
+        exchange(302, &[b"/n\xffw"]),
+        exchange(302, &[b"/new", b"/new"]),
     ];
+    let long_plain = Box::leak(format!("/{}", "a".repeat(MAX_LOCATION_LEN)).into_boxed_str());
+    let long_blank = Box::leak(" ".repeat(MAX_LOCATION_LEN + 1).into_boxed_str());
+    let mut exchanges = exchanges;
+    for location in [&*long_plain, &*long_blank] {
+        let locations: &'static [&'static [u8]] = Box::leak(Box::new([location.as_bytes()]));
+        exchanges.push(exchange(302, locations));
+    }
     let switches = [Switch::Unset, Switch::Off, Switch::On];
     for ex in &exchanges {
         for push in switches {
