@@ -113,7 +113,9 @@ pub(crate) fn is_plain_path(path_and_query: &[u8]) -> bool {
     // One pass for the classes of all bytes and for a `.` after a `/`
     // (most paths have none: a dot in a file name is not one).
     let mut class = 0;
-    // DOT when the byte before was `/`: the first one was.
+    // DOT when the byte before was `/` (the first one was), so that
+    // `after_slash & this` is DOT for a `.` right after a `/`, and moved up
+    // to SLASH_DOT; SLASH moved down is DOT.
     let mut after_slash = DOT;
     for &b in rest {
         let this = CLASS[usize::from(b)];
