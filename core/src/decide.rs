@@ -86,8 +86,8 @@ pub fn decide<'a>(policy: &Policy<'_>, exchange: &Exchange<'a>) -> Decision<'a> 
 pub(crate) enum Resolution {
     /// [`plain_target`] where it applies, else the URL parser.
     PlainFirst,
-    /// Always the URL parser (the reference the plain path is tested against).
-    #[cfg(test)]
+    /// Always the URL parser: for a Location the plain path has declined
+    /// already, and as the reference the plain path is tested against.
     UrlParser,
 }
 

@@ -197,8 +197,9 @@ pub fn respond<'a>(
             .and(one)
             .and_then(|bytes| match plain_push(&policy, ex, bytes) {
                 Some(push) => push,
+                // Declined by the plain path: not asked again.
                 None => validated(one, &mut checked).and_then(|location| {
-                    push_target(&policy, ex, location, Resolution::PlainFirst, &mut resolved)
+                    push_target(&policy, ex, location, Resolution::UrlParser, &mut resolved)
                 }),
             });
         match push {

@@ -19,9 +19,10 @@
 //! would make them wait on each other. Two threads writing one slot at
 //! once may leave it mixing their words; that is a slot whose key, value
 //! and time no longer belong together, which reads as what a collision
-//! does (a write skipped, or one more lookup) and is taken as no more than
-//! that: a `Held::Redirect` sends the caller to the store, which says what
-//! it holds, and any other kind only spares it a lookup.
+//! does (a write skipped, one more lookup, or a further hop left unpushed,
+//! each for at most a window) and is taken as no more than that: a
+//! `Held::Redirect` sends the caller to the store, which says what it
+//! holds, and any other kind only spares it a lookup.
 //!
 //! A slot also says what the store was last seen to hold for its URL (a
 //! page, a redirect, or nothing that parses), as of a settled write or a
