@@ -36,7 +36,8 @@ pub trait Fetch {
 
 /// The shared store for one response: what it fetches through, the writes
 /// left to this process, the lifetime of a record (`None`: the default),
-/// and the time in milliseconds.
+/// and the time in milliseconds on the budget's clock, one that does not
+/// jump (see [`WriteBudget`]).
 pub struct Store<'a> {
     pub fetch: &'a mut dyn Fetch,
     pub budget: Option<&'a WriteBudget>,

@@ -451,6 +451,10 @@ pub fn plan_write(new: &Record, current: Option<&Record>, fallback: Option<&Reco
 /// about 40 MB per child in the worst case in redis or memcache. shmcb and
 /// dbm have their own size.
 ///
+/// Times are milliseconds since the budget was made, on a clock that does
+/// not jump (the module's is the child's `Instant`): a wall clock stepped
+/// back would stop every write for as long as the step.
+///
 /// It also keeps what the process has [`Settled`]: the records it knows the
 /// store to hold, which it neither reads nor writes again for a while.
 #[derive(Debug)]
@@ -472,15 +476,14 @@ impl WriteBudget {
     pub const DEFAULT_PER_SECOND: u32 = 8;
     pub const DEFAULT_BURST: u32 = 64;
 
-    /// A full bucket at `now_ms` (milliseconds on any clock that does not
-    /// jump, the same for every call).
-    pub fn new(per_second: u32, burst: u32, now_ms: u64) -> WriteBudget {
+    /// A full bucket at time 0.
+    pub fn new(per_second: u32, burst: u32) -> WriteBudget {
         WriteBudget {
             per_second: u64::from(per_second),
             burst: u64::from(burst),
             state: Mutex::new(Bucket {
                 tokens: u64::from(burst) * 1000,
-                last_ms: now_ms,
+                last_ms: 0,
             }),
             settled: Settled::default(),
         }
@@ -492,10 +495,11 @@ impl WriteBudget {
     }
 
     /// Takes one write if there is one left at `now_ms`. A time before the
-    /// latest one seen refills nothing and is not remembered: threads pass
-    /// their requests' start times, which interleave, and remembering an
-    /// earlier one would refill the same milliseconds again on the next
-    /// later one (a flood then wrote ten times the budget).
+    /// latest one seen refills nothing and is not remembered: threads read
+    /// the clock when their call starts and take later, so their times
+    /// arrive out of order, and remembering an earlier one would refill the
+    /// same milliseconds again on the next later one (a flood then wrote
+    /// ten times the budget).
     pub fn take(&self, now_ms: u64) -> bool {
         let mut bucket = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let elapsed = now_ms.saturating_sub(bucket.last_ms);
@@ -515,7 +519,7 @@ impl WriteBudget {
 
 impl Default for WriteBudget {
     fn default() -> Self {
-        WriteBudget::new(Self::DEFAULT_PER_SECOND, Self::DEFAULT_BURST, 0)
+        WriteBudget::new(Self::DEFAULT_PER_SECOND, Self::DEFAULT_BURST)
     }
 }
 

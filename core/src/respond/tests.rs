@@ -544,7 +544,7 @@ fn what_is_settled_is_not_asked_again_within_its_window() {
 #[test]
 fn a_write_the_budget_refused_is_not_settled() {
     let on = settings(Switch::Off, Switch::On);
-    let (mut memory, budget) = (Memory::default(), WriteBudget::new(1, 1, 0));
+    let (mut memory, budget) = (Memory::default(), WriteBudget::new(1, 1));
     let page = |target: &'static [u8]| Exchange {
         links: &[b"</app.css>; rel=preload; as=style"],
         request_target: target,
