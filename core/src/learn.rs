@@ -200,7 +200,7 @@ impl<'a> Store<'a> {
             // as removing it, and the shim needs no remove.
             Write::Store | Write::Remove => {}
         }
-        if !budget.take(self.now_ms) {
+        if !budget.take(ex.request_target, self.now_ms) {
             return None;
         }
         settled.settle(fingerprint, held, self.now_ms, window_ms);

@@ -352,7 +352,7 @@ pub unsafe extern "C" fn push_redirect_cache_spec_parse(
 #[no_mangle]
 pub extern "C" fn push_redirect_write_budget_new() -> *mut push_redirect_write_budget {
     new_handle(|| ChildBudget {
-        writes: WriteBudget::new(WriteBudget::DEFAULT_PER_SECOND, WriteBudget::DEFAULT_BURST),
+        writes: WriteBudget::default(),
         origin: Instant::now(),
         resume_at_ms: AtomicU64::new(0),
     })
