@@ -480,7 +480,7 @@ def store_section(workdir: Path, cert, results: Results):
     cold_off = per_request("cold", shmcb, "off", "/r", distinct=True)
     row("HTTP/1.1+TLS redirect, each to a URL the store has never seen: "
         "added by module On vs Off", cold_on, cold_off,
-        "; past the write budget (64, then 8/s) the rest are read, not written")
+        "; past the write budget of query URLs (16, then 2/s) the rest are read, not written")
     none = store_httpd("none")
     for path, kind in (("/r", "redirect"), (TARGET, "non-redirect (200)")):
         on = per_request("none", none, "on", path)

@@ -170,7 +170,6 @@ push_redirect_store hint_store_prepare(request_rec *r)
         .fetch_ctx = r,
         .budget = budget,
         .lifetime = conf.lifetime,
-        .now_ms = (uint64_t)apr_time_as_msec(r->request_time),
     };
 }
 
@@ -178,9 +177,14 @@ void hint_store_apply(request_rec *r, const push_redirect_answer *a)
 {
     unsigned int len = (unsigned int)a->store_record_len;
 
-    /* memcache and redis count whole seconds, rounded down: round up, so
-     * that a lifetime of 1 s is not refused as past. The providers copy
-     * the data; it is not const only in the socache API. */
+    /* The expiry is the store's, on the wall clock: mod_socache's
+     * providers (and every server of a farm) compare it with their own
+     * apr_time_now(). The child's budget and windows run on a monotonic
+     * clock of their own (the budget's); a step of the wall clock changes
+     * only when records expire. memcache and redis count whole seconds,
+     * rounded down: round up, so that a lifetime of 1 s is not refused as
+     * past. The providers copy the data; it is not const only in the
+     * socache API. */
     if (a->store_record && conf.ready) {
         call(r, a->store_key, PUSH_REDIRECT_KEY_LEN,
              (unsigned char *)a->store_record, &len,
@@ -276,8 +280,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
         conf.ready = NULL;
     }
     /* Released, and the global cleared, with the child's pool. */
-    budget = push_redirect_write_budget_new(
-        (uint64_t)apr_time_as_msec(apr_time_now()));
+    budget = push_redirect_write_budget_new();
     apr_pool_cleanup_register(pchild, &budget,
                               push_redirect_write_budget_release,
                               apr_pool_cleanup_null);

@@ -36,7 +36,8 @@ pub trait Fetch {
 
 /// The shared store for one response: what it fetches through, the writes
 /// left to this process, the lifetime of a record (`None`: the default),
-/// and the time in milliseconds.
+/// and the time in milliseconds on the budget's clock, one that does not
+/// jump (see [`WriteBudget`]).
 pub struct Store<'a> {
     pub fetch: &'a mut dyn Fetch,
     pub budget: Option<&'a WriteBudget>,
@@ -199,7 +200,7 @@ impl<'a> Store<'a> {
             // as removing it, and the shim needs no remove.
             Write::Store | Write::Remove => {}
         }
-        if !budget.take(self.now_ms) {
+        if !budget.take(ex.request_target, self.now_ms) {
             return None;
         }
         settled.settle(fingerprint, held, self.now_ms, window_ms);

@@ -57,7 +57,8 @@ pub use hints::{Hint, MAX_HINTS, MAX_HINTS_LEN, MAX_LEARNED_PATH_LEN};
 pub use learn::{Fetch, Learn, Store, FETCH_BUF_LEN, MAX_LOOKUPS};
 pub use record::{
     check_learnable, parse_cache, parse_lifetime, plan_write, without_query, CacheSpec, LearnInput,
-    NotLearned, Record, RecordKey, Write, WriteBudget, DEFAULT_CACHE, DEFAULT_LIFETIME_SECS,
-    KEY_LEN, MAX_KEY_SERVER_NAME_LEN, MAX_KEY_TARGET_LEN, MAX_LIFETIME_SECS, MAX_RECORD_LEN,
+    NotLearned, Record, RecordKey, Write, WriteBudget, WriteRate, DEFAULT_CACHE,
+    DEFAULT_LIFETIME_SECS, KEY_LEN, MAX_KEY_SERVER_NAME_LEN, MAX_KEY_TARGET_LEN, MAX_LIFETIME_SECS,
+    MAX_RECORD_LEN,
 };
 pub use respond::{respond, Response, Settings, Step, Switch};

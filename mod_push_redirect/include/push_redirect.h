@@ -252,16 +252,16 @@ typedef bool (*push_redirect_fetch_fn)(void *ctx,
 /*
  The shared store of learned records for one call: how to fetch from it
  (NULL `fetch`: there is none), this child's write budget (without one,
- or while its back-off runs, the store is not used),
- `PushRedirectEarlyHintsLifetime` as parsed (0: not set) and the time in
- milliseconds.
+ or while its back-off runs, the store is not used) and
+ `PushRedirectEarlyHintsLifetime` as parsed (0: not set). The time the
+ budget and the settled records run on is the budget's own clock, which
+ does not jump: the shim passes none.
  */
 typedef struct {
   push_redirect_fetch_fn fetch;
   void *fetch_ctx;
   const push_redirect_write_budget *budget;
   uint64_t lifetime;
-  uint64_t now_ms;
 } push_redirect_store;
 
 /*
@@ -482,10 +482,10 @@ push_redirect_result push_redirect_cache_spec_parse(const char *value,
                                                     size_t err_len);
 
 /*
- A full write budget at `now_ms` (milliseconds on a clock that does not
- jump), one per child, to be released with [`push_redirect_write_budget_release`].
+ A full write budget with its own clock, one per child, to be released
+ with [`push_redirect_write_budget_release`].
  */
-push_redirect_write_budget *push_redirect_write_budget_new(uint64_t now_ms);
+push_redirect_write_budget *push_redirect_write_budget_new(void);
 
 /*
  Releases the budget `*slot` points to and clears `*slot`, with the

@@ -75,16 +75,16 @@ pub type push_redirect_fetch_fn = Option<
 
 /// The shared store of learned records for one call: how to fetch from it
 /// (NULL `fetch`: there is none), this child's write budget (without one,
-/// or while its back-off runs, the store is not used),
-/// `PushRedirectEarlyHintsLifetime` as parsed (0: not set) and the time in
-/// milliseconds.
+/// or while its back-off runs, the store is not used) and
+/// `PushRedirectEarlyHintsLifetime` as parsed (0: not set). The time the
+/// budget and the settled records run on is the budget's own clock, which
+/// does not jump: the shim passes none.
 #[repr(C)]
 pub struct push_redirect_store {
     pub fetch: push_redirect_fetch_fn,
     pub fetch_ctx: *mut c_void,
     pub budget: *const push_redirect_write_budget,
     pub lifetime: u64,
-    pub now_ms: u64,
 }
 
 struct CFetch {
@@ -520,28 +520,27 @@ pub(crate) unsafe fn write_early_hints(
 }
 
 /// Runs `call` with the core's view of `store`: none for NULL, no fetch,
-/// or a store that failed lately (no fetch, nothing learned).
+/// no budget, or a store that failed lately (no fetch, nothing learned).
+/// The time is read once, from the budget's clock: every step of the call
+/// sees the same.
 pub(crate) unsafe fn with_store<T>(
     store: *const push_redirect_store,
     call: impl FnOnce(Option<&mut Store<'_>>) -> T,
 ) -> T {
-    let store = store.as_ref();
-    let store = store.filter(|store| try_ref(store.budget).is_some_and(|b| b.usable()));
-    let mut fetch = store.and_then(|store| {
+    let store = store.as_ref().and_then(|store| {
+        let budget = try_ref(store.budget).filter(|budget| budget.usable())?;
+        Some((store, budget))
+    });
+    let mut fetch = store.and_then(|(store, _)| {
         Some(CFetch {
             fetch: store.fetch?,
             ctx: store.fetch_ctx,
             buf: Vec::new(),
         })
     });
-    let mut core_store = store.zip(fetch.as_mut()).map(|(store, fetch)| {
+    let mut core_store = store.zip(fetch.as_mut()).map(|((store, budget), fetch)| {
         let lifetime = (store.lifetime > 0).then_some(store.lifetime);
-        Store::new(
-            fetch,
-            try_ref(store.budget).map(|budget| &budget.writes),
-            lifetime,
-            store.now_ms,
-        )
+        Store::new(fetch, Some(&budget.writes), lifetime, budget.now_ms())
     });
     call(core_store.as_mut())
 }

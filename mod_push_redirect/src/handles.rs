@@ -43,7 +43,13 @@ pub(crate) struct ChildBudget {
 }
 
 impl ChildBudget {
-    fn now_ms(&self) -> u64 {
+    /// The child's clock: milliseconds since the budget was made, on
+    /// `Instant` (`CLOCK_MONOTONIC` on Linux), so never going back. The
+    /// write budget, the settled records' windows and the back-off all run
+    /// on it: on a wall clock such as the request's start time
+    /// (`r->request_time`), a step back of `D` seconds stopped every write
+    /// for `D` seconds, and a step forward refilled the budget.
+    pub(crate) fn now_ms(&self) -> u64 {
         u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
@@ -341,16 +347,12 @@ pub unsafe extern "C" fn push_redirect_cache_spec_parse(
     )
 }
 
-/// A full write budget at `now_ms` (milliseconds on a clock that does not
-/// jump), one per child, to be released with [`push_redirect_write_budget_release`].
+/// A full write budget with its own clock, one per child, to be released
+/// with [`push_redirect_write_budget_release`].
 #[no_mangle]
-pub extern "C" fn push_redirect_write_budget_new(now_ms: u64) -> *mut push_redirect_write_budget {
+pub extern "C" fn push_redirect_write_budget_new() -> *mut push_redirect_write_budget {
     new_handle(|| ChildBudget {
-        writes: WriteBudget::new(
-            WriteBudget::DEFAULT_PER_SECOND,
-            WriteBudget::DEFAULT_BURST,
-            now_ms,
-        ),
+        writes: WriteBudget::default(),
         origin: Instant::now(),
         resume_at_ms: AtomicU64::new(0),
     })

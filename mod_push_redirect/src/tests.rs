@@ -128,7 +128,7 @@ pub(crate) unsafe extern "C" fn records_fetch(
     }
 }
 
-/// A store over `records` with `budget`, the default lifetime, at time 0.
+/// A store over `records` with `budget` and the default lifetime.
 pub(crate) fn store_of(
     records: &mut Records,
     budget: *const push_redirect_write_budget,
@@ -138,7 +138,6 @@ pub(crate) fn store_of(
         fetch_ctx: (records as *mut Records).cast(),
         budget,
         lifetime: 0,
-        now_ms: 0,
     }
 }
 
@@ -732,7 +731,7 @@ fn declared_and_learned_hints_come_back_as_one_link_value() {
     };
     assert_eq!((rv, lifetime), (push_redirect_result::Ok, 60));
     let mut records = Records::new();
-    let mut budget = push_redirect_write_budget_new(0);
+    let mut budget = push_redirect_write_budget_new();
     let store = store_of(&mut records, budget);
     let cache: *const push_redirect_store = &store;
 
@@ -829,9 +828,42 @@ fn header_matches_cbindgen() {
     );
 }
 
+/// The budget, the settled records and the back-off run on the child's
+/// clock, read once per call: it never goes back, whichever threads read
+/// it, and the shim passes no time. (The system clock is not stepped here:
+/// `Instant` is `CLOCK_MONOTONIC`, which such a step does not move.)
+#[test]
+fn a_budgets_clock_never_goes_back() {
+    let mut budget = push_redirect_write_budget_new();
+    let handle = unsafe { try_ref(budget) }.unwrap();
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                let mut last = 0;
+                for _ in 0..100_000 {
+                    let now = handle.now_ms();
+                    assert!(now >= last, "{now} ms after {last} ms");
+                    last = now;
+                }
+            });
+        }
+    });
+    let before = handle.now_ms();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert!(handle.now_ms() >= before + 20, "it follows real time");
+    // The core's time for one call is the budget's, read at its start.
+    let mut records = Records::new();
+    let store = store_of(&mut records, budget);
+    let early = handle.now_ms();
+    let seen = unsafe { crate::answer::with_store(&store, |store| store.map(|s| s.now_ms)) };
+    let late = handle.now_ms();
+    assert!(seen.is_some_and(|seen| early <= seen && seen <= late));
+    unsafe { push_redirect_write_budget_release(ptr::addr_of_mut!(budget).cast()) };
+}
+
 #[test]
 fn a_failing_store_starts_one_back_off_that_turns_it_off() {
-    let mut budget = push_redirect_write_budget_new(0);
+    let mut budget = push_redirect_write_budget_new();
     let handle = unsafe { try_ref(budget) }.unwrap();
     assert!(handle.usable());
     unsafe {

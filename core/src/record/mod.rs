@@ -439,25 +439,37 @@ pub fn plan_write(new: &Record, current: Option<&Record>, fallback: Option<&Reco
     }
 }
 
-/// The writes one process may make to the cache: a token bucket of
-/// `burst` writes, refilled at `per_second`. The Apache module keeps one
-/// per child; the core keeps none.
+/// The writes one process may make to the cache: two token buckets, one
+/// for the records of URLs without a query ([`WriteBudget::PATHS`]) and one
+/// for those with a query ([`WriteBudget::QUERIES`]). The Apache module
+/// keeps one per child; the core keeps none.
 ///
-/// With the defaults ([`WriteBudget::DEFAULT_PER_SECOND`],
-/// [`WriteBudget::DEFAULT_BURST`]), one child writes at most `64 + 8 t`
-/// records in `t` seconds, so with a lifetime of `L` seconds at most
-/// `64 + 8 L` of its records are alive at once (4,864 at the default 600 s,
-/// each at most [`MAX_RECORD_LEN`] bytes under a key of [`KEY_LEN`]):
-/// about 40 MB per child in the worst case in redis or memcache. shmcb and
-/// dbm have their own size.
+/// A client can make any number of distinct query URLs to any page, each
+/// worth a write when it teaches what its path does not (see
+/// [`plan_write`]); a flood of them spends the query bucket only, and URLs
+/// without a query are learned at their own rate whatever the flood. The
+/// query bucket is a quarter of the other: a query URL is stored only when
+/// its record differs from its path's, which few pages need. (A site that
+/// answers any path with a 200 or a redirect lets a client multiply paths
+/// too; those share the other bucket.)
+///
+/// In `t` seconds one child writes at most `64 + 8 t` records of URLs
+/// without a query and `16 + 2 t` of URLs with one, so with a lifetime of
+/// `L` seconds at most `80 + 10 L` of its records are alive at once (6,080
+/// at the default 600 s, each at most [`MAX_RECORD_LEN`] bytes under a key
+/// of [`KEY_LEN`]): about 50 MB per child in the worst case in redis or
+/// memcache. shmcb and dbm have their own size.
+///
+/// Times are milliseconds since the budget was made, on a clock that does
+/// not jump (the module's is the child's `Instant`): a wall clock stepped
+/// back would stop every write for as long as the step.
 ///
 /// It also keeps what the process has [`Settled`]: the records it knows the
 /// store to hold, which it neither reads nor writes again for a while.
 #[derive(Debug)]
 pub struct WriteBudget {
-    per_second: u64,
-    burst: u64,
-    state: Mutex<Bucket>,
+    paths: TokenBucket,
+    queries: TokenBucket,
     settled: Settled,
 }
 
@@ -469,19 +481,22 @@ struct Bucket {
 }
 
 impl WriteBudget {
-    pub const DEFAULT_PER_SECOND: u32 = 8;
-    pub const DEFAULT_BURST: u32 = 64;
+    /// The bucket of URLs without a query.
+    pub const PATHS: WriteRate = WriteRate {
+        burst: 64,
+        per_second: 8,
+    };
+    /// The bucket of URLs with a query (`?`, even an empty one).
+    pub const QUERIES: WriteRate = WriteRate {
+        burst: 16,
+        per_second: 2,
+    };
 
-    /// A full bucket at `now_ms` (milliseconds on any clock that does not
-    /// jump, the same for every call).
-    pub fn new(per_second: u32, burst: u32, now_ms: u64) -> WriteBudget {
+    /// Full buckets at time 0.
+    pub fn new(paths: WriteRate, queries: WriteRate) -> WriteBudget {
         WriteBudget {
-            per_second: u64::from(per_second),
-            burst: u64::from(burst),
-            state: Mutex::new(Bucket {
-                tokens: u64::from(burst) * 1000,
-                last_ms: now_ms,
-            }),
+            paths: TokenBucket::new(paths),
+            queries: TokenBucket::new(queries),
             settled: Settled::default(),
         }
     }
@@ -491,12 +506,58 @@ impl WriteBudget {
         &self.settled
     }
 
+    /// Takes one write of the record of `target` (the request's path and
+    /// query, the URL of its key) from its bucket, if there is one left
+    /// at `now_ms`.
+    pub fn take(&self, target: &[u8], now_ms: u64) -> bool {
+        match without_query(target) {
+            Some(_) => self.queries.take(now_ms),
+            None => self.paths.take(now_ms),
+        }
+    }
+}
+
+impl Default for WriteBudget {
+    fn default() -> Self {
+        WriteBudget::new(Self::PATHS, Self::QUERIES)
+    }
+}
+
+/// How fast one of a [`WriteBudget`]'s buckets lets writes through:
+/// `burst` at once, then `per_second`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteRate {
+    pub burst: u32,
+    pub per_second: u32,
+}
+
+/// One of a [`WriteBudget`]'s buckets.
+#[derive(Debug)]
+struct TokenBucket {
+    per_second: u64,
+    burst: u64,
+    state: Mutex<Bucket>,
+}
+
+impl TokenBucket {
+    fn new(rate: WriteRate) -> TokenBucket {
+        TokenBucket {
+            per_second: u64::from(rate.per_second),
+            burst: u64::from(rate.burst),
+            state: Mutex::new(Bucket {
+                tokens: u64::from(rate.burst) * 1000,
+                last_ms: 0,
+            }),
+        }
+    }
+
     /// Takes one write if there is one left at `now_ms`. A time before the
-    /// latest one seen refills nothing and is not remembered: threads pass
-    /// their requests' start times, which interleave, and remembering an
-    /// earlier one would refill the same milliseconds again on the next
-    /// later one (a flood then wrote ten times the budget).
-    pub fn take(&self, now_ms: u64) -> bool {
+    /// latest one seen refills nothing and is not remembered: threads read
+    /// the clock when their call starts and take later, so their times
+    /// arrive out of order, and remembering an earlier one would refill the
+    /// same milliseconds again on the next later one (a flood then wrote
+    /// ten times the budget).
+    fn take(&self, now_ms: u64) -> bool {
         let mut bucket = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let elapsed = now_ms.saturating_sub(bucket.last_ms);
         bucket.last_ms = bucket.last_ms.max(now_ms);
@@ -510,12 +571,6 @@ impl WriteBudget {
         } else {
             false
         }
-    }
-}
-
-impl Default for WriteBudget {
-    fn default() -> Self {
-        WriteBudget::new(Self::DEFAULT_PER_SECOND, Self::DEFAULT_BURST, 0)
     }
 }
 

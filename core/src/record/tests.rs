@@ -403,32 +403,77 @@ fn writes_only_what_changes_a_lookup() {
     assert_eq!(plan_write(&to, None, Some(&a)), Write::Store);
 }
 
+const PATHS: WriteRate = WriteRate {
+    burst: 64,
+    per_second: 8,
+};
+const QUERIES: WriteRate = WriteRate {
+    burst: 16,
+    per_second: 2,
+};
+
 #[test]
 fn the_write_budget_is_a_token_bucket() {
-    let budget = WriteBudget::new(8, 64, 1_000);
-    let taken = (0..100).filter(|_| budget.take(1_000)).count();
+    let budget = WriteBudget::new(PATHS, QUERIES);
+    let take = |now_ms| budget.take(b"/page", now_ms);
+    let taken = (0..100).filter(|_| take(1_000)).count();
     assert_eq!(taken, 64, "the burst");
-    assert!(!budget.take(1_124), "one write takes 125 ms to come back");
-    assert!(budget.take(1_125));
-    assert!(!budget.take(1_125));
+    assert!(!take(1_124), "one write takes 125 ms to come back");
+    assert!(take(1_125));
+    assert!(!take(1_125));
     // A second gives 8 more; a long pause refills at most the burst.
-    assert_eq!((0..100).filter(|_| budget.take(2_125)).count(), 8);
-    assert_eq!((0..100).filter(|_| budget.take(1_000_000)).count(), 64);
-    // Times that go back and forth (threads pass their requests' start
-    // times, which interleave) refill each millisecond once, and going back
-    // does not stall the bucket.
-    assert!(!budget.take(500));
-    assert!(budget.take(1_000_125));
-    assert!(!budget.take(900_000));
-    assert!(
-        !budget.take(1_000_125),
-        "the same 125 ms are not refilled twice"
-    );
-    assert!(budget.take(1_000_250));
+    assert_eq!((0..100).filter(|_| take(2_125)).count(), 8);
+    assert_eq!((0..100).filter(|_| take(1_000_000)).count(), 64);
+    // Times that go back and forth (threads read the clock, then take, in
+    // any order) refill each millisecond once, and going back does not
+    // stall the bucket.
+    assert!(!take(500));
+    assert!(take(1_000_125));
+    assert!(!take(900_000));
+    assert!(!take(1_000_125), "the same 125 ms are not refilled twice");
+    assert!(take(1_000_250));
     // In t seconds at most burst + rate * t.
     let budget = WriteBudget::default();
-    let taken = (0..100_000u64).filter(|i| budget.take(i / 10)).count();
+    let taken = (0..100_000u64)
+        .filter(|i| budget.take(b"/page", i / 10))
+        .count();
     assert_eq!(taken, 64 + 8 * 9_999 / 1000);
+}
+
+#[test]
+fn the_defaults_are_the_documented_figures() {
+    assert_eq!(WriteBudget::PATHS, PATHS);
+    assert_eq!(WriteBudget::QUERIES, QUERIES);
+    let budget = WriteBudget::default();
+    assert_eq!((0..100).filter(|_| budget.take(b"/", 0)).count(), 64);
+    assert_eq!((0..100).filter(|_| budget.take(b"/?", 0)).count(), 16);
+}
+
+/// docs/behaviour.md, "Bounded writes": a flood of distinct query URLs
+/// spends the bucket of URLs with a query, never the other.
+#[test]
+fn a_flood_of_query_urls_spends_only_their_own_bucket() {
+    let budget = WriteBudget::new(PATHS, QUERIES);
+    // Ten seconds of a query URL every millisecond, all refused past the
+    // query bucket's burst and rate.
+    let flooded = (0..10_000u64)
+        .filter(|ms| budget.take(format!("/page?n={ms}").as_bytes(), *ms))
+        .count();
+    assert_eq!(flooded, 16 + 2 * 9_999 / 1000);
+    // An empty query and a query on the root are queries too.
+    assert!(!budget.take(b"/page?", 9_999));
+    assert!(!budget.take(b"/?n=1", 9_999));
+    // Meanwhile every URL without a query still has its whole burst.
+    assert_eq!(
+        (0..100)
+            .filter(|i| budget.take(format!("/p{i}").as_bytes(), 10_000))
+            .count(),
+        64
+    );
+    // And the other way round: with the paths' bucket spent, a query URL
+    // has a write as soon as its own bucket has one.
+    assert!(!budget.take(b"/page", 10_000));
+    assert!(budget.take(b"/page?n=1", 10_500));
 }
 
 #[test]

@@ -3,7 +3,7 @@ use crate::decide::decide;
 use crate::early_hints::early_hints;
 use crate::exchange::MAX_LOCATION_LEN;
 use crate::learn::{Fetch, Store, FETCH_BUF_LEN};
-use crate::record::{RecordKey, Settled, WriteBudget, DEFAULT_LIFETIME_SECS};
+use crate::record::{RecordKey, Settled, WriteBudget, WriteRate, DEFAULT_LIFETIME_SECS};
 use std::collections::HashMap;
 
 /// A shared store standing in for mod_socache, counting its fetches.
@@ -544,7 +544,11 @@ fn what_is_settled_is_not_asked_again_within_its_window() {
 #[test]
 fn a_write_the_budget_refused_is_not_settled() {
     let on = settings(Switch::Off, Switch::On);
-    let (mut memory, budget) = (Memory::default(), WriteBudget::new(1, 1, 0));
+    let one = WriteRate {
+        burst: 1,
+        per_second: 1,
+    };
+    let (mut memory, budget) = (Memory::default(), WriteBudget::new(one, one));
     let page = |target: &'static [u8]| Exchange {
         links: &[b"</app.css>; rel=preload; as=style"],
         request_target: target,
@@ -567,6 +571,38 @@ fn a_write_the_budget_refused_is_not_settled() {
             .is_some(),
         "refilled, and /b was not taken as settled"
     );
+}
+
+/// docs/behaviour.md, "Bounded writes": distinct query URLs, each a 200
+/// that teaches what its path does not, spend their own bucket; a page
+/// without a query answered in the middle of the flood is learned.
+#[test]
+fn a_flood_of_query_urls_does_not_stop_a_path_being_learned() {
+    let on = settings(Switch::Off, Switch::On);
+    let (mut memory, budget) = (Memory::default(), WriteBudget::default());
+    let page = |target: &'static [u8]| Exchange {
+        links: &[b"</app.css>; rel=preload; as=style"],
+        request_target: target,
+        vhost: b"example.com",
+        ..exchange(200, &[])
+    };
+    let targets: Vec<&'static [u8]> = (0..1_000)
+        .map(|n| format!("/page?n={n}").leak().as_bytes())
+        .collect();
+    let learned = |memory: &mut Memory, targets: &[&'static [u8]]| {
+        targets
+            .iter()
+            .filter(|target| {
+                respond_stored_at(&on, &page(target), memory, &budget, 100)
+                    .learn
+                    .is_some()
+            })
+            .count()
+    };
+    assert_eq!(learned(&mut memory, &targets[..500]), 16, "the query burst");
+    let public = respond_stored_at(&on, &page(b"/public"), &mut memory, &budget, 100);
+    assert!(public.learn.is_some(), "learned in the middle of the flood");
+    assert_eq!(learned(&mut memory, &targets[500..]), 0);
 }
 
 /// A pushed redirect's target that this process saw within the window is
