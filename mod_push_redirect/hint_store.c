@@ -7,12 +7,16 @@
  * post_config and destroyed with the configuration pool; a global mutex,
  * registered as "push-redirect-hints" so that `Mutex` can configure it,
  * serialises providers that are not safe across processes and threads
- * (shmcb, dbm), never waited on for more than LOCK_TIMEOUT.
+ * (shmcb, dbm), never waited on for more than LOCK_TIMEOUT. Those are
+ * called by the request's own thread; the others (memcache, redis), which
+ * can hang, only by the child's store threads (store_threads.c).
  *
- * A store that fails (a redis that is down, say) is left alone for
- * PUSH_REDIRECT_BACKOFF_SECS, which the child's write budget keeps: its
- * provider logs each failure itself, so calling it on every request would
- * fill the error log. Meanwhile the core neither fetches nor learns.
+ * A store that fails (a redis that is down, say) or hangs is backed off,
+ * which the child's write budget keeps: its provider logs each failure
+ * itself, so calling it on every request would fill the error log.
+ * Meanwhile the core neither fetches nor learns, and nothing is written.
+ * A provider behind the mutex is used again PUSH_REDIRECT_BACKOFF_SECS
+ * later; one of the store threads' once a probe finds it answering.
  */
 
 #include "push_redirect_private.h"
@@ -49,6 +53,7 @@ static struct {
 } conf;
 
 static push_redirect_write_budget *budget; /* this child's */
+static int threaded; /* this child's provider is called by its store threads */
 
 /* Parses `value` with the core and creates its provider. */
 static const char *create_provider(apr_pool_t *p, apr_pool_t *ptemp,
@@ -108,24 +113,24 @@ const char *hint_store_set_lifetime(cmd_parms *cmd, void *dir_conf,
                                           sizeof(message)), message);
 }
 
-/* A miss, a value longer than the buffer, an expiry already past: not a
- * failing store. dbm answers a miss with APR_EGENERAL, which memcache and
+/* Whether the store answered: a miss, a value longer than the buffer, an
+ * expiry already past are answers, not a failing store. dbm answers a miss with APR_EGENERAL, which memcache and
  * redis give when their server is gone: only the providers behind the
  * mutex are taken at their word. */
-static int is_ordinary(apr_status_t rv)
+int hint_store_answered(apr_status_t rv)
 {
     return rv == APR_SUCCESS || APR_STATUS_IS_NOTFOUND(rv)
            || APR_STATUS_IS_ENOSPC(rv) || APR_STATUS_IS_ENOMEM(rv)
            || APR_STATUS_IS_EINVAL(rv) || (conf.mutex && APR_STATUS_IS_EGENERAL(rv));
 }
 
-/* One call of the provider under the mutex: a store when `expiry` is set,
- * else a fetch of at most *len bytes into `data`. A failure (not a busy
- * mutex, which only makes this a miss) starts the back-off, with one
- * warning from whichever thread saw it first. */
-static apr_status_t call(request_rec *r, const unsigned char *key,
-                         unsigned int key_len, unsigned char *data,
-                         unsigned int *len, apr_time_t expiry)
+/* A failure (not a busy mutex, which only makes this a miss) of a call
+ * begun at `epoch` backs the store off, with one warning from whichever
+ * thread saw it first. */
+apr_status_t hint_store_call(server_rec *s, apr_pool_t *p,
+                             const unsigned char *key, unsigned int key_len,
+                             unsigned char *data, unsigned int *len,
+                             apr_time_t expiry, apr_uint64_t epoch)
 {
     apr_status_t rv = conf.mutex
                           ? apr_global_mutex_timedlock(conf.mutex, LOCK_TIMEOUT)
@@ -137,25 +142,43 @@ static apr_status_t call(request_rec *r, const unsigned char *key,
     if (rv != APR_SUCCESS) {
         return APR_EBUSY;
     }
-    rv = expiry ? conf.provider->store(conf.ready, r->server, key, key_len,
-                                       expiry, data, *len, r->pool)
-                : conf.provider->retrieve(conf.ready, r->server, key, key_len,
-                                          data, len, r->pool);
+    rv = expiry ? conf.provider->store(conf.ready, s, key, key_len, expiry,
+                                       data, *len, p)
+                : conf.provider->retrieve(conf.ready, s, key, key_len, data,
+                                          len, p);
     if (conf.mutex) {
         apr_global_mutex_unlock(conf.mutex);
     }
-    if (!is_ordinary(rv) && push_redirect_write_budget_fail(budget)) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, r->server, PRLOGNO(0102)
-                     "hint store %s: %s failed; not used for %d s", conf.value,
-                     expiry ? "store" : "fetch", PUSH_REDIRECT_BACKOFF_SECS);
+    if (!hint_store_answered(rv)
+        && push_redirect_write_budget_fail(budget, epoch)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PRLOGNO(0102)
+                     "hint store %s: %s failed; not used %s", conf.value,
+                     expiry ? "store" : "fetch",
+                     threaded ? "until it answers again"
+                              : "for " APR_STRINGIFY(
+                                    PUSH_REDIRECT_BACKOFF_SECS) " s");
     }
     return rv;
 }
 
-static bool fetch(void *r, const uint8_t *key, size_t key_len, uint8_t *buf,
+/* The core's fetch: a miss while the store is backed off, which an
+ * earlier fetch of this response may have started. */
+static bool fetch(void *ctx, const uint8_t *key, size_t key_len, uint8_t *buf,
                   unsigned int *len)
 {
-    return call(r, key, (unsigned int)key_len, buf, len, 0) == APR_SUCCESS;
+    request_rec *r = ctx;
+
+    if (!push_redirect_write_budget_usable(budget)
+        || key_len != PUSH_REDIRECT_KEY_LEN) {
+        return false;
+    }
+    if (threaded) {
+        return store_threads_fetch(key, buf, len);
+    }
+    return hint_store_call(r->server, r->pool, key, PUSH_REDIRECT_KEY_LEN,
+                           buf, len, 0,
+                           push_redirect_write_budget_epoch(budget))
+           == APR_SUCCESS;
 }
 
 int hint_store_learns(void)
@@ -176,20 +199,31 @@ push_redirect_store hint_store_prepare(request_rec *r)
 void hint_store_apply(request_rec *r, const push_redirect_answer *a)
 {
     unsigned int len = (unsigned int)a->store_record_len;
+    apr_time_t expiry;
 
+    /* The store may have failed since the core was asked, in a fetch of
+     * this very response: then its provider is not called again. */
+    if (!a->store_record || !conf.ready
+        || !push_redirect_write_budget_usable(budget)) {
+        return;
+    }
     /* The expiry is the store's, on the wall clock: mod_socache's
      * providers (and every server of a farm) compare it with their own
      * apr_time_now(). The child's budget and windows run on a monotonic
      * clock of their own (the budget's); a step of the wall clock changes
      * only when records expire. memcache and redis count whole seconds,
      * rounded down: round up, so that a lifetime of 1 s is not refused as
-     * past. The providers copy the data; it is not const only in the
-     * socache API. */
-    if (a->store_record && conf.ready) {
-        call(r, a->store_key, PUSH_REDIRECT_KEY_LEN,
-             (unsigned char *)a->store_record, &len,
-             r->request_time + apr_time_from_sec(a->store_lifetime + 1) - 1);
+     * past. */
+    expiry = r->request_time + apr_time_from_sec(a->store_lifetime + 1) - 1;
+    if (threaded) {
+        store_threads_store(a->store_key, a->store_record, len, expiry);
+        return;
     }
+    /* The providers copy the data; it is not const only in the socache
+     * API. */
+    hint_store_call(r->server, r->pool, a->store_key, PUSH_REDIRECT_KEY_LEN,
+                    (unsigned char *)a->store_record, &len, expiry,
+                    push_redirect_write_budget_epoch(budget));
 }
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
@@ -229,6 +263,8 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static apr_status_t forget_instance(void *s)
 {
+    /* Only the parent destroys its configuration pool: no store thread
+     * can be in a call of the instance then. */
     if (conf.ready) {
         conf.provider->destroy(conf.ready, s);
     }
@@ -271,6 +307,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
+    apr_status_t rv;
+
     if (conf.mutex && apr_global_mutex_child_init(
                           &conf.mutex, apr_global_mutex_lockfile(conf.mutex),
                           pchild) != APR_SUCCESS) {
@@ -279,11 +317,25 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
                      "learned here", MUTEX_TYPE);
         conf.ready = NULL;
     }
-    /* Released, and the global cleared, with the child's pool. */
-    budget = push_redirect_write_budget_new();
-    apr_pool_cleanup_register(pchild, &budget,
-                              push_redirect_write_budget_release,
-                              apr_pool_cleanup_null);
+    /* A provider safe across threads and processes on its own is one on
+     * the network (memcache, redis, a third party's): it can hang. */
+    threaded = conf.ready && !conf.mutex;
+    budget = push_redirect_write_budget_new(threaded);
+    if (!threaded) {
+        /* Released, and the global cleared, with the child's pool. A
+         * store thread's budget is never released: one stuck in a call
+         * may return while the child exits, and use it then. */
+        apr_pool_cleanup_register(pchild, &budget,
+                                  push_redirect_write_budget_release,
+                                  apr_pool_cleanup_null);
+    }
+    else if ((rv = store_threads_start(pchild, s, conf.value, budget))
+             != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, PRLOGNO(0114)
+                     "the hint store's threads cannot be started in this "
+                     "child; nothing is learned here");
+        conf.ready = NULL;
+    }
 }
 
 void hint_store_register_hooks(apr_pool_t *p)

@@ -40,10 +40,36 @@ void hint_store_register_hooks(apr_pool_t *p);
 int hint_store_learns(void);
 
 /* The store for the core's call on this response; `fetch` is NULL when
- * there is none (or it failed lately: a miss, logged once a back-off). */
+ * there is none (one that failed or hung lately is a miss, logged once a
+ * back-off). */
 push_redirect_store hint_store_prepare(request_rec *r);
 
-/* Stores the record the answer carries, if any. */
+/* Stores the record the answer carries, if any: at once, or queued for
+ * the store threads, never waited for. */
 void hint_store_apply(request_rec *r, const push_redirect_answer *answer);
+
+/* One call of the provider (under the mutex for those that need it): a
+ * store when `expiry` is set, else a fetch of at most *len bytes into
+ * `data`. `epoch` is the budget's when the call began. */
+apr_status_t hint_store_call(server_rec *s, apr_pool_t *p,
+                             const unsigned char *key, unsigned int key_len,
+                             unsigned char *data, unsigned int *len,
+                             apr_time_t expiry, apr_uint64_t epoch);
+/* Whether a call that returned `rv` found the store answering (a miss
+ * is an answer). */
+int hint_store_answered(apr_status_t rv);
+
+/* store_threads.c: the child's threads that alone call a provider that
+ * can hang. Started from child_init; stopped with `pchild`. */
+apr_status_t store_threads_start(apr_pool_t *pchild, server_rec *s,
+                                 const char *name,
+                                 const push_redirect_write_budget *budget);
+/* A fetch by the store threads, waited for a bounded time: true when
+ * found. */
+int store_threads_fetch(const unsigned char *key, unsigned char *buf,
+                        unsigned int *len);
+/* A store queued for the store threads; dropped when none can take it. */
+void store_threads_store(const unsigned char *key, const unsigned char *data,
+                         unsigned int len, apr_time_t expiry);
 
 #endif /* PUSH_REDIRECT_HINT_STORE_H */

@@ -9,7 +9,8 @@
  * directives, filter.c takes the response to the Rust core (behind
  * push_redirect.h) and applies its answer, ahead.c asks it for a 103 before
  * the handler, early_hints.c sends the 103, hint_store.c keeps what is
- * learned. The behaviour is the contract of docs/behaviour.md.
+ * learned, store_threads.c calls a store that can hang off the requests'
+ * threads. The behaviour is the contract of docs/behaviour.md.
  */
 
 #include "push_redirect_private.h"

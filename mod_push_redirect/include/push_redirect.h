@@ -28,10 +28,25 @@
 #define PUSH_REDIRECT_KEY_LEN 32
 
 /*
- How long a store that failed is left alone: its provider logs each
- failure itself, so calling it on every request would fill the error log.
+ The buffer a fetch is given: a value longer than this is a miss. Also
+ the longest record a write carries (the core's are half of it).
+ */
+#define PUSH_REDIRECT_FETCH_BUF_LEN 16384
+
+/*
+ How long a store that failed is left alone, at most: its provider logs
+ each failure itself, so calling it on every request would fill the
+ error log. A provider called by the request's thread (shmcb, dbm) is
+ left alone this long after each failure.
  */
 #define PUSH_REDIRECT_BACKOFF_SECS 30
+
+/*
+ When a store called by the store threads (memcache, redis) that failed
+ or hung is first probed: a hang that ends (a redis paused, then resumed)
+ costs a few seconds of learning, not half a minute.
+ */
+#define PUSH_REDIRECT_PROBE_MS 1000
 
 /*
  The most lines one answer carries: the 103's, the push's, the learning's.
@@ -83,8 +98,8 @@ typedef struct push_redirect_declared_hints push_redirect_declared_hints;
 typedef struct push_redirect_excludes push_redirect_excludes;
 
 /*
- The writes to the shared store one child may still make (opaque,
- thread-safe).
+ The writes to the shared store one child may still make, and whether
+ the store is healthy as this child sees it (opaque, thread-safe).
  */
 typedef struct push_redirect_write_budget push_redirect_write_budget;
 
@@ -483,9 +498,11 @@ push_redirect_result push_redirect_cache_spec_parse(const char *value,
 
 /*
  A full write budget with its own clock, one per child, to be released
- with [`push_redirect_write_budget_release`].
+ with [`push_redirect_write_budget_release`]. `probed`: the store is
+ called by the child's store threads, and a back-off ends only when a
+ probe finds it answering ([`push_redirect_write_budget_probed`]).
  */
-push_redirect_write_budget *push_redirect_write_budget_new(void);
+push_redirect_write_budget *push_redirect_write_budget_new(bool probed);
 
 /*
  Releases the budget `*slot` points to and clears `*slot`, with the
@@ -501,16 +518,54 @@ push_redirect_write_budget *push_redirect_write_budget_new(void);
 int push_redirect_write_budget_release(void *slot);
 
 /*
- Notes that the shared store failed: unless a back-off is running, one of
- [`PUSH_REDIRECT_BACKOFF_SECS`] starts, during which
- [`push_redirect_respond`](crate::push_redirect_respond) neither fetches
- nor learns. True for the one call, of all the threads that saw failures,
- that started it (which logs it).
+ Whether the shared store may be used now: false while it is backed
+ off. For a call about to be made, or a write about to be queued.
 
  # Safety
  `budget` is NULL or from [`push_redirect_write_budget_new`]; any thread.
  */
-bool push_redirect_write_budget_fail(const push_redirect_write_budget *budget);
+bool push_redirect_write_budget_usable(const push_redirect_write_budget *budget);
+
+/*
+ The store's epoch, to be passed to [`push_redirect_write_budget_fail`]
+ for a call begun now.
+
+ # Safety
+ As for [`push_redirect_write_budget_usable`].
+ */
+uint64_t push_redirect_write_budget_epoch(const push_redirect_write_budget *budget);
+
+/*
+ Notes that a call of the shared store begun at `epoch` failed or hung:
+ unless a back-off is running, or the store became healthy again since
+ the call began, one starts, during which
+ [`push_redirect_respond`](crate::push_redirect_respond) neither fetches
+ nor learns. True for the one call, of all the threads that saw
+ failures, that started it (which logs it).
+
+ # Safety
+ As for [`push_redirect_write_budget_usable`].
+ */
+bool push_redirect_write_budget_fail(const push_redirect_write_budget *budget, uint64_t epoch);
+
+/*
+ Whether a probe of the store is due: it is backed off, probed, and its
+ back-off is over. The caller makes one probe at a time.
+
+ # Safety
+ As for [`push_redirect_write_budget_usable`].
+ */
+bool push_redirect_write_budget_probe_due(const push_redirect_write_budget *budget);
+
+/*
+ The result of a probe: `answered`, the store is healthy again (true
+ for the call that made it so, which logs it); else its back-off
+ doubles, up to [`PUSH_REDIRECT_BACKOFF_SECS`].
+
+ # Safety
+ As for [`push_redirect_write_budget_usable`].
+ */
+bool push_redirect_write_budget_probed(const push_redirect_write_budget *budget, bool answered);
 
 /*
  Reads the arguments of one line of the directive `name` (as the command

@@ -304,6 +304,11 @@ pub unsafe extern "C" fn push_redirect_settings_resolve(settings: *mut push_redi
 pub const PUSH_REDIRECT_KEY_LEN: usize = 32;
 const _: () = assert!(PUSH_REDIRECT_KEY_LEN == KEY_LEN);
 
+/// The buffer a fetch is given: a value longer than this is a miss. Also
+/// the longest record a write carries (the core's are half of it).
+pub const PUSH_REDIRECT_FETCH_BUF_LEN: usize = 16384;
+const _: () = assert!(PUSH_REDIRECT_FETCH_BUF_LEN == FETCH_BUF_LEN);
+
 /// Decides everything for one response and fills `*answer`: the push, the
 /// 103 (with the hints learned in `store`), the record a 200 or a redirect
 /// teaches. Unless `answer` is NULL it is always filled: a caught panic, a

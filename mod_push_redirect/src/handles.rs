@@ -33,13 +33,29 @@ castable! {
     push_redirect_write_budget => ChildBudget,
 }
 
-/// What one child keeps about the shared store: its write budget, and when
-/// a store that failed may be used again (milliseconds since `origin`, on
-/// a clock that does not jump; 0: now).
+/// What one child keeps about the shared store: its write budget, and
+/// whether the store is healthy: a store that failed or hung is backed off
+/// until `resume_at_ms` (milliseconds since `origin`, on a clock that does
+/// not jump; 0: healthy).
+///
+/// How a back-off ends depends on who calls the store. A provider called
+/// by the request's own thread (shmcb, dbm, `probed` false) is used again
+/// once its back-off of [`PUSH_REDIRECT_BACKOFF_SECS`] is over. A provider
+/// called by the child's store threads (memcache, redis, `probed` true) can
+/// hang: it stays unused until a probe, which one store thread makes when
+/// the back-off is over, finds it answering; each probe that fails doubles
+/// the back-off, from [`PUSH_REDIRECT_PROBE_MS`] up to
+/// [`PUSH_REDIRECT_BACKOFF_SECS`].
 pub(crate) struct ChildBudget {
     pub(crate) writes: WriteBudget,
     origin: Instant,
+    probed: bool,
     resume_at_ms: AtomicU64,
+    backoff_ms: AtomicU64,
+    /// How many times the store became healthy again: a call begun before
+    /// that (one abandoned to a hang that fails at last) says nothing of
+    /// the store as it is now.
+    epoch: AtomicU64,
 }
 
 impl ChildBudget {
@@ -50,20 +66,79 @@ impl ChildBudget {
     /// (`r->request_time`), a step back of `D` seconds stopped every write
     /// for `D` seconds, and a step forward refilled the budget.
     pub(crate) fn now_ms(&self) -> u64 {
-        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+        // Never 0, which means "healthy" in `resume_at_ms`.
+        u64::try_from(self.origin.elapsed().as_millis()).map_or(u64::MAX, |ms| ms.max(1))
     }
 
     /// Whether the shared store may be used now: false during a back-off.
     pub(crate) fn usable(&self) -> bool {
         // Without a back-off, as nearly always, the clock is not read.
         let resume_at_ms = self.resume_at_ms.load(Ordering::Acquire);
-        resume_at_ms == 0 || resume_at_ms <= self.now_ms()
+        resume_at_ms == 0 || (!self.probed && resume_at_ms <= self.now_ms())
+    }
+
+    /// A call begun at `epoch` failed or hung at `now_ms`; true when that
+    /// started a back-off.
+    pub(crate) fn fail(&self, epoch: u64, now_ms: u64) -> bool {
+        let seen = self.resume_at_ms.load(Ordering::Acquire);
+        let over = seen == 0 || (!self.probed && seen <= now_ms);
+        if !over || epoch != self.epoch.load(Ordering::Acquire) {
+            return false;
+        }
+        let backoff_ms = if self.probed {
+            PUSH_REDIRECT_PROBE_MS
+        } else {
+            PUSH_REDIRECT_BACKOFF_SECS as u64 * 1000
+        };
+        let started = self
+            .resume_at_ms
+            .compare_exchange(
+                seen,
+                now_ms + backoff_ms,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok();
+        if started {
+            self.backoff_ms.store(backoff_ms, Ordering::Release);
+        }
+        started
+    }
+
+    pub(crate) fn probe_due(&self, now_ms: u64) -> bool {
+        let resume_at_ms = self.resume_at_ms.load(Ordering::Acquire);
+        self.probed && resume_at_ms != 0 && resume_at_ms <= now_ms
+    }
+
+    /// A probe ended at `now_ms`; true when its answer made the store
+    /// healthy again.
+    pub(crate) fn probed(&self, answered: bool, now_ms: u64) -> bool {
+        if answered {
+            // The epoch first: a call begun before this probe answered,
+            // and failing later, must not start a back-off.
+            self.epoch.fetch_add(1, Ordering::AcqRel);
+            return self.resume_at_ms.swap(0, Ordering::AcqRel) != 0;
+        }
+        let max_ms = PUSH_REDIRECT_BACKOFF_SECS as u64 * 1000;
+        let backoff_ms =
+            (self.backoff_ms.load(Ordering::Acquire) * 2).clamp(PUSH_REDIRECT_PROBE_MS, max_ms);
+        self.backoff_ms.store(backoff_ms, Ordering::Release);
+        self.resume_at_ms
+            .store(now_ms + backoff_ms, Ordering::Release);
+        false
     }
 }
 
-/// How long a store that failed is left alone: its provider logs each
-/// failure itself, so calling it on every request would fill the error log.
+/// How long a store that failed is left alone, at most: its provider logs
+/// each failure itself, so calling it on every request would fill the
+/// error log. A provider called by the request's thread (shmcb, dbm) is
+/// left alone this long after each failure.
 pub const PUSH_REDIRECT_BACKOFF_SECS: c_int = 30;
+
+/// When a store called by the store threads (memcache, redis) that failed
+/// or hung is first probed: a hang that ends (a redis paused, then resumed)
+/// costs a few seconds of learning, not half a minute.
+pub const PUSH_REDIRECT_PROBE_MS: u64 = 1000;
 
 /// The body of every `_new`: boxes `value`; a panic gives NULL.
 pub(crate) fn new_handle<C: Castable>(value: impl FnOnce() -> C::Rust) -> *mut C {
@@ -98,8 +173,8 @@ pub struct push_redirect_declared_hints {
     _private: [u8; 0],
 }
 
-/// The writes to the shared store one child may still make (opaque,
-/// thread-safe).
+/// The writes to the shared store one child may still make, and whether
+/// the store is healthy as this child sees it (opaque, thread-safe).
 pub struct push_redirect_write_budget {
     _private: [u8; 0],
 }
@@ -348,13 +423,18 @@ pub unsafe extern "C" fn push_redirect_cache_spec_parse(
 }
 
 /// A full write budget with its own clock, one per child, to be released
-/// with [`push_redirect_write_budget_release`].
+/// with [`push_redirect_write_budget_release`]. `probed`: the store is
+/// called by the child's store threads, and a back-off ends only when a
+/// probe finds it answering ([`push_redirect_write_budget_probed`]).
 #[no_mangle]
-pub extern "C" fn push_redirect_write_budget_new() -> *mut push_redirect_write_budget {
+pub extern "C" fn push_redirect_write_budget_new(probed: bool) -> *mut push_redirect_write_budget {
     new_handle(|| ChildBudget {
         writes: WriteBudget::default(),
         origin: Instant::now(),
+        probed,
         resume_at_ms: AtomicU64::new(0),
+        backoff_ms: AtomicU64::new(0),
+        epoch: AtomicU64::new(0),
     })
 }
 
@@ -377,29 +457,77 @@ pub unsafe extern "C" fn push_redirect_write_budget_release(slot: *mut c_void) -
     })
 }
 
-/// Notes that the shared store failed: unless a back-off is running, one of
-/// [`PUSH_REDIRECT_BACKOFF_SECS`] starts, during which
-/// [`push_redirect_respond`](crate::push_redirect_respond) neither fetches
-/// nor learns. True for the one call, of all the threads that saw failures,
-/// that started it (which logs it).
+/// Whether the shared store may be used now: false while it is backed
+/// off. For a call about to be made, or a write about to be queued.
 ///
 /// # Safety
 /// `budget` is NULL or from [`push_redirect_write_budget_new`]; any thread.
 #[no_mangle]
+pub unsafe extern "C" fn push_redirect_write_budget_usable(
+    budget: *const push_redirect_write_budget,
+) -> bool {
+    ffi_panic_boundary!(false, { try_ref(budget).is_some_and(ChildBudget::usable) })
+}
+
+/// The store's epoch, to be passed to [`push_redirect_write_budget_fail`]
+/// for a call begun now.
+///
+/// # Safety
+/// As for [`push_redirect_write_budget_usable`].
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_write_budget_epoch(
+    budget: *const push_redirect_write_budget,
+) -> u64 {
+    ffi_panic_boundary!(0, {
+        try_ref(budget).map_or(0, |budget| budget.epoch.load(Ordering::Acquire))
+    })
+}
+
+/// Notes that a call of the shared store begun at `epoch` failed or hung:
+/// unless a back-off is running, or the store became healthy again since
+/// the call began, one starts, during which
+/// [`push_redirect_respond`](crate::push_redirect_respond) neither fetches
+/// nor learns. True for the one call, of all the threads that saw
+/// failures, that started it (which logs it).
+///
+/// # Safety
+/// As for [`push_redirect_write_budget_usable`].
+#[no_mangle]
 pub unsafe extern "C" fn push_redirect_write_budget_fail(
+    budget: *const push_redirect_write_budget,
+    epoch: u64,
+) -> bool {
+    ffi_panic_boundary!(false, {
+        try_ref(budget).is_some_and(|budget| budget.fail(epoch, budget.now_ms()))
+    })
+}
+
+/// Whether a probe of the store is due: it is backed off, probed, and its
+/// back-off is over. The caller makes one probe at a time.
+///
+/// # Safety
+/// As for [`push_redirect_write_budget_usable`].
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_write_budget_probe_due(
     budget: *const push_redirect_write_budget,
 ) -> bool {
     ffi_panic_boundary!(false, {
-        let Some(budget) = try_ref(budget) else {
-            return false;
-        };
-        let now_ms = budget.now_ms();
-        let seen = budget.resume_at_ms.load(Ordering::Acquire);
-        let resume_at = now_ms + PUSH_REDIRECT_BACKOFF_SECS as u64 * 1000;
-        seen <= now_ms
-            && budget
-                .resume_at_ms
-                .compare_exchange(seen, resume_at, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
+        try_ref(budget).is_some_and(|budget| budget.probe_due(budget.now_ms()))
+    })
+}
+
+/// The result of a probe: `answered`, the store is healthy again (true
+/// for the call that made it so, which logs it); else its back-off
+/// doubles, up to [`PUSH_REDIRECT_BACKOFF_SECS`].
+///
+/// # Safety
+/// As for [`push_redirect_write_budget_usable`].
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_write_budget_probed(
+    budget: *const push_redirect_write_budget,
+    answered: bool,
+) -> bool {
+    ffi_panic_boundary!(false, {
+        try_ref(budget).is_some_and(|budget| budget.probed(answered, budget.now_ms()))
     })
 }

@@ -731,7 +731,7 @@ fn declared_and_learned_hints_come_back_as_one_link_value() {
     };
     assert_eq!((rv, lifetime), (push_redirect_result::Ok, 60));
     let mut records = Records::new();
-    let mut budget = push_redirect_write_budget_new();
+    let mut budget = push_redirect_write_budget_new(false);
     let store = store_of(&mut records, budget);
     let cache: *const push_redirect_store = &store;
 
@@ -834,7 +834,7 @@ fn header_matches_cbindgen() {
 /// `Instant` is `CLOCK_MONOTONIC`, which such a step does not move.)
 #[test]
 fn a_budgets_clock_never_goes_back() {
-    let mut budget = push_redirect_write_budget_new();
+    let mut budget = push_redirect_write_budget_new(false);
     let handle = unsafe { try_ref(budget) }.unwrap();
     std::thread::scope(|scope| {
         for _ in 0..4 {
@@ -863,19 +863,19 @@ fn a_budgets_clock_never_goes_back() {
 
 #[test]
 fn a_failing_store_starts_one_back_off_that_turns_it_off() {
-    let mut budget = push_redirect_write_budget_new();
+    let mut budget = push_redirect_write_budget_new(false);
     let handle = unsafe { try_ref(budget) }.unwrap();
     assert!(handle.usable());
     unsafe {
         assert!(
-            push_redirect_write_budget_fail(budget),
+            push_redirect_write_budget_fail(budget, 0),
             "the first failure logs"
         );
         assert!(
-            !push_redirect_write_budget_fail(budget),
+            !push_redirect_write_budget_fail(budget, 0),
             "one line per back-off"
         );
-        assert!(!push_redirect_write_budget_fail(ptr::null()));
+        assert!(!push_redirect_write_budget_fail(ptr::null(), 0));
     }
     assert!(!handle.usable());
     // Meanwhile the store is not asked at all.
@@ -888,6 +888,67 @@ fn a_failing_store_starts_one_back_off_that_turns_it_off() {
     let (_, answer) = run_with(&early, &page.exchange(), &store, &mut Arena::default());
     assert!(answer.store_record.is_null() && answer.learned == 0);
     unsafe { push_redirect_write_budget_release(ptr::addr_of_mut!(budget).cast()) };
+}
+
+#[test]
+fn a_store_called_by_the_request_thread_is_used_again_when_its_back_off_ends() {
+    let mut budget = push_redirect_write_budget_new(false);
+    let handle = unsafe { try_ref(budget) }.unwrap();
+    let backoff_ms = PUSH_REDIRECT_BACKOFF_SECS as u64 * 1000;
+    assert!(handle.fail(0, 10));
+    assert!(
+        !handle.probe_due(10 + backoff_ms),
+        "no store thread probes it"
+    );
+    // Its next failure after the back-off starts another, logged again.
+    assert!(!handle.fail(0, 10 + backoff_ms - 1));
+    assert!(handle.fail(0, 10 + backoff_ms));
+    unsafe { push_redirect_write_budget_release(ptr::addr_of_mut!(budget).cast()) };
+}
+
+#[test]
+fn a_probed_store_stays_off_until_a_probe_answers() {
+    let mut budget = push_redirect_write_budget_new(true);
+    let handle = unsafe { try_ref(budget) }.unwrap();
+    let epoch = unsafe { push_redirect_write_budget_epoch(budget) };
+    assert!(handle.usable() && !handle.probe_due(u64::MAX));
+    assert!(handle.fail(epoch, 100), "the hang that turns it off logs");
+    assert!(!handle.fail(epoch, 101), "one line per hang");
+    assert!(!handle.usable() && !unsafe { push_redirect_write_budget_usable(budget) });
+    // The first probe a second later; each that fails doubles the wait,
+    // up to PUSH_REDIRECT_BACKOFF_SECS.
+    let mut at = 100 + PUSH_REDIRECT_PROBE_MS;
+    assert!(!handle.probe_due(at - 1) && handle.probe_due(at));
+    let mut waits = Vec::new();
+    for _ in 0..7 {
+        assert!(!handle.probed(false, at));
+        let next = (at..).find(|&t| handle.probe_due(t)).unwrap();
+        waits.push(next - at);
+        at = next;
+    }
+    assert_eq!(waits, [2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    assert!(
+        !handle.usable(),
+        "a due probe does not let requests through"
+    );
+    assert!(handle.probed(true, at), "the probe that answers logs");
+    assert!(handle.usable() && !handle.probe_due(u64::MAX));
+    // A call begun before it answered, failing at last, says nothing.
+    assert!(!handle.fail(epoch, at + 1));
+    assert!(handle.usable());
+    let epoch = unsafe { push_redirect_write_budget_epoch(budget) };
+    assert!(handle.fail(epoch, at + 2));
+    assert!(
+        handle.probe_due(at + 2 + PUSH_REDIRECT_PROBE_MS),
+        "the back-off starts short again"
+    );
+    unsafe {
+        assert!(!push_redirect_write_budget_probe_due(ptr::null()));
+        assert!(!push_redirect_write_budget_probed(ptr::null(), true));
+        assert!(!push_redirect_write_budget_usable(ptr::null()));
+        assert_eq!(push_redirect_write_budget_epoch(ptr::null()), 0);
+        push_redirect_write_budget_release(ptr::addr_of_mut!(budget).cast());
+    }
 }
 
 #[test]

@@ -55,9 +55,10 @@ class _Server:
     def ping(self) -> bool:
         raise NotImplementedError
 
-    def start(self, timeout: float = 10.0):
+    def start(self, timeout: float = 10.0, port: int = None):
+        """On `port`, or on a free one."""
         self.dir = Path(tempfile.mkdtemp(prefix=f"{self.name}-", dir=self.workdir))
-        self.port = env.free_port()
+        self.port = port or env.free_port()
         self.log = self.dir / f"{self.name}.log"
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(self.command(), cwd=self.dir, stdout=out,
