@@ -19,7 +19,7 @@ import time
 import pytest
 
 from harness import clients, env, load
-from harness.caches import record_key
+from harness.caches import eventually, record_key
 from harness.rawbackend import RawBackend
 from test_early_hints import early_hints_links
 
@@ -298,7 +298,8 @@ Redirect /ht/go /ht/page.html
 
 
 def stored(h, redis, port: str, path: str) -> bool:
-    return record_key("localhost", h.port(port), path) in redis.keys()
+    key = record_key("localhost", h.port(port), path)
+    return eventually(lambda: key in redis.keys(), seconds=1.0)
 
 
 def test_a_200_teaches_only_where_a_103_can_go_out(httpd_scopes, redis):
@@ -368,7 +369,7 @@ def test_a_flood_of_queries_to_a_learned_page_writes_nothing(httpd_redis, redis,
     h = httpd_redis
     redis.flush()
     assert get(h, "/raw/flood").main.status == 200
-    assert len(redis.keys()) == 1, redis.keys()
+    assert len(eventually(redis.keys)) == 1, redis.keys()
     flood(h, "/raw/flood", workdir)
     assert len(redis.keys()) == 1, "a query URL whose hints are its path's is not stored"
     # Its redirect is hinted all the same, from the path's record.
@@ -382,7 +383,10 @@ def test_a_flood_of_queries_is_bounded_by_the_write_budget(httpd_redis, redis, w
     children = max(1, len(load.child_pids(h.proc.pid)))
     bound = children * (QUERY_BURST + QUERY_PER_SECOND * (seconds + 1))
     stored = len(redis.keys())
-    assert QUERY_BURST <= stored <= bound, (stored, bound, seconds, children)
+    # Not the whole burst necessarily: a write waits for one of the store
+    # threads' 8 slots (hint_store.c) and is dropped when all are taken,
+    # which a flood's burst of writes can do.
+    assert 0 < stored <= bound, (stored, bound, seconds, children)
     assert stored < FLOOD / 10
 
 

@@ -20,7 +20,7 @@ import time
 import pytest
 
 from harness import clients, env, load
-from harness.caches import record_key
+from harness.caches import eventually, record_key
 from test_early_hints import early_hints_links
 from test_learning import ONE_CHILD
 
@@ -143,7 +143,7 @@ def test_one_server_of_a_redis_farm_learns_and_the_other_hints(redis_farm, redis
     assert hints(second, "/learn/old-one", host="127.0.0.2") == []
     fetch(first, "/learn/one.html", host="127.0.0.1")
     key = record_key("localhost", port, "/learn/one.html")
-    assert redis.get(key) == b"pr1 h\n" + hint_for("one").encode() + b"\n", redis.keys()
+    assert eventually(lambda: redis.get(key)) == b"pr1 h\n" + hint_for("one").encode() + b"\n", redis.keys()
     assert 0 < redis.ttl(key) <= 600
     assert hints(second, "/learn/old-one", host="127.0.0.2") == [hint_for("one")]
     # And the other way round.
@@ -206,8 +206,8 @@ def test_a_poisoned_redis_gives_no_103_or_a_clean_one(redis_server, redis, value
     redis.flush()
     for page in PAGES:
         fetch(h, f"/learn/{page}.html")
-    keys = redis.keys()
-    assert len(keys) == len(PAGES), keys
+    keys = eventually(lambda: len(redis.keys()) == len(PAGES) and redis.keys())
+    assert keys, redis.keys()
     for key in keys:
         redis.set(key, value, seconds=600)
     for page in PAGES:

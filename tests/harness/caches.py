@@ -37,6 +37,19 @@ def record_key(server_name: str, port: int, target: str) -> str:
     return f"{NAMESPACE}:{hashlib.sha256(text).hexdigest()}"
 
 
+def eventually(check, seconds: float = 2.0):
+    """`check()` once it is truthy, or its last value after `seconds`: with
+    memcache and redis the module's store threads write after the response
+    went out (mod_push_redirect/store_threads.c), so a record may land a
+    moment after the client has its answer."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(0.01)
+
+
 class _Server:
     """One server process; subclasses say how to run it and how to ping it."""
 
