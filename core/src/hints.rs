@@ -29,7 +29,7 @@ pub const MAX_LEARNED_PATH_LEN: usize = 2048;
 
 /// The `as` values a preload hint may carry (the HTML standard's request
 /// destinations that a 103 preload makes sense for).
-const PRELOAD_DESTINATIONS: [&str; 9] = [
+pub(crate) const PRELOAD_DESTINATIONS: [&str; 9] = [
     "audio", "fetch", "font", "image", "script", "style", "track", "video", "worker",
 ];
 
