@@ -24,8 +24,9 @@ impl DeclaredHints {
 
     /// Adds the hint of one `PushRedirectEarlyHint <target-path> "<link-value>"`.
     /// The target path is a path (`/new`), compared with the redirect
-    /// target's path without its query; the link-value is one preload or
-    /// preconnect whose reference is path-absolute or an https URL.
+    /// target's path without its query; the link-value is one preload,
+    /// modulepreload or preconnect whose reference is path-absolute or an
+    /// https URL.
     pub fn add(&mut self, target_path: &str, link_value: &str) -> Result<(), ConfigError> {
         let base = Url::parse(DECLARED_BASE).expect("a valid base");
         let bad = |value: &str, reason| ConfigError::BadEarlyHints {
@@ -59,7 +60,7 @@ impl DeclaredHints {
                     link_value,
                     "is not a hint: expected <path-or-https-URL> with rel=preload and an as \
                      (audio, fetch, font, image, script, style, track, video, worker), \
-                     or an https URL with rel=preconnect",
+                     a path with rel=modulepreload, or an https URL with rel=preconnect",
                 )
             })?;
         self.by_path.push((path.path().to_owned(), hint));

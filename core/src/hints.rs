@@ -9,8 +9,9 @@
 //!   origin and path, kept in a bounded [`HintCache`] with a lifetime.
 //!
 //! Every hint is re-validated and re-serialised here, whatever its source:
-//! only `rel=preload` (with a known `as`) and `rel=preconnect`, only to the
-//! same origin or to `https`, written back from parsed parts (never copied),
+//! only `rel=preload` (with a known `as`), `rel=modulepreload` (same origin)
+//! and `rel=preconnect`, only to the same origin or to `https`, written back
+//! from parsed parts (never copied),
 //! so a backend cannot inject a field through a learned value. At most
 //! [`MAX_HINTS`] hints and [`MAX_HINTS_LEN`] bytes go into one 103.
 
@@ -28,7 +29,7 @@ pub const MAX_LEARNED_PATH_LEN: usize = 2048;
 
 /// The `as` values a preload hint may carry (the HTML standard's request
 /// destinations that a 103 preload makes sense for).
-const PRELOAD_DESTINATIONS: [&str; 9] = [
+pub(crate) const PRELOAD_DESTINATIONS: [&str; 9] = [
     "audio", "fetch", "font", "image", "script", "style", "track", "video", "worker",
 ];
 
@@ -91,6 +92,9 @@ impl Hint {
             Relation::Preload if same && is_linkable(&url) => {
                 value.push_str(path_and_query(&url));
             }
+            Relation::ModulePreload if same && is_linkable(&url) => {
+                value.push_str(path_and_query(&url));
+            }
             Relation::Preload
                 if !same && url.scheme() == "https" && is_safe_in_link(url.as_str()) =>
             {
@@ -112,6 +116,8 @@ impl Hint {
                 value.push_str("; rel=preload; as=");
                 value.push_str(destination);
             }
+            // A module's destination is always `script`: no `as` to keep.
+            Relation::ModulePreload => value.push_str("; rel=modulepreload"),
             Relation::Preconnect => value.push_str("; rel=preconnect"),
         }
         match crossorigin.as_deref() {
@@ -134,6 +140,9 @@ impl Hint {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Relation {
     Preload,
+    /// A module script and its imports (HTML's `modulepreload`). Same origin
+    /// only: a module from another origin is what a preconnect is for.
+    ModulePreload,
     Preconnect,
 }
 
@@ -146,6 +155,8 @@ impl Relation {
         };
         if has(b"preload") {
             Some(Relation::Preload)
+        } else if has(b"modulepreload") {
+            Some(Relation::ModulePreload)
         } else if has(b"preconnect") {
             Some(Relation::Preconnect)
         } else {

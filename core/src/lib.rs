@@ -41,6 +41,7 @@ mod learn;
 mod link;
 mod navigation;
 mod origin;
+mod page;
 mod plain;
 mod record;
 mod respond;
@@ -55,6 +56,7 @@ pub use early_hints::{early_hints, EarlyHints, EarlyHintsDecision, EarlyHintsSki
 pub use exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
 pub use hints::{Hint, MAX_HINTS, MAX_HINTS_LEN, MAX_LEARNED_PATH_LEN};
 pub use learn::{Fetch, Learn, Store, FETCH_BUF_LEN, MAX_LOOKUPS};
+pub use page::{NotScanned, PageScan, MAX_SCANNED_LEN};
 pub use record::{
     check_learnable, parse_cache, parse_lifetime, plan_write, without_query, CacheSpec, LearnInput,
     NotLearned, Record, RecordKey, Write, WriteBudget, WriteRate, DEFAULT_CACHE,

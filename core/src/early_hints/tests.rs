@@ -84,6 +84,37 @@ fn preconnects_keep_only_an_https_origin() {
 }
 
 #[test]
+fn modulepreloads_are_kept_to_the_same_origin_only() {
+    assert_eq!(
+        hint("</js/app.mjs>; rel=modulepreload").as_deref(),
+        Some("</js/app.mjs>; rel=modulepreload")
+    );
+    assert_eq!(
+        hint("<app.mjs?v=2#x>; REL=ModulePreload; as=script; crossorigin=use-credentials")
+            .as_deref(),
+        Some("</dir/app.mjs?v=2>; rel=modulepreload; crossorigin=use-credentials")
+    );
+    assert_eq!(
+        hint("<https://example.com:8443/a.mjs>; rel=modulepreload; crossorigin").as_deref(),
+        Some("</a.mjs>; rel=modulepreload; crossorigin")
+    );
+    for value in [
+        "<https://cdn.example/a.mjs>; rel=modulepreload",
+        "<http://example.com:8443/a.mjs>; rel=modulepreload",
+        "</.//evil.example/a.mjs>; rel=modulepreload",
+        "</%zz.mjs>; rel=modulepreload",
+        "<data:text/javascript,x>; rel=modulepreload",
+    ] {
+        assert_eq!(hint(value), None, "{value}");
+    }
+    // Preload wins over modulepreload in one rel list, as over preconnect.
+    assert_eq!(
+        hint("</a.js>; rel=\"modulepreload preload\"; as=script").as_deref(),
+        Some("</a.js>; rel=preload; as=script")
+    );
+}
+
+#[test]
 fn what_is_not_a_hint_is_dropped() {
     for value in [
         "</a.css>; rel=stylesheet",
