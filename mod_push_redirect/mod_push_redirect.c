@@ -10,7 +10,8 @@
  * push_redirect.h) and applies its answer, ahead.c asks it for a 103 before
  * the handler, early_hints.c sends the 103, hint_store.c keeps what is
  * learned, store_threads.c calls a store that can hang off the requests'
- * threads. The behaviour is the contract of docs/behaviour.md.
+ * threads, vhost.c names the virtual host it is learned for. The behaviour
+ * is the contract of docs/behaviour.md.
  */
 
 #include "push_redirect_private.h"
@@ -32,11 +33,11 @@ APR_OPTIONAL_FN_TYPE(http2_is_h2) *push_redirect_h2_is_h2;
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
-    (void)pconf;
     (void)plog;
     (void)ptemp;
     push_redirect_h2_var_lookup = APR_RETRIEVE_OPTIONAL_FN(http2_var_lookup);
     push_redirect_h2_is_h2 = APR_RETRIEVE_OPTIONAL_FN(http2_is_h2);
+    push_redirect_vhost_identities(pconf, s);
     /* Once per start or restart: the first post_config of httpd's startup
      * only checks the configuration. */
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
@@ -71,7 +72,7 @@ AP_DECLARE_MODULE(push_redirect) = {
     STANDARD20_MODULE_STUFF,
     push_redirect_create_dir_conf,
     push_redirect_merge_dir_conf,
-    NULL,
+    push_redirect_create_server_conf,
     NULL,
     push_redirect_cmds,
     register_hooks

@@ -58,6 +58,12 @@ extern APR_OPTIONAL_FN_TYPE(http2_is_h2) *push_redirect_h2_is_h2;
 #define PUSH_REDIRECT_AHEAD_NOTE "push-redirect-early-hints-ahead"
 void push_redirect_ahead_register_hooks(void);
 
+/* vhost.c: the identity of the virtual host that answered, half of a
+ * learned record's key; set for every server from post_config. */
+void *push_redirect_create_server_conf(apr_pool_t *p, server_rec *s);
+void push_redirect_vhost_identities(apr_pool_t *pconf, server_rec *main_server);
+const char *push_redirect_vhost_identity(const server_rec *s);
+
 /* early_hints.c */
 void push_redirect_send_early_hints(request_rec *r, const char *link_value);
 void push_redirect_check_h2_early_hints(server_rec *s);

@@ -71,7 +71,8 @@ pub struct Exchange<'a> {
     pub locations: &'a [&'a [u8]],
     /// Values of `Link` response fields.
     pub links: &'a [&'a [u8]],
-    /// The virtual host that answered, by its configured `ServerName`, and
+    /// The virtual host that answered, by the identity the shim gives it
+    /// (its `ServerName` and `ServerAlias` names, docs/behaviour.md), and
     /// the port the request came in on: half of a learned record's key,
     /// never from `Host` or `:authority`.
     pub vhost: &'a [u8],

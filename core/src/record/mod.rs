@@ -28,8 +28,9 @@
 //!
 //! # The key
 //!
-//! The virtual host that answered (its `ServerName` and the port the request
-//! came in on: both from the configuration and the listener, never from
+//! The virtual host that answered (its identity, which the shim makes of its
+//! `ServerName` and `ServerAlias` names, and the port the request came in
+//! on: both from the configuration and the listener, never from
 //! `Host` or `:authority`, and the same on every server of a farm with the
 //! same configuration) and the request's path and query as the client sent
 //! them. See [`RecordKey`].
@@ -249,7 +250,8 @@ fn is_parsed_stored_target(target: &str) -> bool {
     })
 }
 
-/// The longest `ServerName` in a key (a DNS name is at most 253 bytes).
+/// The longest virtual host identity in a key (the shim gives a longer
+/// one as its `ServerName` and a digest).
 pub const MAX_KEY_SERVER_NAME_LEN: usize = 255;
 /// The longest request target (path and query) that is learned or looked
 /// up; longer ones are neither.
