@@ -169,7 +169,11 @@ impl Chain {
     }
 
     /// The 103 before the chain's first redirect: the final page's hints,
-    /// declared ones included. No page: `no-hints` (`bad-location` for a
+    /// declared ones included; its learned hints only when `may_fetch`
+    /// says this visitor could fetch that page (Apache's access control: a
+    /// page behind `Require` never hints its scripts to an outsider; the
+    /// declared ones are the administrator's, sent as configured). No
+    /// page: `no-hints` (`bad-location` for a
     /// hop that did not resolve). A hop that `PushRedirectExclude`
     /// matches ends it too (`excluded`), as a redirect to it gets no 103:
     /// its pattern says nothing is hinted through it.
@@ -177,6 +181,7 @@ impl Chain {
         &self,
         declared: Option<&DeclaredHints>,
         policy: &Policy<'_>,
+        may_fetch: &mut dyn FnMut(&str) -> bool,
     ) -> Result<EarlyHints, EarlyHintsSkip> {
         let excluded = |hop: &Url| {
             policy
@@ -189,7 +194,10 @@ impl Chain {
         if let End::BadHop(reason) = self.end {
             return Err(EarlyHintsSkip::Rule(reason));
         }
-        let (page, learned) = self.final_page().ok_or(EarlyHintsSkip::NoHints)?;
+        let (page, mut learned) = self.final_page().ok_or(EarlyHintsSkip::NoHints)?;
+        if !learned.is_empty() && !may_fetch(path_and_query(page)) {
+            learned = &[];
+        }
         EarlyHints::from_hints(&page_hints(declared, page, learned), page.path())
             .ok_or(EarlyHintsSkip::NoHints)
     }

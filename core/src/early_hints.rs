@@ -106,7 +106,7 @@ pub fn early_hints(
         Ok((requested, target)) => {
             let mut lookup = |target: &[u8]| store.as_deref_mut()?.looked_up(ex, target);
             let chain = follow(&requested, target, &mut lookup);
-            decision(chain.early_hints(declared, policy))
+            decision(chain.early_hints(declared, policy, &mut |_| true))
         }
         Err(reason) => skip(EarlyHintsSkip::Rule(reason)),
     }

@@ -59,9 +59,12 @@ use crate::origin::{is_linkable, path_and_query, same_origin};
 use crate::plain::is_plain_path;
 
 pub use settled::{Held, Settled};
+pub(crate) use settled::Fingerprint;
 use sha256::Sha256;
 
 const VERSION: &str = "pr1";
+/// The tag of the keys of a page's hints not yet public.
+const UNCONFIRMED: &str = "pr1u";
 const HINTS_HEADER: &[u8] = b"pr1 h\n";
 const REDIRECT_HEADER: &[u8] = b"pr1 r\n";
 
@@ -284,11 +287,15 @@ impl RecordKey {
     /// empty or longer than [`MAX_KEY_SERVER_NAME_LEN`], or the target is
     /// not origin-form (`/...`) or longer than [`MAX_KEY_TARGET_LEN`].
     pub fn new(server_name: &[u8], port: u16, target: &[u8]) -> Option<RecordKey> {
+        RecordKey::tagged(VERSION, server_name, port, target)
+    }
+
+    fn tagged(tag: &str, server_name: &[u8], port: u16, target: &[u8]) -> Option<RecordKey> {
         if !RecordKey::is_keyable(server_name, target) {
             return None;
         }
         let mut prefix = String::with_capacity(16);
-        write!(prefix, "{VERSION}:{}:", server_name.len()).expect("a String");
+        write!(prefix, "{tag}:{}:", server_name.len()).expect("a String");
         let mut hasher = Sha256::new();
         hasher.update(prefix.as_bytes());
         hasher.update(server_name);
@@ -297,6 +304,14 @@ impl RecordKey {
         Some(RecordKey {
             id: hasher.finish(),
         })
+    }
+
+    /// Where the hints of a page that may be one visitor's wait until a
+    /// second response confirms them (see the learning of pages): the key
+    /// of the same text under another version tag, `pr1u`, which no
+    /// lookup for a 103 ever asks for.
+    pub fn unconfirmed(server_name: &[u8], port: u16, target: &[u8]) -> Option<RecordKey> {
+        RecordKey::tagged(UNCONFIRMED, server_name, port, target)
     }
 
     /// Whether [`RecordKey::new`] gives a key for these, without hashing.
@@ -364,6 +379,10 @@ pub struct LearnInput<'a> {
     pub has_set_cookie: bool,
     /// Every `Cache-Control` field value of the response.
     pub cache_control: &'a [&'a [u8]],
+    /// The response is a page (a 200), which may teach what two such
+    /// responses agree on although it sets a cookie or is not for sharing
+    /// (see the learning of pages); a redirect then teaches nothing.
+    pub page: bool,
 }
 
 /// Whether a response may teach anything, whatever it is. Credentials count
@@ -377,17 +396,21 @@ pub fn check_learnable(input: &LearnInput<'_>) -> Result<(), NotLearned> {
         Err(NotLearned::Credentials)
     } else if input.pushed_stream {
         Err(NotLearned::PushedStream)
+    } else if input.page {
+        Ok(())
     } else if input.has_set_cookie {
         Err(NotLearned::SetCookie)
-    } else if input
-        .cache_control
-        .iter()
-        .any(|field| forbids_sharing(field))
-    {
+    } else if forbids_sharing_any(input.cache_control) {
         Err(NotLearned::CacheControl)
     } else {
         Ok(())
     }
+}
+
+/// Whether one of the `Cache-Control` field values says `private` or
+/// `no-store`.
+pub(crate) fn forbids_sharing_any(fields: &[&[u8]]) -> bool {
+    fields.iter().any(|field| forbids_sharing(field))
 }
 
 /// A `Cache-Control` value with a `private` or `no-store` directive, in any
