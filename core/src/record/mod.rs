@@ -41,24 +41,22 @@
 //! bounds the writes of one process.
 
 mod settled;
-mod sha256;
 #[cfg(test)]
 mod tests;
 
-use std::fmt::Write as _;
 use std::sync::Mutex;
 
+use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::config::{quoted, ConfigError};
 use crate::exchange::MAX_LOCATION_LEN;
 use crate::hints::{Hint, MAX_HINTS, MAX_HINTS_LEN, MAX_LEARNED_PATH_LEN};
 use crate::link::link_values;
-use crate::origin::{is_linkable, path_and_query, same_origin};
+use crate::origin::{is_linkable, itoa_port, path_and_query, same_origin};
 use crate::plain::is_plain_path;
 
 pub use settled::{Held, Settled};
-use sha256::Sha256;
 
 const VERSION: &str = "pr1";
 const HINTS_HEADER: &[u8] = b"pr1 h\n";
@@ -285,16 +283,22 @@ impl RecordKey {
         if !RecordKey::is_keyable(server_name, target) {
             return None;
         }
-        let mut prefix = String::with_capacity(16);
-        write!(prefix, "{VERSION}:{}:", server_name.len()).expect("a String");
-        let mut hasher = Sha256::new();
-        hasher.update(prefix.as_bytes());
-        hasher.update(server_name);
-        hasher.update(format!(":{port}:").as_bytes());
-        hasher.update(target);
-        Some(RecordKey {
-            id: hasher.finish(),
-        })
+        // The name's length is at most MAX_KEY_SERVER_NAME_LEN (3 digits),
+        // a port at most 5 digits: written in place, not formatted.
+        let (mut len, mut port_digits) = ([0; 5], [0; 5]);
+        let name_len = u16::try_from(server_name.len()).expect("a keyable name");
+        let id = Sha256::new()
+            .chain_update(VERSION)
+            .chain_update(b":")
+            .chain_update(itoa_port(name_len, &mut len))
+            .chain_update(b":")
+            .chain_update(server_name)
+            .chain_update(b":")
+            .chain_update(itoa_port(port, &mut port_digits))
+            .chain_update(b":")
+            .chain_update(target)
+            .finalize();
+        Some(RecordKey { id: id.into() })
     }
 
     /// Whether [`RecordKey::new`] gives a key for these, without hashing.
