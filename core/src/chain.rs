@@ -26,6 +26,8 @@
 //! changed since; that costs at most a wasted push or hint, since a client
 //! uses a pushed response only for the URL it really asks for.
 
+use std::sync::Arc;
+
 use url::Url;
 
 use crate::declared::DeclaredHints;
@@ -44,12 +46,12 @@ pub const MAX_HOPS: usize = 4;
 /// Reads the shared store: the record of a path+query on the virtual host
 /// that answers, already parsed ([`Record::parse`]); `None` for a miss, a
 /// failing store or bytes that do not parse.
-pub(crate) type Lookup<'l> = dyn FnMut(&[u8]) -> Option<Record> + 'l;
+pub(crate) type Lookup<'l> = dyn FnMut(&[u8]) -> Option<Arc<Record>> + 'l;
 
 /// What the server learned for `target` (a path+query): its own record,
 /// else, for a URL with a query, its path's (the learning leaves out a
 /// query URL's record when it would say what its path's says).
-pub(crate) fn learned(target: &str, lookup: &mut Lookup<'_>) -> Option<Record> {
+pub(crate) fn learned(target: &str, lookup: &mut Lookup<'_>) -> Option<Arc<Record>> {
     let target = target.as_bytes();
     lookup(target).or_else(|| lookup(without_query(target)?))
 }

@@ -4,6 +4,7 @@
 //! their keys and every rule about them are here.
 
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use crate::chain::{learned, MAX_HOPS};
 use crate::exchange::Exchange;
@@ -62,13 +63,19 @@ impl<'a> Store<'a> {
     }
 
     /// The record under `key`, read back as untrusted; `None` for a miss,
-    /// anything that does not parse, or past [`MAX_LOOKUPS`].
-    fn record(&mut self, key: &RecordKey) -> Option<Record> {
+    /// anything that does not parse, or past [`MAX_LOOKUPS`]. Bytes this
+    /// process validated before are not parsed again
+    /// ([`Validated`](crate::record::Validated)).
+    fn record(&mut self, key: &RecordKey) -> Option<Arc<Record>> {
         if self.lookups == MAX_LOOKUPS {
             return None;
         }
         self.lookups += 1;
-        Record::parse(self.fetch.fetch(key.as_bytes())?)
+        let bytes = self.fetch.fetch(key.as_bytes())?;
+        match self.budget {
+            Some(budget) => budget.validated().record(bytes),
+            None => Record::parse(bytes).map(Arc::new),
+        }
     }
 
     /// The records of `target` and of its path without query, which a
@@ -78,7 +85,7 @@ impl<'a> Store<'a> {
         ex: &Exchange<'_>,
         key: &RecordKey,
         target: &[u8],
-    ) -> (Option<Record>, Option<Record>) {
+    ) -> (Option<Arc<Record>>, Option<Arc<Record>>) {
         let own = self.record(key);
         let path = without_query(target)
             .and_then(|path| RecordKey::new(ex.vhost, ex.local_port, path))
@@ -91,7 +98,7 @@ impl<'a> Store<'a> {
     /// settled table: a miss or a record that does not parse also tells
     /// this process that what it had settled for the URL is no longer
     /// there.
-    pub(crate) fn looked_up(&mut self, ex: &Exchange<'_>, target: &[u8]) -> Option<Record> {
+    pub(crate) fn looked_up(&mut self, ex: &Exchange<'_>, target: &[u8]) -> Option<Arc<Record>> {
         let key = RecordKey::new(ex.vhost, ex.local_port, target)?;
         let record = self.record(&key);
         if let Some(budget) = self.budget {
@@ -190,7 +197,7 @@ impl<'a> Store<'a> {
             Some(_) => Held::Redirect,
             None => Held::Page,
         };
-        match plan_write(&record, current.as_ref(), fallback.as_ref()) {
+        match plan_write(&record, current.as_deref(), fallback.as_deref()) {
             Write::Keep => {
                 settled.settle(fingerprint, held, self.now_ms, window_ms);
                 return None;

@@ -63,7 +63,7 @@ impl Store {
         let mut lookup = |target: &[u8]| {
             *lookups += 1;
             let key = RecordKey::new(NAME, PORT, target)?;
-            bytes.get(&key).and_then(|b| Record::parse(b))
+            bytes.get(&key).and_then(|b| Record::parse(b)).map(Arc::new)
         };
         follow(&requested(), url(first), &mut lookup)
     }
@@ -447,7 +447,7 @@ fn the_103_at_the_redirect_follows_the_chain() {
     let mut lookup = |target: &[u8]| {
         *lookups += 1;
         let key = RecordKey::new(NAME, PORT, target)?;
-        bytes.get(&key).and_then(|b| Record::parse(b))
+        bytes.get(&key).and_then(|b| Record::parse(b)).map(Arc::new)
     };
     let hints = follow(&requested(), url("/h1"), &mut lookup)
         .early_hints(None, &Policy::default())

@@ -43,6 +43,7 @@
 mod settled;
 #[cfg(test)]
 mod tests;
+mod validated;
 
 use std::sync::Mutex;
 
@@ -57,6 +58,7 @@ use crate::origin::{is_linkable, itoa_port, path_and_query, same_origin};
 use crate::plain::is_plain_path;
 
 pub use settled::{Held, Settled};
+pub use validated::Validated;
 
 const VERSION: &str = "pr1";
 const HINTS_HEADER: &[u8] = b"pr1 h\n";
@@ -80,8 +82,11 @@ pub struct Record {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Kind {
-    /// A 200, with these hints (perhaps none).
-    Page(Vec<Hint>),
+    /// A 200, with these hints (perhaps none), and the value of the one
+    /// `Link` field of a 103 that carries them all: joined once, when the
+    /// record is made, since a record read back is kept and sent as it is
+    /// ([`Validated`]).
+    Page { hints: Vec<Hint>, link: String },
     /// A redirect to this same-origin path+query.
     Redirect(String),
 }
@@ -91,8 +96,16 @@ impl Record {
     /// ([`MAX_HINTS`], [`MAX_HINTS_LEN`]) or one is there twice, which the
     /// learning never produces.
     pub fn page(hints: Vec<Hint>) -> Option<Record> {
-        within_bounds(&hints).then_some(Record {
-            kind: Kind::Page(hints),
+        if !within_bounds(&hints) {
+            return None;
+        }
+        let link = hints
+            .iter()
+            .map(Hint::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(Record {
+            kind: Kind::Page { hints, link },
         })
     }
 
@@ -109,7 +122,16 @@ impl Record {
     /// The hints of a 200 (empty: it had none); `None` for a redirect.
     pub fn hints(&self) -> Option<&[Hint]> {
         match &self.kind {
-            Kind::Page(hints) => Some(hints),
+            Kind::Page { hints, .. } => Some(hints),
+            Kind::Redirect(_) => None,
+        }
+    }
+
+    /// The hints of a 200 joined by `, `, as the one `Link` field of a 103
+    /// carries them (empty: it had none); `None` for a redirect.
+    pub fn link_value(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Page { link, .. } => Some(link),
             Kind::Redirect(_) => None,
         }
     }
@@ -117,21 +139,32 @@ impl Record {
     /// The target of a redirect; `None` for a 200.
     pub fn redirect_target(&self) -> Option<&str> {
         match &self.kind {
-            Kind::Page(_) => None,
+            Kind::Page { .. } => None,
             Kind::Redirect(target) => Some(target),
         }
     }
 
     /// A 200 with no hints.
     pub fn is_empty_page(&self) -> bool {
-        matches!(&self.kind, Kind::Page(hints) if hints.is_empty())
+        matches!(&self.kind, Kind::Page { hints, .. } if hints.is_empty())
+    }
+
+    /// The bytes of text it holds.
+    #[cfg(test)]
+    fn text_len(&self) -> usize {
+        match &self.kind {
+            Kind::Page { hints, link } => {
+                hints.iter().map(|h| h.as_str().len()).sum::<usize>() + link.len()
+            }
+            Kind::Redirect(target) => target.len(),
+        }
     }
 
     /// The bytes to store, at most [`MAX_RECORD_LEN`].
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(128);
         match &self.kind {
-            Kind::Page(hints) => {
+            Kind::Page { hints, .. } => {
                 out.extend_from_slice(HINTS_HEADER);
                 for hint in hints {
                     out.extend_from_slice(hint.as_str().as_bytes());
@@ -456,13 +489,15 @@ pub fn plan_write(new: &Record, current: Option<&Record>, fallback: Option<&Reco
 /// dbm have their own size.
 ///
 /// It also keeps what the process has [`Settled`]: the records it knows the
-/// store to hold, which it neither reads nor writes again for a while.
+/// store to hold, which it neither reads nor writes again for a while; and
+/// the records it has [`Validated`], which it does not parse again.
 #[derive(Debug)]
 pub struct WriteBudget {
     per_second: u64,
     burst: u64,
     state: Mutex<Bucket>,
     settled: Settled,
+    validated: Validated,
 }
 
 #[derive(Debug)]
@@ -487,12 +522,18 @@ impl WriteBudget {
                 last_ms: now_ms,
             }),
             settled: Settled::default(),
+            validated: Validated::default(),
         }
     }
 
     /// What this process has settled with the store.
     pub fn settled(&self) -> &Settled {
         &self.settled
+    }
+
+    /// The records this process has read back and validated.
+    pub fn validated(&self) -> &Validated {
+        &self.validated
     }
 
     /// Takes one write if there is one left at `now_ms`. A time before the
