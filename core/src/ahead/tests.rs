@@ -203,9 +203,14 @@ fn a_learned_redirect_sends_the_hints_of_the_page_its_chain_ends_on() {
             .cloned()
             .map(Arc::new)
     };
-    let requested = url::Url::parse("https://www.example.com/c1").unwrap();
-    let target = requested.join("/c2").unwrap();
-    let at_redirect = crate::chain::follow(&requested, target, &mut lookup)
+    let ex = Exchange {
+        scheme: b"https",
+        host: Some(b"www.example.com"),
+        request_target: b"/c1",
+        ..Exchange::default()
+    };
+    let mut requested = Requested::of(&ex).unwrap();
+    let at_redirect = crate::chain::follow(&mut requested, "/c2", &mut lookup)
         .early_hints(None, &Settings::default().policy())
         .unwrap();
     assert_eq!(at_redirect.link_value(), CSS);
