@@ -78,6 +78,15 @@ impl<'a> Store<'a> {
         }
     }
 
+    /// The key of `target` on this virtual host, hashed once per process
+    /// while it is looked up often ([`Keys`](crate::record::Keys)).
+    fn key(&self, ex: &Exchange<'_>, target: &[u8]) -> Option<RecordKey> {
+        match self.budget {
+            Some(budget) => budget.keys().key(ex.vhost, ex.local_port, target),
+            None => RecordKey::new(ex.vhost, ex.local_port, target),
+        }
+    }
+
     /// The records of `target` and of its path without query, which a
     /// lookup of a query URL falls back to.
     fn records(
@@ -88,7 +97,7 @@ impl<'a> Store<'a> {
     ) -> (Option<Arc<Record>>, Option<Arc<Record>>) {
         let own = self.record(key);
         let path = without_query(target)
-            .and_then(|path| RecordKey::new(ex.vhost, ex.local_port, path))
+            .and_then(|path| self.key(ex, path))
             .and_then(|k| self.record(&k));
         (own, path)
     }
@@ -99,7 +108,7 @@ impl<'a> Store<'a> {
     /// this process that what it had settled for the URL is no longer
     /// there.
     pub(crate) fn looked_up(&mut self, ex: &Exchange<'_>, target: &[u8]) -> Option<Arc<Record>> {
-        let key = RecordKey::new(ex.vhost, ex.local_port, target)?;
+        let key = self.key(ex, target)?;
         let record = self.record(&key);
         if let Some(budget) = self.budget {
             let held = match &record {
@@ -185,7 +194,7 @@ impl<'a> Store<'a> {
         if settled.is_settled(fingerprint, self.now_ms) {
             return None;
         }
-        let key = RecordKey::new(ex.vhost, ex.local_port, ex.request_target)?;
+        let key = self.key(ex, ex.request_target)?;
         let record = match redirect_target {
             Some(target) => Record::redirect(target)?,
             None => Record::page(hints_of(ex.links, &requested_url(ex)?))?,

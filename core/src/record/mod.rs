@@ -41,6 +41,7 @@
 //! bounds the writes of one process.
 
 mod settled;
+mod table;
 #[cfg(test)]
 mod tests;
 mod validated;
@@ -316,22 +317,13 @@ impl RecordKey {
         if !RecordKey::is_keyable(server_name, target) {
             return None;
         }
-        // The name's length is at most MAX_KEY_SERVER_NAME_LEN (3 digits),
-        // a port at most 5 digits: written in place, not formatted.
-        let (mut len, mut port_digits) = ([0; 5], [0; 5]);
-        let name_len = u16::try_from(server_name.len()).expect("a keyable name");
-        let id = Sha256::new()
-            .chain_update(VERSION)
-            .chain_update(b":")
-            .chain_update(itoa_port(name_len, &mut len))
-            .chain_update(b":")
-            .chain_update(server_name)
-            .chain_update(b":")
-            .chain_update(itoa_port(port, &mut port_digits))
-            .chain_update(b":")
-            .chain_update(target)
-            .finalize();
-        Some(RecordKey { id: id.into() })
+        let mut hasher = Sha256::new();
+        for part in key_text(server_name, port, target, &mut [[0; 5]; 2]) {
+            hasher.update(part);
+        }
+        Some(RecordKey {
+            id: hasher.finalize().into(),
+        })
     }
 
     /// Whether [`RecordKey::new`] gives a key for these, without hashing.
@@ -344,6 +336,76 @@ impl RecordKey {
 
     pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
         &self.id
+    }
+}
+
+/// The parts of the text a key hashes, in order: `pr1:<n>:<server-name>:<port>:<path-and-query>`.
+/// The name's length (at most [`MAX_KEY_SERVER_NAME_LEN`]) and the port
+/// are written in `digits`, not formatted.
+fn key_text<'p>(
+    server_name: &'p [u8],
+    port: u16,
+    target: &'p [u8],
+    digits: &'p mut [[u8; 5]; 2],
+) -> [&'p [u8]; 9] {
+    let [len, port_digits] = digits;
+    let name_len = u16::try_from(server_name.len()).expect("a keyable name");
+    [
+        VERSION.as_bytes(),
+        b":",
+        itoa_port(name_len, len).as_bytes(),
+        b":",
+        server_name,
+        b":",
+        itoa_port(port, port_digits).as_bytes(),
+        b":",
+        target,
+    ]
+}
+
+/// Slots of a process's table of [`Keys`].
+const KEPT_KEYS: usize = 64;
+/// The longest text whose key is kept: a name and a path of a few hundred
+/// bytes; a longer one is hashed on each lookup.
+const MAX_KEPT_KEY_TEXT: usize = 320;
+
+/// The keys one process has hashed lately, by the text they hash: a URL
+/// that every request looks up (the page a 103 goes ahead of, a redirect's
+/// target) is hashed once, not on every lookup. The text is compared in
+/// full ([`table`](self::table)); [`KEPT_KEYS`] slots of at most
+/// [`MAX_KEPT_KEY_TEXT`] bytes each.
+#[derive(Debug)]
+pub struct Keys {
+    table: table::Table<RecordKey>,
+}
+
+impl Default for Keys {
+    fn default() -> Self {
+        Keys {
+            table: table::Table::new(KEPT_KEYS, MAX_KEPT_KEY_TEXT),
+        }
+    }
+}
+
+impl Keys {
+    /// [`RecordKey::new`], kept from when this process hashed the same
+    /// text lately.
+    pub fn key(&self, server_name: &[u8], port: u16, target: &[u8]) -> Option<RecordKey> {
+        if !RecordKey::is_keyable(server_name, target) {
+            return None;
+        }
+        let mut text = [0; MAX_KEPT_KEY_TEXT];
+        let mut rest = &mut text[..];
+        let fits = key_text(server_name, port, target, &mut [[0; 5]; 2])
+            .into_iter()
+            .all(|part| std::io::Write::write_all(&mut rest, part).is_ok());
+        if !fits {
+            return RecordKey::new(server_name, port, target);
+        }
+        let len = MAX_KEPT_KEY_TEXT - rest.len();
+        Some(self.table.get_or_make(&text[..len], |text| RecordKey {
+            id: Sha256::digest(text).into(),
+        }))
     }
 }
 
@@ -490,7 +552,8 @@ pub fn plan_write(new: &Record, current: Option<&Record>, fallback: Option<&Reco
 ///
 /// It also keeps what the process has [`Settled`]: the records it knows the
 /// store to hold, which it neither reads nor writes again for a while; and
-/// the records it has [`Validated`], which it does not parse again.
+/// the records it has [`Validated`], which it does not parse again, and
+/// the [`Keys`] it has hashed, which it does not hash again.
 #[derive(Debug)]
 pub struct WriteBudget {
     per_second: u64,
@@ -498,6 +561,7 @@ pub struct WriteBudget {
     state: Mutex<Bucket>,
     settled: Settled,
     validated: Validated,
+    keys: Keys,
 }
 
 #[derive(Debug)]
@@ -523,6 +587,7 @@ impl WriteBudget {
             }),
             settled: Settled::default(),
             validated: Validated::default(),
+            keys: Keys::default(),
         }
     }
 
@@ -534,6 +599,11 @@ impl WriteBudget {
     /// The records this process has read back and validated.
     pub fn validated(&self) -> &Validated {
         &self.validated
+    }
+
+    /// The keys this process has hashed lately.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
     }
 
     /// Takes one write if there is one left at `now_ms`. A time before the

@@ -571,3 +571,52 @@ fn a_plain_target_is_a_stored_target_by_the_url_parser_too() {
     }
     assert!(checked > 10_000, "{checked}");
 }
+
+#[test]
+fn a_kept_key_is_the_key() {
+    let keys = Keys::default();
+    let long = format!("/{}", "a".repeat(MAX_KEY_TARGET_LEN - 1));
+    let cases: Vec<(&[u8], u16, &[u8])> = vec![
+        (b"www.example.com", 443, b"/learn/new.html?a=1"),
+        (b"www.example.com", 444, b"/learn/new.html?a=1"),
+        (b"www.example.co", 443, b"m/learn/new.html?a=1"),
+        (b"h", 8443, b"/"),
+        (&[b'n'; MAX_KEY_SERVER_NAME_LEN], 0, b"/"),
+        (b"www.example.com", 443, long.as_bytes()),
+        (b"", 443, b"/"),
+        (b"h", 443, b"*"),
+    ];
+    // Twice: made, then kept; each its own, whatever shares its slot.
+    for _ in 0..2 {
+        for &(name, port, target) in &cases {
+            assert_eq!(
+                keys.key(name, port, target),
+                RecordKey::new(name, port, target)
+            );
+        }
+    }
+    let mut held = 0;
+    keys.table.for_each(|text, key| {
+        assert!(text.len() <= MAX_KEPT_KEY_TEXT);
+        assert_eq!(key.as_bytes(), &<[u8; 32]>::from(Sha256::digest(text)));
+        held += 1;
+    });
+    // The over-long one and the unkeyable ones are not kept (two of the
+    // others may share a slot, the later one kept).
+    assert!((1..=5).contains(&held), "{held}");
+}
+
+#[test]
+fn kept_keys_are_bounded() {
+    let keys = Keys::default();
+    for i in 0..20 * KEPT_KEYS {
+        let target = format!("/page/{i}");
+        assert_eq!(
+            keys.key(b"www.example.com", 443, target.as_bytes()),
+            RecordKey::new(b"www.example.com", 443, target.as_bytes())
+        );
+    }
+    let mut held = 0;
+    keys.table.for_each(|_, _| held += 1);
+    assert!(held <= KEPT_KEYS);
+}
