@@ -4,6 +4,7 @@
 //! their keys and every rule about them are here.
 
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use crate::chain::{learned, MAX_HOPS};
 use crate::exchange::Exchange;
@@ -63,13 +64,28 @@ impl<'a> Store<'a> {
     }
 
     /// The record under `key`, read back as untrusted; `None` for a miss,
-    /// anything that does not parse, or past [`MAX_LOOKUPS`].
-    fn record(&mut self, key: &RecordKey) -> Option<Record> {
+    /// anything that does not parse, or past [`MAX_LOOKUPS`]. Bytes this
+    /// process validated before are not parsed again
+    /// ([`Validated`](crate::record::Validated)).
+    fn record(&mut self, key: &RecordKey) -> Option<Arc<Record>> {
         if self.lookups == MAX_LOOKUPS {
             return None;
         }
         self.lookups += 1;
-        Record::parse(self.fetch.fetch(key.as_bytes())?)
+        let bytes = self.fetch.fetch(key.as_bytes())?;
+        match self.budget {
+            Some(budget) => budget.validated().record(bytes),
+            None => Record::parse(bytes).map(Arc::new),
+        }
+    }
+
+    /// The key of `target` on this virtual host, hashed once per process
+    /// while it is looked up often ([`Keys`](crate::record::Keys)).
+    fn key(&self, ex: &Exchange<'_>, target: &[u8]) -> Option<RecordKey> {
+        match self.budget {
+            Some(budget) => budget.keys().key(ex.vhost, ex.local_port, target),
+            None => RecordKey::new(ex.vhost, ex.local_port, target),
+        }
     }
 
     /// The records of `target` and of its path without query, which a
@@ -79,10 +95,10 @@ impl<'a> Store<'a> {
         ex: &Exchange<'_>,
         key: &RecordKey,
         target: &[u8],
-    ) -> (Option<Record>, Option<Record>) {
+    ) -> (Option<Arc<Record>>, Option<Arc<Record>>) {
         let own = self.record(key);
         let path = without_query(target)
-            .and_then(|path| RecordKey::new(ex.vhost, ex.local_port, path))
+            .and_then(|path| self.key(ex, path))
             .and_then(|k| self.record(&k));
         (own, path)
     }
@@ -92,8 +108,8 @@ impl<'a> Store<'a> {
     /// settled table: a miss or a record that does not parse also tells
     /// this process that what it had settled for the URL is no longer
     /// there.
-    pub(crate) fn looked_up(&mut self, ex: &Exchange<'_>, target: &[u8]) -> Option<Record> {
-        let key = RecordKey::new(ex.vhost, ex.local_port, target)?;
+    pub(crate) fn looked_up(&mut self, ex: &Exchange<'_>, target: &[u8]) -> Option<Arc<Record>> {
+        let key = self.key(ex, target)?;
         let record = self.record(&key);
         if let Some(budget) = self.budget {
             let held = match &record {
@@ -179,7 +195,7 @@ impl<'a> Store<'a> {
         if settled.is_settled(fingerprint, self.now_ms) {
             return None;
         }
-        let key = RecordKey::new(ex.vhost, ex.local_port, ex.request_target)?;
+        let key = self.key(ex, ex.request_target)?;
         let record = match redirect_target {
             Some(target) => Record::redirect(target)?,
             None => Record::page(hints_of(ex.links, &requested_url(ex)?))?,
@@ -191,7 +207,7 @@ impl<'a> Store<'a> {
             Some(_) => Held::Redirect,
             None => Held::Page,
         };
-        match plan_write(&record, current.as_ref(), fallback.as_ref()) {
+        match plan_write(&record, current.as_deref(), fallback.as_deref()) {
             Write::Keep => {
                 settled.settle(fingerprint, held, self.now_ms, window_ms);
                 return None;
