@@ -15,6 +15,9 @@ Sections (BENCHMARKS.md says what each measures and why):
   store      what learning costs: callgrind for learned 200s, redirects hinted
              from the store, URLs never seen, the store off; RSS per child
              after many distinct URLs
+  browser    callgrind for what a browser's navigation costs: a learned page
+             sent ahead beside mod_http2's static H2EarlyHint sending the same
+             103, and a redirect whose 103 is filled from what was learned
   fcp        bench/fcp_early_hints.py's rows, when that script exists
   fcp-ahead  bench/fcp_ahead.py's rows: first contentful paint behind a backend
              that thinks, Early Hints off / at the redirect / ahead
@@ -56,8 +59,8 @@ import svg_plot  # noqa: E402
 SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 PUBLISH = os.environ.get("BENCH_PUBLISH") == "1"
 OUT = Path(os.environ.get("BENCH_OUT", REPO / "build" / "bench"))
-ALL_SECTIONS = ("rtt", "throughput", "chain", "decide", "callgrind", "store", "fcp",
-                "fcp-ahead")
+ALL_SECTIONS = ("rtt", "throughput", "chain", "decide", "callgrind", "store", "browser",
+                "fcp", "fcp-ahead")
 SECTIONS = [name for name in os.environ.get("BENCH_SECTIONS", ",".join(ALL_SECTIONS)).split(",")
             if name]
 MODULE = Path(os.environ.get("PUSH_REDIRECT_MODULE", REPO / "build" / "mod_push_redirect.so"))
@@ -364,22 +367,35 @@ def callgrind_section(workdir: Path, cert, results: Results):
             per_request[(host, path)] = (counts[high] - counts[low]) / (high - low)
     for path, kind in (("/r", "redirect"), (TARGET, "non-redirect (200)")):
         off = per_request[("off", path)]
+        headers_added = per_request[("headers", path)] - off
         for host, label in (("on", "module On"), ("headers", "mod_headers equivalent")):
             added = per_request[(host, path)] - off
+            # The module's goals: a redirect within a tenth of what the
+            # mod_headers line adds, a 200 within 300 instructions.
+            goal = met = ""
+            if host == "on" and path == "/r":
+                goal, met = (f"≤ 1.1 × mod_headers ({1.1 * headers_added:+.0f})",
+                             verdict(added <= 1.1 * headers_added))
+            elif host == "on":
+                goal, met = "≤ +300", verdict(added <= 300)
             results.rows.append(Row(
                 "instructions", f"HTTP/1.1+TLS {kind}: added by {label} vs Off "
                 f"(Off: {off:.0f} Ir/request)",
                 f"{added:+.0f} Ir/request", f"N = {low} and {high}", 2,
-                ratio=f"{per_request[(host, path)] / off:.4f} (/Off)"))
+                ratio=f"{per_request[(host, path)] / off:.4f} (/Off)", goal=goal, met=met))
 
 
 def callgrind_run(root: Path, cert, host: str, path: str, requests: int,
                   build: Callable[[Path, tuple], Httpd] = None, http2: bool = False,
-                  distinct: bool = False) -> int:
+                  distinct: bool = False, headers: List[str] = (),
+                  warm: List[str] = ()) -> int:
     """Instructions counted in one run of `requests` requests to host+path,
     on the server `build` makes (bench_httpd by default), over one HTTP/1.1
     or HTTP/2 connection; `distinct`: each request to path?n=<i>, a URL the
-    server has never seen."""
+    server has never seen; `headers`: request fields (h2load's -H); `warm`:
+    paths of the same host requested once each before (every run starts
+    with an empty store: what a redirect's 103 carries is learned so; the
+    same in both runs, they cancel out)."""
     log(f"callgrind: {requests} requests to {host} {path}"
         f"{' (HTTP/2)' if http2 else ''}{' (distinct URLs)' if distinct else ''}")
     root.mkdir()
@@ -404,9 +420,11 @@ def callgrind_run(root: Path, cert, host: str, path: str, requests: int,
             stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
     try:
         wait_port(h.port(host), proc, timeout=120)
+        for warm_path in warm:
+            run_requests([h.url(host, warm_path)], 1, http2, headers)
         urls = ([h.url(host, f"{path}?n={i}") for i in range(requests)] if distinct
                 else [h.url(host, path)])
-        run_requests(urls, requests, http2)
+        run_requests(urls, requests, http2, headers)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -472,10 +490,11 @@ def store_section(workdir: Path, cert, results: Results):
     page_off = per_request("shmcb", shmcb, "off2", LEARNED, http2=True)
     row("HTTP/2+TLS learned 200 with one preload (settled after the first): "
         "added by PushRedirect + Early Hints On vs Off", page_on, page_off)
-    hinted_on = per_request("shmcb", shmcb, "hints", "/h", http2=True)
-    hinted_off = per_request("shmcb", shmcb, "off2", "/h", http2=True)
-    row("HTTP/2+TLS redirect hinted from the store (a lookup, a 103, the push): "
-        "added by PushRedirect + Early Hints On vs Off", hinted_on, hinted_off)
+    hinted_on = per_request("shmcb", shmcb, "hints", "/h", http2=True, warm=[LEARNED])
+    hinted_off = per_request("shmcb", shmcb, "off2", "/h", http2=True, warm=[LEARNED])
+    row("HTTP/2+TLS redirect hinted from the store (its target learned first; a lookup, "
+        "a 103; h2load refuses the push): added by PushRedirect + Early Hints On vs Off",
+        hinted_on, hinted_off)
     cold_on = per_request("cold", shmcb, "on", "/r", distinct=True)
     cold_off = per_request("cold", shmcb, "off", "/r", distinct=True)
     row("HTTP/1.1+TLS redirect, each to a URL the store has never seen: "
@@ -524,6 +543,102 @@ def store_rss_row(workdir: Path, cert, results: Results):
         f"{min(growth):+d} to {max(growth):+d} kB", 1))
 
 
+# ----------------------------------------------------------------- browser
+
+# What a browser's navigation sends: h2load refuses push, as browsers do.
+NAVIGATION = ["Sec-Fetch-Mode: navigate", "Sec-Fetch-Dest: document"]
+# The most a redirect whose 103 is filled from what was learned may add
+# (docs/behaviour.md, "cost").
+HINTED_REDIRECT_GOAL = 12_000
+
+
+def browser_httpd(workdir: Path, cert) -> Httpd:
+    """store_httpd's hosts (default shmcb), plus `ahead` (Early Hints on,
+    sent ahead) and `static` (the module off, mod_http2's H2EarlyHint
+    sending the same 103 for /learned.html), each configured as `off2` is
+    but for those lines, so that the rows compare the 103s alone."""
+    h = store_httpd(None)(workdir, cert)
+
+    def page(extra: str = "") -> str:
+        return (f"    RedirectMatch 302 ^/h$ {LEARNED}\n"
+                f"    <Location {LEARNED}>\n        Header add Link \"{LEARNED_LINK}\"\n"
+                f"{extra}    </Location>\n")
+    h.add_vhost("ahead", "    PushRedirectEarlyHints On\n    PushRedirectEarlyHintsAhead On\n"
+                + page())
+    h.add_vhost("static", "    PushRedirect Off\n"
+                + page(f"        H2EarlyHint Link \"{LEARNED_LINK}\"\n"))
+    return h
+
+
+def check_early_hints(workdir: Path, cert):
+    """What each host of the browser rows sends a navigation, on an Apache
+    of their own (not under valgrind), so that a host that sends no 103, or
+    one where it should send none, is not measured by mistake."""
+    h = browser_httpd(workdir / "browser-check", cert)
+    h.start()
+    try:
+        def hints(host, path):
+            out = subprocess.run(
+                [env.NGHTTP, "-nv", "--no-push", *[a for f in NAVIGATION for a in ("-H", f)],
+                 h.url(host, path)], capture_output=True, text=True, timeout=20).stdout
+            # nghttp -v: "recv (stream_id=13) :status: 103", its fields, then the final status.
+            interim = re.search(r":status: 103\n(.*?):status: [2-5]", out, re.S)
+            return interim is not None and LEARNED_LINK in interim.group(1)
+        for host, path in (("ahead", LEARNED), ("hints", LEARNED)):
+            hints(host, path)  # learns the page
+        expect = {("off2", LEARNED): False, ("static", LEARNED): True,
+                  ("ahead", LEARNED): True, ("off2", "/h"): False, ("hints", "/h"): True}
+        for (host, path), want in expect.items():
+            if hints(host, path) != want:
+                raise RuntimeError(f"{host} {path}: a 103 with {LEARNED_LINK} "
+                                   f"{'missing' if want else 'sent'}")
+    finally:
+        h.stop()
+
+
+def browser_section(workdir: Path, cert, results: Results):
+    """What a browser's navigation costs, under callgrind over HTTP/2+TLS
+    with Sec-Fetch-Mode: navigate and Sec-Fetch-Dest: document: a learned
+    page whose 103 goes out ahead of the handler, beside the same page on a
+    host where mod_http2's static H2EarlyHint sends the same 103; and a
+    redirect whose 103 carries what was learned for its target. Each as
+    instructions added over the same page or redirect with the module
+    off."""
+    low, high = CALLGRIND_COUNTS
+    check_early_hints(workdir, cert)
+
+    def per_request(host, path, warm=()):
+        slug = path.replace("/", "-")
+        counts = [callgrind_run(workdir / f"browser-{host}{slug}-{n}", cert, host, path, n,
+                                build=browser_httpd, http2=True, headers=NAVIGATION,
+                                warm=warm)
+                  for n in (low, high)]
+        return (counts[1] - counts[0]) / (high - low)
+
+    def row(case, on, off, goal="", met=""):
+        results.rows.append(Row("instructions", f"{case} (Off: {off:.0f} Ir/request)",
+                                f"{on - off:+.0f} Ir/request", f"N = {low} and {high}", 2,
+                                ratio=f"{on / off:.4f} (/Off)", goal=goal, met=met))
+
+    page_off = per_request("off2", LEARNED)
+    page_static = per_request("static", LEARNED)
+    page_ahead = per_request("ahead", LEARNED)
+    static_added = page_static - page_off
+    row("HTTP/2+TLS navigation to a learned page, its 103 sent ahead: added by "
+        "PushRedirectEarlyHints + Ahead On vs Off", page_ahead, page_off,
+        goal=f"≤ H2EarlyHint ({static_added:+.0f})",
+        met=verdict(page_ahead - page_off <= static_added))
+    row("HTTP/2+TLS navigation to the same page, the same 103 from mod_http2's "
+        "H2EarlyHint: added vs Off", page_static, page_off)
+    hinted_on = per_request("hints", "/h", warm=[LEARNED])
+    hinted_off = per_request("off2", "/h", warm=[LEARNED])
+    row("HTTP/2+TLS navigation through a redirect whose 103 is filled from what was "
+        "learned (its target's one preload): added by PushRedirect + Early Hints On vs Off",
+        hinted_on, hinted_off,
+        goal=f"≤ {HINTED_REDIRECT_GOAL:+,}",
+        met=verdict(hinted_on - hinted_off <= HINTED_REDIRECT_GOAL))
+
+
 def wait_port(port: int, proc: subprocess.Popen, timeout: float):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -537,10 +652,12 @@ def wait_port(port: int, proc: subprocess.Popen, timeout: float):
     raise RuntimeError(f"apache2 under valgrind: port {port} not answering")
 
 
-def run_requests(urls: List[str], n: int, http2: bool = False):
-    """`n` requests over one connection, one at a time, to `urls` in turn."""
+def run_requests(urls: List[str], n: int, http2: bool = False, headers: List[str] = ()):
+    """`n` requests over one connection, one at a time, to `urls` in turn,
+    each with the fields `headers` ("Name: value")."""
+    fields = [arg for header in headers for arg in ("-H", header)]
     p = subprocess.run([H2LOAD, *([] if http2 else ["--h1"]), "-c", "1", "-t", "1", "-m", "1",
-                        "-n", str(n), *urls],
+                        *fields, "-n", str(n), *urls],
                        capture_output=True, text=True, timeout=600)
     if p.returncode != 0 or f"{n} succeeded" not in p.stdout:
         raise RuntimeError(f"h2load {urls[0]}:\n{p.stdout}\n{p.stderr}")
@@ -719,6 +836,8 @@ def main() -> int:
             callgrind_section(workdir, cert, results)
         if "store" in SECTIONS:
             store_section(workdir, cert, results)
+        if "browser" in SECTIONS:
+            browser_section(workdir, cert, results)
         if "fcp" in SECTIONS:
             fcp_section(results)
         if "fcp-ahead" in SECTIONS:

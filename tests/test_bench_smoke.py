@@ -35,6 +35,12 @@ ROWS = [
     r"instructions \| HTTP/1\.1\+TLS redirect, each to a URL the store has never seen",
     r"instructions \| HTTP/1\.1\+TLS redirect, PushRedirectEarlyHintsCache none",
     r"instructions \| HTTP/1\.1\+TLS non-redirect \(200\), PushRedirectEarlyHintsCache none",
+    r"instructions \| HTTP/2\+TLS navigation to a learned page, its 103 sent ahead: .*"
+    r"\| [+-]\d+ Ir/request .*\| ≤ H2EarlyHint \([+-]\d+\) \|",
+    r"instructions \| HTTP/2\+TLS navigation to the same page, the same 103 from mod_http2's "
+    r"H2EarlyHint: .*\| [+-]\d+ Ir/request",
+    r"instructions \| HTTP/2\+TLS navigation through a redirect whose 103 is filled from what "
+    r"was learned .*\| [+-]\d+ Ir/request .*\| ≤ \+12,000 \|",
     r"memory \| RSS growth per child over [\d,]+ distinct learned URLs .*\| [+-]\d+ kB \|",
     r"whole chains \| RTT 100 ms: learned 2-hop chain, module Off",
     r"whole chains \| RTT 100 ms: learned 2-hop chain, module On, client takes push "

@@ -5,13 +5,13 @@
 
 use std::cell::RefCell;
 
-use crate::chain::{follow, learned, page_hints, Lookup};
+use crate::chain::{follow, learned, page_early_hints, resolve_learned, Lookup};
 use crate::early_hints::{check_client, EarlyHints, EarlyHintsSkip};
 use crate::exchange::{Exchange, Reason};
 use crate::learn::Store;
-use crate::origin::{path_and_query, requested_url};
+use crate::origin::Requested;
 use crate::respond::Settings;
-use crate::rules::{check_shared, check_target_path, resolve_against};
+use crate::rules::{check_shared, check_target_path};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ahead {
@@ -82,26 +82,17 @@ fn decide_ahead(
     check_client(ex)?;
     let policy = settings.policy();
     check_shared(&policy, ex).map_err(rule)?;
-    let requested = requested_url(ex).ok_or(rule(Reason::BadLocation))?;
+    let mut requested = Requested::of(ex).ok_or(rule(Reason::BadLocation))?;
     let no_hints = EarlyHintsSkip::NoHints;
-    let record = learned(path_and_query(&requested), lookup).ok_or(no_hints)?;
-    if let Some(learned) = record.hints() {
-        let hints = page_hints(settings.declared, &requested, learned);
-        return EarlyHints::from_hints(&hints, requested.path()).ok_or(no_hints);
-    }
-    let location = record
-        .redirect_target()
-        .expect("a record is a page or a redirect");
-    let target = resolve_against(&requested, location).map_err(rule)?;
-    check_target_path(
-        &policy,
-        path_and_query(&target),
-        path_and_query(&requested).as_bytes(),
-    )
-    .map_err(rule)?;
+    let record = learned(requested.path_and_query(), lookup).ok_or(no_hints)?;
+    let Some(location) = record.redirect_target() else {
+        return page_early_hints(settings.declared, requested.path(), Some(&record));
+    };
+    let target = resolve_learned(&mut requested, location).map_err(rule)?;
+    check_target_path(&policy, &target, requested.path_and_query().as_bytes()).map_err(rule)?;
     // The URL asked for passed Apache's access control before this fixup;
     // the page its chain ends on is asked for.
-    follow(&requested, target, lookup).early_hints(settings.declared, &policy, may_fetch)
+    follow(&mut requested, &target, lookup).early_hints(settings.declared, &policy, may_fetch)
 }
 
 #[cfg(test)]

@@ -22,18 +22,28 @@
 //! Without a page, nothing is hinted from the chain. A pushed redirect
 //! still links each further hop found before the chain stopped: each is a
 //! URL the client will ask for next, whatever comes after it, and each is
-//! checked against rules 8 to 11 on its own. A learned chain may have
-//! changed since; that costs at most a wasted push or hint, since a client
-//! uses a pushed response only for the URL it really asks for.
+//! checked against rules 9 to 11 on its own (rules 7 and 8 held when it
+//! was resolved: a hop is kept as the path+query of a same-origin target).
+//! A learned chain may have changed since; that costs at most a wasted
+//! push or hint, since a client uses a pushed response only for the URL it
+//! really asks for.
+//!
+//! Neither the URL the client asked for nor a learned target goes through
+//! the URL parser where the plain path takes it ([`crate::plain`]): that
+//! parser would keep both byte for byte.
+
+use std::borrow::Cow;
+use std::sync::Arc;
 
 use url::Url;
 
 use crate::declared::DeclaredHints;
 use crate::early_hints::{EarlyHints, EarlyHintsSkip};
 use crate::exchange::{Policy, Reason};
-use crate::hints::{Hint, HintList};
+use crate::hints::HintList;
 use crate::link::link_value;
-use crate::origin::{path_and_query, same_origin};
+use crate::origin::{page_path, path_and_query, Requested};
+use crate::plain::is_plain_path;
 use crate::record::{without_query, Record};
 use crate::rules::{check_target_path, links_to, resolve_against};
 
@@ -44,12 +54,12 @@ pub const MAX_HOPS: usize = 4;
 /// Reads the shared store: the record of a path+query on the virtual host
 /// that answers, already parsed ([`Record::parse`]); `None` for a miss, a
 /// failing store or bytes that do not parse.
-pub(crate) type Lookup<'l> = dyn FnMut(&[u8]) -> Option<Record> + 'l;
+pub(crate) type Lookup<'l> = dyn FnMut(&[u8]) -> Option<Arc<Record>> + 'l;
 
 /// What the server learned for `target` (a path+query): its own record,
 /// else, for a URL with a query, its path's (the learning leaves out a
 /// query URL's record when it would say what its path's says).
-pub(crate) fn learned(target: &str, lookup: &mut Lookup<'_>) -> Option<Record> {
+pub(crate) fn learned(target: &str, lookup: &mut Lookup<'_>) -> Option<Arc<Record>> {
     let target = target.as_bytes();
     lookup(target).or_else(|| lookup(without_query(target)?))
 }
@@ -57,8 +67,8 @@ pub(crate) fn learned(target: &str, lookup: &mut Lookup<'_>) -> Option<Record> {
 /// How a chain ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum End {
-    /// The last hop's target is a page with these learned hints.
-    Page(Vec<Hint>),
+    /// The last hop's target is a page, with this learned record.
+    Page(Arc<Record>),
     /// Nothing is learned for the last hop's target.
     Unknown,
     /// A target was seen before.
@@ -72,67 +82,89 @@ pub(crate) enum End {
 /// A chain of redirects as far as it is learned.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Chain {
-    /// The target of each hop, in order, each one once: `hops[0]` is the
-    /// first, at most [`MAX_HOPS`].
-    hops: Vec<Url>,
+    /// The path+query of each hop's target, in order, each one once:
+    /// `hops[0]` is the first, at most [`MAX_HOPS`]. Each resolved against
+    /// the URL the client asked for to the same origin (rules 7 and 8), so
+    /// a path stands for it.
+    hops: Vec<String>,
     end: End,
 }
 
-/// Follows the chain whose first hop goes from `requested` to `first` (a
-/// target that passed rules 1 to 10), through the records `lookup` finds.
-/// At most 2 lookups per hop.
-pub(crate) fn follow(requested: &Url, first: Url, lookup: &mut Lookup<'_>) -> Chain {
-    let mut hops: Vec<Url> = Vec::with_capacity(MAX_HOPS);
-    let mut next = first;
+/// Follows the chain whose first hop goes from `requested` to the
+/// path+query `first` (a target that passed rules 1 to 10), through the
+/// records `lookup` finds. At most 2 lookups per hop.
+pub(crate) fn follow(requested: &mut Requested<'_>, first: &str, lookup: &mut Lookup<'_>) -> Chain {
+    let mut hops: Vec<String> = Vec::with_capacity(MAX_HOPS);
+    let mut next = first.to_owned();
     let end = loop {
-        let target = path_and_query(&next);
-        if target == path_and_query(requested) || hops.iter().any(|h| path_and_query(h) == target) {
+        if next == requested.path_and_query() || hops.contains(&next) {
             break End::Loop;
         }
         if hops.len() == MAX_HOPS {
             break End::TooLong;
         }
-        let record = learned(target, lookup);
+        let record = learned(&next, lookup);
         hops.push(next);
         let Some(record) = record else {
             break End::Unknown;
         };
-        if let Some(hints) = record.hints() {
-            break End::Page(hints.to_vec());
-        }
-        let location = record
-            .redirect_target()
-            .expect("a record is a page or a redirect");
-        // The record parser checked the target; read it again as the
-        // backend's Location it stands for.
-        match resolve_against(requested, location) {
-            Ok(url) => next = url,
+        let Some(location) = record.redirect_target() else {
+            break End::Page(record);
+        };
+        match resolve_learned(requested, location) {
+            Ok(target) => next = target.into_owned(),
             Err(reason) => break End::BadHop(reason),
         }
     };
     Chain { hops, end }
 }
 
-/// The hints of the page at `page`: the scope's declared ones for its path
-/// (the query left out) first, then `learned`, without duplicates and
-/// within one 103's bounds.
-pub(crate) fn page_hints(
+/// Rules 7 and 8 for a learned redirect's target, read again as the
+/// backend's Location it stands for, against the URL the client asked
+/// for: its path+query. The record parser checked it already
+/// ([`Record::redirect`]); what the plain path takes resolves to itself
+/// (a path-absolute reference keeps no part of the base's path), the rest
+/// goes through the URL parser.
+pub(crate) fn resolve_learned<'t>(
+    requested: &mut Requested<'_>,
+    location: &'t str,
+) -> Result<Cow<'t, str>, Reason> {
+    if is_plain_path(location.as_bytes()) {
+        return Ok(Cow::Borrowed(location));
+    }
+    let url = requested.url().ok_or(Reason::BadLocation)?;
+    let target = resolve_against(url, location)?;
+    Ok(Cow::Owned(path_and_query(&target).to_owned()))
+}
+
+/// The 103 for the page at `path` (no query): the scope's declared hints
+/// for it first, then those of its learned record, without duplicates and
+/// within one 103's bounds; `no-hints` when there are none. Without
+/// declared hints, the record's own `Link` value, joined when it was made.
+pub(crate) fn page_early_hints(
     declared: Option<&DeclaredHints>,
-    page: &Url,
-    learned: &[Hint],
-) -> HintList {
+    path: &str,
+    learned: Option<&Record>,
+) -> Result<EarlyHints, EarlyHintsSkip> {
+    let mut declared = declared
+        .into_iter()
+        .flat_map(|d| d.for_path(path))
+        .peekable();
+    let learned_hints = learned.and_then(Record::hints).unwrap_or_default();
+    if declared.peek().is_none() {
+        let link = learned.and_then(Record::link_value).unwrap_or_default();
+        return EarlyHints::from_link(link, learned_hints.len(), path)
+            .ok_or(EarlyHintsSkip::NoHints);
+    }
     let mut hints = HintList::default();
-    for hint in declared.into_iter().flat_map(|d| d.for_path(page.path())) {
+    for hint in declared.chain(learned_hints) {
         hints.push(hint.clone());
     }
-    for hint in learned {
-        hints.push(hint.clone());
-    }
-    hints
+    EarlyHints::from_hints(&hints, path).ok_or(EarlyHintsSkip::NoHints)
 }
 
 /// One further hop of a pushed redirect: its target and whether it gets a
-/// `Link`, or the first of rules 8 to 11 it fails.
+/// `Link`, or the first of rules 9 to 11 it fails.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct HopLink {
     pub(crate) target: String,
@@ -148,7 +180,7 @@ impl HopLink {
 
 impl Chain {
     #[cfg(test)]
-    pub(crate) fn hops(&self) -> &[Url] {
+    pub(crate) fn hops(&self) -> &[String] {
         &self.hops
     }
 
@@ -157,13 +189,14 @@ impl Chain {
         &self.end
     }
 
-    /// The page the chain ends on and its learned hints (none learned: a
-    /// target without a record); `None` when it ends on no page.
-    pub(crate) fn final_page(&self) -> Option<(&Url, &[Hint])> {
+    /// The path+query of the page the chain ends on and its learned record
+    /// (`None`: a target without a record); `None` when it ends on no
+    /// page.
+    pub(crate) fn final_page(&self) -> Option<(&str, Option<&Record>)> {
         let last = self.hops.last()?;
         match &self.end {
-            End::Page(hints) => Some((last, hints)),
-            End::Unknown => Some((last, &[])),
+            End::Page(record) => Some((last, Some(record))),
+            End::Unknown => Some((last, None)),
             End::Loop | End::TooLong | End::BadHop(_) => None,
         }
     }
@@ -183,11 +216,7 @@ impl Chain {
         policy: &Policy<'_>,
         may_fetch: &mut dyn FnMut(&str) -> bool,
     ) -> Result<EarlyHints, EarlyHintsSkip> {
-        let excluded = |hop: &Url| {
-            policy
-                .excludes
-                .is_some_and(|s| s.is_match(path_and_query(hop)))
-        };
+        let excluded = |hop: &String| policy.excludes.is_some_and(|s| s.is_match(hop));
         if self.hops.iter().any(excluded) {
             return Err(EarlyHintsSkip::Rule(Reason::Excluded));
         }
@@ -195,11 +224,12 @@ impl Chain {
             return Err(EarlyHintsSkip::Rule(reason));
         }
         let (page, mut learned) = self.final_page().ok_or(EarlyHintsSkip::NoHints)?;
-        if !learned.is_empty() && !may_fetch(path_and_query(page)) {
-            learned = &[];
+        if learned.is_some_and(|record| record.hints().is_some_and(|h| !h.is_empty()))
+            && !may_fetch(page)
+        {
+            learned = None;
         }
-        EarlyHints::from_hints(&page_hints(declared, page, learned), page.path())
-            .ok_or(EarlyHintsSkip::NoHints)
+        page_early_hints(declared, page_path(page), learned)
     }
 
     /// The further hops (after the first, whose `Link` the push decision
@@ -215,28 +245,25 @@ impl Chain {
     }
 }
 
-/// Rules 8 to 11 for each hop after the first of `hops`, on its own: the
-/// same origin as `requested` (a learned target is a path, so this holds;
-/// checked as for any Location), not `requested` nor an earlier hop
-/// (`self`), not excluded, not linked already by the response.
+/// Rules 9 to 11 for each hop after the first of `hops` (each the same
+/// origin as `requested`, rules 7 and 8, as [`follow`] resolves it), on
+/// its own: not `requested` nor an earlier hop (`self`), not excluded, not
+/// linked already by the response.
 pub(crate) fn further_links(
     policy: &Policy<'_>,
     requested: &Url,
     links: &[&[u8]],
-    hops: &[Url],
+    hops: &[String],
 ) -> Vec<HopLink> {
     hops.iter()
         .enumerate()
         .skip(1)
         .take(MAX_HOPS - 1)
         .map(|(i, hop)| {
-            let target = path_and_query(hop);
-            let linked = if !same_origin(requested, hop) {
-                Err(Reason::CrossOrigin)
-            } else if hops[..i].iter().any(|h| path_and_query(h) == target) {
+            let linked = if hops[..i].contains(hop) {
                 Err(Reason::SelfRedirect)
             } else if let Err(reason) =
-                check_target_path(policy, target, path_and_query(requested).as_bytes())
+                check_target_path(policy, hop, path_and_query(requested).as_bytes())
             {
                 Err(reason)
             } else if links_to(links, requested, hop) {
@@ -245,7 +272,7 @@ pub(crate) fn further_links(
                 Ok(())
             };
             HopLink {
-                target: target.to_owned(),
+                target: hop.clone(),
                 linked,
             }
         })

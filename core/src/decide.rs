@@ -120,7 +120,7 @@ pub(crate) fn push_target<'a>(
         .get_or_insert_with(|| resolve_target(policy, ex, location))
         .as_ref()
         .map_err(|reason| *reason)?;
-    if links_to(ex.links, requested, target) {
+    if links_to(ex.links, requested, path_and_query(target)) {
         return Err(Reason::AlreadyLinked);
     }
     Ok(Push {

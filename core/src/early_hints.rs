@@ -6,6 +6,7 @@ use crate::exchange::{Exchange, Policy, Reason};
 use crate::hints::HintList;
 use crate::learn::Store;
 use crate::navigation::FetchMetadata;
+use crate::origin::{path_and_query, Requested};
 use crate::rules::{check_target, Rules};
 
 /// Why a redirect gets no 103. [`EarlyHintsSkip::as_str`] is logged and put
@@ -67,9 +68,15 @@ impl EarlyHints {
     /// The 103 carrying `hints` for the page at `page_path`; `None` when
     /// there are none.
     pub(crate) fn from_hints(hints: &HintList, page_path: &str) -> Option<EarlyHints> {
-        (!hints.hints.is_empty()).then(|| EarlyHints {
-            link: hints.field_value(),
-            count: hints.hints.len(),
+        EarlyHints::from_link(&hints.field_value(), hints.hints.len(), page_path)
+    }
+
+    /// The 103 whose `Link` value is `link`, `count` hints joined as
+    /// [`HintList::field_value`] joins them; `None` when there are none.
+    pub(crate) fn from_link(link: &str, count: usize, page_path: &str) -> Option<EarlyHints> {
+        (count > 0).then(|| EarlyHints {
+            link: link.to_owned(),
+            count,
             target_path: page_path.to_owned(),
         })
     }
@@ -105,7 +112,8 @@ pub fn early_hints(
     match check_target(policy, ex, Rules::ClientFetches) {
         Ok((requested, target)) => {
             let mut lookup = |target: &[u8]| store.as_deref_mut()?.looked_up(ex, target);
-            let chain = follow(&requested, target, &mut lookup);
+            let mut requested = Requested::parsed(ex, requested);
+            let chain = follow(&mut requested, path_and_query(&target), &mut lookup);
             decision(chain.early_hints(declared, policy, &mut |_| true))
         }
         Err(reason) => skip(EarlyHintsSkip::Rule(reason)),

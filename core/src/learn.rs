@@ -4,6 +4,7 @@
 //! their keys and every rule about them are here.
 
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use crate::chain::{learned, MAX_HOPS};
 use crate::exchange::Exchange;
@@ -101,13 +102,28 @@ impl<'a> Store<'a> {
     }
 
     /// The record under `key`, read back as untrusted; `None` for a miss,
-    /// anything that does not parse, or past [`MAX_LOOKUPS`].
-    fn record(&mut self, key: &RecordKey) -> Option<Record> {
+    /// anything that does not parse, or past [`MAX_LOOKUPS`]. Bytes this
+    /// process validated before are not parsed again
+    /// ([`Validated`](crate::record::Validated)).
+    fn record(&mut self, key: &RecordKey) -> Option<Arc<Record>> {
         if self.lookups == MAX_LOOKUPS {
             return None;
         }
         self.lookups += 1;
-        Record::parse(self.fetch.fetch(key.as_bytes())?)
+        let bytes = self.fetch.fetch(key.as_bytes())?;
+        match self.budget {
+            Some(budget) => budget.validated().record(bytes),
+            None => Record::parse(bytes).map(Arc::new),
+        }
+    }
+
+    /// The key of `target` on this virtual host, hashed once per process
+    /// while it is looked up often ([`Keys`](crate::record::Keys)).
+    fn key(&self, ex: &Exchange<'_>, target: &[u8]) -> Option<RecordKey> {
+        match self.budget {
+            Some(budget) => budget.keys().key(ex.vhost, ex.local_port, target),
+            None => RecordKey::new(ex.vhost, ex.local_port, target),
+        }
     }
 
     /// The record of `target` on this virtual host, for a lookup (what a
@@ -115,8 +131,8 @@ impl<'a> Store<'a> {
     /// settled table: a miss or a record that does not parse also tells
     /// this process that what it had settled for the URL is no longer
     /// there.
-    pub(crate) fn looked_up(&mut self, ex: &Exchange<'_>, target: &[u8]) -> Option<Record> {
-        let key = RecordKey::new(ex.vhost, ex.local_port, target)?;
+    pub(crate) fn looked_up(&mut self, ex: &Exchange<'_>, target: &[u8]) -> Option<Arc<Record>> {
+        let key = self.key(ex, target)?;
         let record = self.record(&key);
         if let Some(budget) = self.budget {
             let held = match &record {
@@ -239,10 +255,11 @@ impl<'a> Store<'a> {
         }
         let personal = (!ex.set_cookies.is_empty() || forbids_sharing_any(ex.cache_control))
             .then(|| cookie_values(ex.set_cookies));
+        let key = self.key(ex, target)?;
         Some(LessonPlan {
-            key: RecordKey::new(vhost, port, target)?,
-            path_key: without_query(target).and_then(|path| RecordKey::new(vhost, port, path)),
-            unconfirmed_key: RecordKey::unconfirmed(vhost, port, target)?,
+            key,
+            path_key: without_query(target).and_then(|path| self.key(ex, path)),
+            unconfirmed_key: key.unconfirmed(),
             target: target.to_vec(),
             fingerprint,
             held: match taught {
@@ -254,7 +271,7 @@ impl<'a> Store<'a> {
     }
 
     /// The records under `lesson`'s key and its path's.
-    fn records(&mut self, lesson: &LessonPlan) -> (Option<Record>, Option<Record>) {
+    fn records(&mut self, lesson: &LessonPlan) -> (Option<Arc<Record>>, Option<Arc<Record>>) {
         let own = self.record(&lesson.key);
         let path = lesson.path_key.and_then(|key| self.record(&key));
         (own, path)
@@ -267,14 +284,14 @@ impl<'a> Store<'a> {
         &mut self,
         lesson: &LessonPlan,
         record: Record,
-        current: Option<Record>,
-        fallback: Option<Record>,
+        current: Option<Arc<Record>>,
+        fallback: Option<Arc<Record>>,
         unconfirmed: Option<Record>,
     ) -> Option<Learn> {
         let budget = self.budget?;
         let settled = budget.settled();
         let window_ms = self.window_ms();
-        let write = plan_write(&record, current.as_ref(), fallback.as_ref());
+        let write = plan_write(&record, current.as_deref(), fallback.as_deref());
         if write == Write::Keep && unconfirmed.is_none() {
             settled.settle(lesson.fingerprint, lesson.held, self.now_ms, window_ms);
             return None;

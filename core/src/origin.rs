@@ -3,6 +3,7 @@
 use url::{Position, Url};
 
 use crate::exchange::Exchange;
+use crate::plain::plain_request;
 
 /// The URL the client asked for: scheme, authority (Host, or the server's
 /// name and port) and the origin-form request target.
@@ -32,6 +33,69 @@ pub(crate) fn requested_url(ex: &Exchange<'_>) -> Option<Url> {
     text.push_str(target);
     let url = Url::parse(&text).ok()?;
     (url.has_host() && url.username().is_empty() && url.password().is_none()).then_some(url)
+}
+
+/// The URL the client asked for, as a 103 needs it: its path+query, read
+/// without the URL parser where the plain path takes the request
+/// ([`plain_request`]: the parser would keep it byte for byte), and the
+/// URL itself, parsed only when something needs more than that.
+pub(crate) struct Requested<'e> {
+    ex: &'e Exchange<'e>,
+    /// The request target, when the plain path takes the request.
+    plain: Option<&'e str>,
+    /// Always there when `plain` is not.
+    url: Option<Url>,
+}
+
+impl<'e> Requested<'e> {
+    /// `None` when there is no URL of ours to resolve against (a Host that
+    /// is not one, a request target that is not origin-form).
+    pub(crate) fn of(ex: &'e Exchange<'e>) -> Option<Requested<'e>> {
+        let plain = plain_request(ex).and_then(|_| std::str::from_utf8(ex.request_target).ok());
+        let url = match plain {
+            Some(_) => None,
+            None => Some(requested_url(ex)?),
+        };
+        Some(Requested { ex, plain, url })
+    }
+
+    /// The URL [`requested_url`] gave already.
+    pub(crate) fn parsed(ex: &'e Exchange<'e>, url: Url) -> Requested<'e> {
+        Requested {
+            ex,
+            plain: None,
+            url: Some(url),
+        }
+    }
+
+    pub(crate) fn path_and_query(&self) -> &str {
+        match (self.plain, &self.url) {
+            (Some(plain), _) => plain,
+            (None, Some(url)) => path_and_query(url),
+            (None, None) => unreachable!("a URL where the plain path declined"),
+        }
+    }
+
+    /// The path, without the query.
+    pub(crate) fn path(&self) -> &str {
+        page_path(self.path_and_query())
+    }
+
+    /// The URL, parsed at the first call.
+    pub(crate) fn url(&mut self) -> Option<&Url> {
+        if self.url.is_none() {
+            self.url = requested_url(self.ex);
+        }
+        self.url.as_ref()
+    }
+}
+
+/// The path of a serialised path+query: up to its first `?`, which the URL
+/// serialiser writes for the query only.
+pub(crate) fn page_path(path_and_query: &str) -> &str {
+    path_and_query
+        .split_once('?')
+        .map_or(path_and_query, |(path, _)| path)
 }
 
 /// A Host value usable as an authority: no userinfo, path, query or

@@ -16,19 +16,7 @@ pub(crate) fn plain_target<'a, 'b>(
     ex: &Exchange<'b>,
     location: &'a [u8],
 ) -> Option<(&'a str, &'b [u8])> {
-    // Apache says `https` or `http`, in lower case: compared as they are
-    // first.
-    let scheme: &[u8] = match ex.scheme {
-        b"https" => b"https",
-        b"http" => b"http",
-        s if s.eq_ignore_ascii_case(b"https") => b"https",
-        s if s.eq_ignore_ascii_case(b"http") => b"http",
-        _ => return None,
-    };
-    let host = ex.host.filter(|host| is_plain_authority(host))?;
-    if !is_plain_path(ex.request_target) {
-        return None;
-    }
+    let (scheme, host) = plain_request(ex)?;
     let target = if location.starts_with(b"/") {
         location
     } else {
@@ -42,6 +30,24 @@ pub(crate) fn plain_target<'a, 'b>(
     // have been validated as text (one the plain path takes is valid).
     let target = unsafe { std::str::from_utf8_unchecked(target) };
     Some((target, ex.request_target))
+}
+
+/// The request's scheme (`https` or `http`) and Host when the plain path
+/// takes the request: a plain Host and a plain request target, whose
+/// path+query the URL parser would keep byte for byte.
+#[inline]
+pub(crate) fn plain_request<'b>(ex: &Exchange<'b>) -> Option<(&'static [u8], &'b [u8])> {
+    // Apache says `https` or `http`, in lower case: compared as they are
+    // first.
+    let scheme: &[u8] = match ex.scheme {
+        b"https" => b"https",
+        b"http" => b"http",
+        s if s.eq_ignore_ascii_case(b"https") => b"https",
+        s if s.eq_ignore_ascii_case(b"http") => b"http",
+        _ => return None,
+    };
+    let host = ex.host.filter(|host| is_plain_authority(host))?;
+    is_plain_path(ex.request_target).then_some((scheme, host))
 }
 
 /// What [`is_plain_path`] and [`is_plain_authority`] need to know of a

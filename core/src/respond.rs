@@ -9,9 +9,9 @@ use crate::config::{ExcludeSet, StatusSet};
 use crate::decide::{plain_push, push_target, Decision, Resolution, Resolved};
 use crate::declared::DeclaredHints;
 use crate::early_hints::{check_client, decision, EarlyHintsDecision, EarlyHintsSkip};
-use crate::exchange::{Exchange, Policy, Reason};
+use crate::exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
 use crate::learn::{Learn, Lesson, PageLearning, Store};
-use crate::origin::path_and_query;
+use crate::origin::{path_and_query, Requested};
 use crate::plain::plain_target;
 use crate::rules::{
     check_push_only, check_shared, check_target_path, is_opted_out, one_location, resolve_target,
@@ -229,21 +229,18 @@ pub fn respond<'a>(
     let mut chain: Option<Chain> = None;
     let early_hints = early_hints_on.then(|| match check_client(ex) {
         Err(skip) => EarlyHintsDecision::Skip(skip),
-        Ok(()) => match shared
-            .and_then(|()| validated(one, &mut checked))
-            .and_then(|location| {
-                resolved
-                    .get_or_insert_with(|| resolve_target(&policy, ex, location))
-                    .clone()
-            }) {
-            Ok((requested, target)) => {
-                let mut lookup = |t: &[u8]| store.as_deref_mut()?.looked_up(ex, t);
-                let followed = chain.insert(follow(&requested, target, &mut lookup));
-                let mut may_fetch = |t: &str| store.as_deref_mut().map_or(true, |s| s.may_fetch(t));
-                decision(followed.early_hints(settings.declared, &policy, &mut may_fetch))
+        Ok(()) => {
+            match shared.and_then(|()| first_hop(&policy, ex, one, &mut checked, &mut resolved)) {
+                Ok((mut requested, target)) => {
+                    let mut lookup = |t: &[u8]| store.as_deref_mut()?.looked_up(ex, t);
+                    let followed = chain.insert(follow(&mut requested, &target, &mut lookup));
+                    let mut may_fetch =
+                        |t: &str| store.as_deref_mut().map_or(true, |s| s.may_fetch(t));
+                    decision(followed.early_hints(settings.declared, &policy, &mut may_fetch))
+                }
+                Err(reason) => EarlyHintsDecision::Skip(EarlyHintsSkip::Rule(reason)),
             }
-            Err(reason) => EarlyHintsDecision::Skip(EarlyHintsSkip::Rule(reason)),
-        },
+        }
     });
     let mut further_links = Vec::new();
     if let Some(Decision::Push(push)) = &push {
@@ -264,7 +261,10 @@ pub fn respond<'a>(
         });
         if let Some(Ok((requested, target))) = first_hop {
             let mut lookup = |t: &[u8]| store.as_deref_mut()?.looked_up(ex, t);
-            let chain = chain.get_or_insert_with(|| follow(requested, target.clone(), &mut lookup));
+            let chain = chain.get_or_insert_with(|| {
+                let mut requested = Requested::parsed(ex, requested.clone());
+                follow(&mut requested, path_and_query(target), &mut lookup)
+            });
             further_links = chain
                 .further_links(&policy, requested, ex.links)
                 .iter()
@@ -294,6 +294,35 @@ pub fn respond<'a>(
         learn,
         page: None,
     }
+}
+
+/// The URL the client asked for and the path+query of the redirect's
+/// target, for the 103: rules 6 to 10 by the plain path where it takes the
+/// Location (its bytes need no validation as text, and no URL is parsed),
+/// else by the URL parser, whose answer is kept in `resolved` for the push
+/// side.
+fn first_hop<'e, 'a: 'e>(
+    policy: &Policy<'_>,
+    ex: &'e Exchange<'a>,
+    one: Result<&'a [u8], Reason>,
+    checked: &mut Option<Result<&'a str, Reason>>,
+    resolved: &mut Option<Resolved>,
+) -> Result<(Requested<'e>, Cow<'a, str>), Reason> {
+    let bytes = one?;
+    if let Some((target, requested)) =
+        plain_target(ex, bytes).filter(|_| bytes.len() <= MAX_LOCATION_LEN)
+    {
+        check_target_path(policy, target, requested)?;
+        let requested = Requested::of(ex).ok_or(Reason::BadLocation)?;
+        return Ok((requested, Cow::Borrowed(target)));
+    }
+    let location = validated(one, checked)?;
+    let (requested, target) = resolved
+        .get_or_insert_with(|| resolve_target(policy, ex, location))
+        .as_ref()
+        .map_err(|reason| *reason)?;
+    let requested = Requested::parsed(ex, requested.clone());
+    Ok((requested, Cow::Owned(path_and_query(target).to_owned())))
 }
 
 /// The validated Location, checked at the first call.

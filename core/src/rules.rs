@@ -183,10 +183,10 @@ pub(crate) fn validate_location(value: &[u8]) -> Result<&str, Reason> {
     std::str::from_utf8(value).map_err(|_| Reason::BadLocation)
 }
 
-/// Whether any existing `Link` field already refers to `target`, resolving
-/// each reference against the requested URL as a client would.
-pub(crate) fn links_to(links: &[&[u8]], requested: &Url, target: &Url) -> bool {
-    let target_path = path_and_query(target);
+/// Whether any existing `Link` field already refers to the same-origin
+/// `target_path` (a path+query), resolving each reference against the
+/// requested URL as a client would.
+pub(crate) fn links_to(links: &[&[u8]], requested: &Url, target_path: &str) -> bool {
     links.iter().any(|field| {
         uri_references(field).any(|reference| {
             let Ok(reference) = std::str::from_utf8(reference) else {

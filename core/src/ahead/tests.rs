@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::*;
 use crate::config::ExcludeSet;
@@ -86,9 +87,12 @@ impl Case {
         let lookups = &mut self.lookups;
         let mut lookup = |target: &[u8]| {
             *lookups += 1;
-            records.get(&RecordKey::new(NAME, 443, target)?).cloned()
+            records
+                .get(&RecordKey::new(NAME, 443, target)?)
+                .cloned()
+                .map(Arc::new)
         };
-        ahead_with(&on(settings), &with(ex, fetch), &mut lookup)
+        ahead_with(&on(settings), &with(ex, fetch), &mut lookup, &mut |_| true)
     }
 
     fn sent(&mut self, target: &'static str) -> String {
@@ -121,13 +125,13 @@ fn off_unless_both_switches_are_on() {
         (Switch::Unset, Switch::On),
         (Switch::Off, Switch::On),
     ] {
-        let mut lookup = |_: &[u8]| -> Option<Record> { panic!("no lookup when off") };
+        let mut lookup = |_: &[u8]| -> Option<Arc<Record>> { panic!("no lookup when off") };
         let settings = Settings {
             early_hints,
             ahead,
             ..Settings::default()
         };
-        let answer = ahead_with(&settings, &get("/p"), &mut lookup);
+        let answer = ahead_with(&settings, &get("/p"), &mut lookup, &mut |_| true);
         assert_eq!(answer, Ahead::Off, "{early_hints:?} {ahead:?}");
     }
     assert_eq!(case.sent("/p"), CSS);
@@ -193,11 +197,21 @@ fn a_learned_redirect_sends_the_hints_of_the_page_its_chain_ends_on() {
     assert_eq!(case.sent("/c1"), CSS);
     // As the 103 at the redirect would: the same chain, the same value.
     let records = case.records.clone();
-    let mut lookup = |target: &[u8]| records.get(&RecordKey::new(NAME, 443, target)?).cloned();
-    let requested = url::Url::parse("https://www.example.com/c1").unwrap();
-    let target = requested.join("/c2").unwrap();
-    let at_redirect = crate::chain::follow(&requested, target, &mut lookup)
-        .early_hints(None, &Settings::default().policy())
+    let mut lookup = |target: &[u8]| {
+        records
+            .get(&RecordKey::new(NAME, 443, target)?)
+            .cloned()
+            .map(Arc::new)
+    };
+    let ex = Exchange {
+        scheme: b"https",
+        host: Some(b"www.example.com"),
+        request_target: b"/c1",
+        ..Exchange::default()
+    };
+    let mut requested = Requested::of(&ex).unwrap();
+    let at_redirect = crate::chain::follow(&mut requested, "/c2", &mut lookup)
+        .early_hints(None, &Settings::default().policy(), &mut |_| true)
         .unwrap();
     assert_eq!(at_redirect.link_value(), CSS);
 }

@@ -118,7 +118,7 @@ impl PageLearning {
                 };
                 let public = hints.iter().filter(|h| confirmed(h)).cloned().collect();
                 let unconfirmed = Record::page(hints)?;
-                (public, (seen.as_ref() != Some(&unconfirmed)).then_some(unconfirmed))
+                (public, (seen.as_deref() != Some(&unconfirmed)).then_some(unconfirmed))
             }
         };
         let record = Record::page(public)?;

@@ -42,29 +42,30 @@
 //! bounds the writes of one process.
 
 mod settled;
-mod sha256;
+mod table;
 #[cfg(test)]
 mod tests;
+mod validated;
 
-use std::fmt::Write as _;
 use std::sync::Mutex;
 
+use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::config::{quoted, ConfigError};
 use crate::exchange::MAX_LOCATION_LEN;
 use crate::hints::{Hint, MAX_HINTS, MAX_HINTS_LEN, MAX_LEARNED_PATH_LEN};
 use crate::link::link_values;
-use crate::origin::{is_linkable, path_and_query, same_origin};
+use crate::origin::{is_linkable, itoa_port, path_and_query, same_origin};
 use crate::plain::is_plain_path;
 
 pub use settled::{Held, Settled};
 pub(crate) use settled::Fingerprint;
-use sha256::Sha256;
+pub use validated::Validated;
 
 const VERSION: &str = "pr1";
 /// The tag of the keys of a page's hints not yet public.
-const UNCONFIRMED: &str = "pr1u";
+const UNCONFIRMED: &[u8] = b"pr1u:";
 const HINTS_HEADER: &[u8] = b"pr1 h\n";
 const REDIRECT_HEADER: &[u8] = b"pr1 r\n";
 
@@ -86,8 +87,11 @@ pub struct Record {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Kind {
-    /// A 200, with these hints (perhaps none).
-    Page(Vec<Hint>),
+    /// A 200, with these hints (perhaps none), and the value of the one
+    /// `Link` field of a 103 that carries them all: joined once, when the
+    /// record is made, since a record read back is kept and sent as it is
+    /// ([`Validated`]).
+    Page { hints: Vec<Hint>, link: String },
     /// A redirect to this same-origin path+query.
     Redirect(String),
 }
@@ -97,8 +101,16 @@ impl Record {
     /// ([`MAX_HINTS`], [`MAX_HINTS_LEN`]) or one is there twice, which the
     /// learning never produces.
     pub fn page(hints: Vec<Hint>) -> Option<Record> {
-        within_bounds(&hints).then_some(Record {
-            kind: Kind::Page(hints),
+        if !within_bounds(&hints) {
+            return None;
+        }
+        let link = hints
+            .iter()
+            .map(Hint::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(Record {
+            kind: Kind::Page { hints, link },
         })
     }
 
@@ -115,7 +127,16 @@ impl Record {
     /// The hints of a 200 (empty: it had none); `None` for a redirect.
     pub fn hints(&self) -> Option<&[Hint]> {
         match &self.kind {
-            Kind::Page(hints) => Some(hints),
+            Kind::Page { hints, .. } => Some(hints),
+            Kind::Redirect(_) => None,
+        }
+    }
+
+    /// The hints of a 200 joined by `, `, as the one `Link` field of a 103
+    /// carries them (empty: it had none); `None` for a redirect.
+    pub fn link_value(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Page { link, .. } => Some(link),
             Kind::Redirect(_) => None,
         }
     }
@@ -123,21 +144,32 @@ impl Record {
     /// The target of a redirect; `None` for a 200.
     pub fn redirect_target(&self) -> Option<&str> {
         match &self.kind {
-            Kind::Page(_) => None,
+            Kind::Page { .. } => None,
             Kind::Redirect(target) => Some(target),
         }
     }
 
     /// A 200 with no hints.
     pub fn is_empty_page(&self) -> bool {
-        matches!(&self.kind, Kind::Page(hints) if hints.is_empty())
+        matches!(&self.kind, Kind::Page { hints, .. } if hints.is_empty())
+    }
+
+    /// The bytes of text it holds.
+    #[cfg(test)]
+    fn text_len(&self) -> usize {
+        match &self.kind {
+            Kind::Page { hints, link } => {
+                hints.iter().map(|h| h.as_str().len()).sum::<usize>() + link.len()
+            }
+            Kind::Redirect(target) => target.len(),
+        }
     }
 
     /// The bytes to store, at most [`MAX_RECORD_LEN`].
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(128);
         match &self.kind {
-            Kind::Page(hints) => {
+            Kind::Page { hints, .. } => {
                 out.extend_from_slice(HINTS_HEADER);
                 for hint in hints {
                     out.extend_from_slice(hint.as_str().as_bytes());
@@ -287,31 +319,29 @@ impl RecordKey {
     /// empty or longer than [`MAX_KEY_SERVER_NAME_LEN`], or the target is
     /// not origin-form (`/...`) or longer than [`MAX_KEY_TARGET_LEN`].
     pub fn new(server_name: &[u8], port: u16, target: &[u8]) -> Option<RecordKey> {
-        RecordKey::tagged(VERSION, server_name, port, target)
-    }
-
-    fn tagged(tag: &str, server_name: &[u8], port: u16, target: &[u8]) -> Option<RecordKey> {
         if !RecordKey::is_keyable(server_name, target) {
             return None;
         }
-        let mut prefix = String::with_capacity(16);
-        write!(prefix, "{tag}:{}:", server_name.len()).expect("a String");
         let mut hasher = Sha256::new();
-        hasher.update(prefix.as_bytes());
-        hasher.update(server_name);
-        hasher.update(format!(":{port}:").as_bytes());
-        hasher.update(target);
+        for part in key_text(server_name, port, target, &mut [[0; 5]; 2]) {
+            hasher.update(part);
+        }
         Some(RecordKey {
-            id: hasher.finish(),
+            id: hasher.finalize().into(),
         })
     }
 
     /// Where the hints of a page that may be one visitor's wait until a
-    /// second response confirms them (see the learning of pages): the key
-    /// of the same text under another version tag, `pr1u`, which no
-    /// lookup for a 103 ever asks for.
-    pub fn unconfirmed(server_name: &[u8], port: u16, target: &[u8]) -> Option<RecordKey> {
-        RecordKey::tagged(UNCONFIRMED, server_name, port, target)
+    /// second response confirms them (see the learning of pages): the
+    /// SHA-256 of `pr1u:` and this key, which no lookup for a 103 ever
+    /// asks for.
+    pub fn unconfirmed(&self) -> RecordKey {
+        let mut hasher = Sha256::new();
+        hasher.update(UNCONFIRMED);
+        hasher.update(self.id);
+        RecordKey {
+            id: hasher.finalize().into(),
+        }
     }
 
     /// Whether [`RecordKey::new`] gives a key for these, without hashing.
@@ -324,6 +354,76 @@ impl RecordKey {
 
     pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
         &self.id
+    }
+}
+
+/// The parts of the text a key hashes, in order: `pr1:<n>:<server-name>:<port>:<path-and-query>`.
+/// The name's length (at most [`MAX_KEY_SERVER_NAME_LEN`]) and the port
+/// are written in `digits`, not formatted.
+fn key_text<'p>(
+    server_name: &'p [u8],
+    port: u16,
+    target: &'p [u8],
+    digits: &'p mut [[u8; 5]; 2],
+) -> [&'p [u8]; 9] {
+    let [len, port_digits] = digits;
+    let name_len = u16::try_from(server_name.len()).expect("a keyable name");
+    [
+        VERSION.as_bytes(),
+        b":",
+        itoa_port(name_len, len).as_bytes(),
+        b":",
+        server_name,
+        b":",
+        itoa_port(port, port_digits).as_bytes(),
+        b":",
+        target,
+    ]
+}
+
+/// Slots of a process's table of [`Keys`].
+const KEPT_KEYS: usize = 64;
+/// The longest text whose key is kept: a name and a path of a few hundred
+/// bytes; a longer one is hashed on each lookup.
+const MAX_KEPT_KEY_TEXT: usize = 320;
+
+/// The keys one process has hashed lately, by the text they hash: a URL
+/// that every request looks up (the page a 103 goes ahead of, a redirect's
+/// target) is hashed once, not on every lookup. The text is compared in
+/// full ([`table`](self::table)); [`KEPT_KEYS`] slots of at most
+/// [`MAX_KEPT_KEY_TEXT`] bytes each.
+#[derive(Debug)]
+pub struct Keys {
+    table: table::Table<RecordKey>,
+}
+
+impl Default for Keys {
+    fn default() -> Self {
+        Keys {
+            table: table::Table::new(KEPT_KEYS, MAX_KEPT_KEY_TEXT),
+        }
+    }
+}
+
+impl Keys {
+    /// [`RecordKey::new`], kept from when this process hashed the same
+    /// text lately.
+    pub fn key(&self, server_name: &[u8], port: u16, target: &[u8]) -> Option<RecordKey> {
+        if !RecordKey::is_keyable(server_name, target) {
+            return None;
+        }
+        let mut text = [0; MAX_KEPT_KEY_TEXT];
+        let mut rest = &mut text[..];
+        let fits = key_text(server_name, port, target, &mut [[0; 5]; 2])
+            .into_iter()
+            .all(|part| std::io::Write::write_all(&mut rest, part).is_ok());
+        if !fits {
+            return RecordKey::new(server_name, port, target);
+        }
+        let len = MAX_KEPT_KEY_TEXT - rest.len();
+        Some(self.table.get_or_make(&text[..len], |text| RecordKey {
+            id: Sha256::digest(text).into(),
+        }))
     }
 }
 
@@ -490,12 +590,16 @@ pub fn plan_write(new: &Record, current: Option<&Record>, fallback: Option<&Reco
 /// back would stop every write for as long as the step.
 ///
 /// It also keeps what the process has [`Settled`]: the records it knows the
-/// store to hold, which it neither reads nor writes again for a while.
+/// store to hold, which it neither reads nor writes again for a while; and
+/// the records it has [`Validated`], which it does not parse again, and
+/// the [`Keys`] it has hashed, which it does not hash again.
 #[derive(Debug)]
 pub struct WriteBudget {
     paths: TokenBucket,
     queries: TokenBucket,
     settled: Settled,
+    validated: Validated,
+    keys: Keys,
 }
 
 #[derive(Debug)]
@@ -523,12 +627,24 @@ impl WriteBudget {
             paths: TokenBucket::new(paths),
             queries: TokenBucket::new(queries),
             settled: Settled::default(),
+            validated: Validated::default(),
+            keys: Keys::default(),
         }
     }
 
     /// What this process has settled with the store.
     pub fn settled(&self) -> &Settled {
         &self.settled
+    }
+
+    /// The records this process has read back and validated.
+    pub fn validated(&self) -> &Validated {
+        &self.validated
+    }
+
+    /// The keys this process has hashed lately.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
     }
 
     /// Takes one write of the record of `target` (the request's path and

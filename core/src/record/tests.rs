@@ -194,16 +194,32 @@ fn hex(bytes: &[u8]) -> String {
 
 #[test]
 fn a_key_is_the_sha256_of_its_text() {
-    // sha256("pr1:15:www.example.com:443:/learn/new.html?a=1"), as the
-    // integration tests compute it to find a record in redis.
+    // printf 'pr1:15:www.example.com:443:/learn/new.html?a=1' | sha256sum,
+    // as the integration tests compute it to find a record in redis
+    // (tests/harness/caches.py).
     let key = RecordKey::new(b"www.example.com", 443, b"/learn/new.html?a=1").unwrap();
-    let mut hasher = Sha256::new();
-    hasher.update(b"pr1:15:www.example.com:443:/learn/new.html?a=1");
-    assert_eq!(key.as_bytes(), &hasher.finish());
+    assert_eq!(
+        hex(key.as_bytes()),
+        "3cfa8043d613fb599351fa08768d93655f9910d3f31ae4a4c5917bd1daac6e17"
+    );
     // printf 'pr1:1:h:8443:/' | sha256sum
     assert_eq!(
         hex(RecordKey::new(b"h", 8443, b"/").unwrap().as_bytes()),
         "a3c233b06b3a37fff6a20f9e966ab02daf6cc376c2b70551d68ef7a86b0b472d"
+    );
+    // Over two blocks with the longest port; then the longest name and the
+    // shortest port.
+    let target = format!("/{}?q=1", "x".repeat(100));
+    let name = b"a-rather-long-virtual-host-name.example.org";
+    assert_eq!(
+        hex(RecordKey::new(name, 65535, target.as_bytes())
+            .unwrap()
+            .as_bytes()),
+        "799f71d0809e5f85771e19adbb3f2de305273d604fda3fc1428e7dcaebbf5ff0"
+    );
+    assert_eq!(
+        hex(RecordKey::new(&[b'n'; 255], 0, b"/").unwrap().as_bytes()),
+        "0fbb0145428212f75197e4564d7e8c2121dd6514d82c29ba5967402408dbf916"
     );
 }
 
@@ -599,4 +615,53 @@ fn a_plain_target_is_a_stored_target_by_the_url_parser_too() {
         }
     }
     assert!(checked > 10_000, "{checked}");
+}
+
+#[test]
+fn a_kept_key_is_the_key() {
+    let keys = Keys::default();
+    let long = format!("/{}", "a".repeat(MAX_KEY_TARGET_LEN - 1));
+    let cases: Vec<(&[u8], u16, &[u8])> = vec![
+        (b"www.example.com", 443, b"/learn/new.html?a=1"),
+        (b"www.example.com", 444, b"/learn/new.html?a=1"),
+        (b"www.example.co", 443, b"m/learn/new.html?a=1"),
+        (b"h", 8443, b"/"),
+        (&[b'n'; MAX_KEY_SERVER_NAME_LEN], 0, b"/"),
+        (b"www.example.com", 443, long.as_bytes()),
+        (b"", 443, b"/"),
+        (b"h", 443, b"*"),
+    ];
+    // Twice: made, then kept; each its own, whatever shares its slot.
+    for _ in 0..2 {
+        for &(name, port, target) in &cases {
+            assert_eq!(
+                keys.key(name, port, target),
+                RecordKey::new(name, port, target)
+            );
+        }
+    }
+    let mut held = 0;
+    keys.table.for_each(|text, key| {
+        assert!(text.len() <= MAX_KEPT_KEY_TEXT);
+        assert_eq!(key.as_bytes(), &<[u8; 32]>::from(Sha256::digest(text)));
+        held += 1;
+    });
+    // The over-long one and the unkeyable ones are not kept (two of the
+    // others may share a slot, the later one kept).
+    assert!((1..=5).contains(&held), "{held}");
+}
+
+#[test]
+fn kept_keys_are_bounded() {
+    let keys = Keys::default();
+    for i in 0..20 * KEPT_KEYS {
+        let target = format!("/page/{i}");
+        assert_eq!(
+            keys.key(b"www.example.com", 443, target.as_bytes()),
+            RecordKey::new(b"www.example.com", 443, target.as_bytes())
+        );
+    }
+    let mut held = 0;
+    keys.table.for_each(|_, _| held += 1);
+    assert!(held <= KEPT_KEYS);
 }
