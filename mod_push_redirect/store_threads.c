@@ -105,11 +105,12 @@ static slot_t *queue(int fetch, const unsigned char *key)
     return empty;
 }
 
-int store_threads_fetch(const unsigned char *key, unsigned char *buf,
-                        unsigned int *len)
+push_redirect_fetched store_threads_fetch(const unsigned char *key,
+                                          unsigned char *buf,
+                                          unsigned int *len)
 {
     apr_time_t deadline = apr_time_now() + apr_time_from_msec(WAIT_MS), now;
-    int found = 0;
+    push_redirect_fetched fetched = PUSH_REDIRECT_FETCHED_UNANSWERED;
     slot_t *slot;
 
     apr_thread_mutex_lock(st->lock);
@@ -118,8 +119,11 @@ int store_threads_fetch(const unsigned char *key, unsigned char *buf,
             apr_thread_cond_timedwait(st->done, st->lock, deadline - now);
         }
         if (slot->state == FETCHED) {
-            found = slot->rv == APR_SUCCESS && slot->len <= *len;
-            if (found) {
+            fetched = hint_store_fetched(slot->rv);
+            if (fetched == PUSH_REDIRECT_FETCHED_FOUND && slot->len > *len) {
+                fetched = PUSH_REDIRECT_FETCHED_MISS;
+            }
+            if (fetched == PUSH_REDIRECT_FETCHED_FOUND) {
                 memcpy(buf, slot->data, slot->len);
                 *len = slot->len;
             }
@@ -133,7 +137,7 @@ int store_threads_fetch(const unsigned char *key, unsigned char *buf,
         }
     }
     apr_thread_mutex_unlock(st->lock);
-    return found;
+    return fetched;
 }
 
 void store_threads_store(const unsigned char *key, const unsigned char *data,

@@ -33,6 +33,14 @@ pub trait Fetch {
     /// until the next fetch; `None` for a miss, a failing store, or a longer
     /// value. The store owns the buffer, so no fetch zeroes one.
     fn fetch(&mut self, key: &[u8; KEY_LEN]) -> Option<&[u8]>;
+
+    /// Whether every fetch so far got an answer, a miss included: false
+    /// once one did not (a store that is slow, busy or failing), after
+    /// which a miss means nothing, and nothing is written or taken as
+    /// settled on the strength of it.
+    fn all_answered(&self) -> bool {
+        true
+    }
 }
 
 /// The shared store for one response: what it fetches through, the writes
@@ -111,7 +119,7 @@ impl<'a> Store<'a> {
     pub(crate) fn looked_up(&mut self, ex: &Exchange<'_>, target: &[u8]) -> Option<Arc<Record>> {
         let key = self.key(ex, target)?;
         let record = self.record(&key);
-        if let Some(budget) = self.budget {
+        if let (Some(budget), true) = (self.budget, self.fetch.all_answered()) {
             let held = match &record {
                 None => Held::Nothing,
                 Some(record) if record.redirect_target().is_some() => Held::Redirect,
@@ -201,6 +209,10 @@ impl<'a> Store<'a> {
             None => Record::page(hints_of(ex.links, &requested_url(ex)?))?,
         };
         let (current, fallback) = self.records(ex, &key, ex.request_target);
+        // What the store holds is not known: no write, nothing settled.
+        if !self.fetch.all_answered() {
+            return None;
+        }
         let lifetime_secs = self.lifetime_secs.unwrap_or(DEFAULT_LIFETIME_SECS);
         let window_ms = self.window_ms();
         let held = match redirect_target {
