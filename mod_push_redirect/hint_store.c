@@ -114,9 +114,9 @@ const char *hint_store_set_lifetime(cmd_parms *cmd, void *dir_conf,
 }
 
 /* Whether the store answered: a miss, a value longer than the buffer, an
- * expiry already past are answers, not a failing store. dbm answers a miss with APR_EGENERAL, which memcache and
- * redis give when their server is gone: only the providers behind the
- * mutex are taken at their word. */
+ * expiry already past are answers, not a failing store. dbm answers a
+ * miss with APR_EGENERAL, which memcache and redis give when their server
+ * is gone: only the providers behind the mutex are taken at their word. */
 int hint_store_answered(apr_status_t rv)
 {
     return rv == APR_SUCCESS || APR_STATUS_IS_NOTFOUND(rv)
@@ -161,24 +161,32 @@ apr_status_t hint_store_call(server_rec *s, apr_pool_t *p,
     return rv;
 }
 
-/* The core's fetch: a miss while the store is backed off, which an
+push_redirect_fetched hint_store_fetched(apr_status_t rv)
+{
+    return rv == APR_SUCCESS             ? PUSH_REDIRECT_FETCHED_FOUND
+           : hint_store_answered(rv) ? PUSH_REDIRECT_FETCHED_MISS
+                                     : PUSH_REDIRECT_FETCHED_UNANSWERED;
+}
+
+/* The core's fetch: unanswered while the store is backed off, which an
  * earlier fetch of this response may have started. */
-static bool fetch(void *ctx, const uint8_t *key, size_t key_len, uint8_t *buf,
-                  unsigned int *len)
+static push_redirect_fetched fetch(void *ctx, const uint8_t *key,
+                                   size_t key_len, uint8_t *buf,
+                                   unsigned int *len)
 {
     request_rec *r = ctx;
+    apr_status_t rv;
 
     if (!push_redirect_write_budget_usable(budget)
         || key_len != PUSH_REDIRECT_KEY_LEN) {
-        return false;
+        return PUSH_REDIRECT_FETCHED_UNANSWERED;
     }
     if (threaded) {
         return store_threads_fetch(key, buf, len);
     }
-    return hint_store_call(r->server, r->pool, key, PUSH_REDIRECT_KEY_LEN,
-                           buf, len, 0,
-                           push_redirect_write_budget_epoch(budget))
-           == APR_SUCCESS;
+    rv = hint_store_call(r->server, r->pool, key, PUSH_REDIRECT_KEY_LEN, buf,
+                         len, 0, push_redirect_write_budget_epoch(budget));
+    return hint_store_fetched(rv);
 }
 
 int hint_store_learns(void)

@@ -64,10 +64,14 @@ int hint_store_answered(apr_status_t rv);
 apr_status_t store_threads_start(apr_pool_t *pchild, server_rec *s,
                                  const char *name,
                                  const push_redirect_write_budget *budget);
-/* A fetch by the store threads, waited for a bounded time: true when
- * found. */
-int store_threads_fetch(const unsigned char *key, unsigned char *buf,
-                        unsigned int *len);
+/* What a provider's status says a fetch found: a miss (as the providers
+ * say it) from an unanswered call. */
+push_redirect_fetched hint_store_fetched(apr_status_t rv);
+/* A fetch by the store threads, waited for a bounded time: unanswered
+ * when no slot was free or the wait ended first. */
+push_redirect_fetched store_threads_fetch(const unsigned char *key,
+                                          unsigned char *buf,
+                                          unsigned int *len);
 /* A store queued for the store threads; dropped when none can take it. */
 void store_threads_store(const unsigned char *key, const unsigned char *data,
                          unsigned int len, apr_time_t expiry);

@@ -7,8 +7,8 @@
  * and waits at most WAIT_MS for it; a full table or an expired wait is a
  * miss. A write is queued, never waited for. A job still queued when its
  * waiter gives up is dropped; one running is abandoned, and its thread
- * frees the slot when the call returns. An expired wait, or a call running
- * past STALL_MS, backs the store off (the child's write budget keeps that):
+ * frees the slot when the call returns. A call running past STALL_MS
+ * backs the store off (the child's write budget keeps that):
  * requests skip it, no wait and no write, until a free store thread's
  * probe, one at a time when the budget says one is due, finds it
  * answering. shmcb and dbm are not called here (hint_store.c).
@@ -85,7 +85,9 @@ static slot_t *queue(int fetch, const unsigned char *key)
     slot_t *slot, *empty = NULL;
 
     for (slot = st->slots; slot < st->slots + SLOTS; slot++) {
-        if (slot->state == RUNNING && slot->started < stalled) {
+        /* A fetch its waiter gave up on is still a call in flight. */
+        if ((slot->state == RUNNING || slot->state == ABANDONED)
+            && slot->started < stalled) {
             hung(slot->epoch, slot->fetch ? "fetch" : "store", STALL_MS);
         }
         if (slot->state == FREE && !empty) {
@@ -103,12 +105,12 @@ static slot_t *queue(int fetch, const unsigned char *key)
     return empty;
 }
 
-int store_threads_fetch(const unsigned char *key, unsigned char *buf,
-                        unsigned int *len)
+push_redirect_fetched store_threads_fetch(const unsigned char *key,
+                                          unsigned char *buf,
+                                          unsigned int *len)
 {
-    apr_uint64_t epoch = push_redirect_write_budget_epoch(st->budget);
     apr_time_t deadline = apr_time_now() + apr_time_from_msec(WAIT_MS), now;
-    int found = 0;
+    push_redirect_fetched fetched = PUSH_REDIRECT_FETCHED_UNANSWERED;
     slot_t *slot;
 
     apr_thread_mutex_lock(st->lock);
@@ -117,20 +119,25 @@ int store_threads_fetch(const unsigned char *key, unsigned char *buf,
             apr_thread_cond_timedwait(st->done, st->lock, deadline - now);
         }
         if (slot->state == FETCHED) {
-            found = slot->rv == APR_SUCCESS && slot->len <= *len;
-            if (found) {
+            fetched = hint_store_fetched(slot->rv);
+            if (fetched == PUSH_REDIRECT_FETCHED_FOUND && slot->len > *len) {
+                fetched = PUSH_REDIRECT_FETCHED_MISS;
+            }
+            if (fetched == PUSH_REDIRECT_FETCHED_FOUND) {
                 memcpy(buf, slot->data, slot->len);
                 *len = slot->len;
             }
             slot->state = FREE;
         }
         else {
+            /* A miss, not yet a hang: under load a fetch may wait behind
+             * others, and a call that has hung is found by the next
+             * queue() once it has run STALL_MS. */
             slot->state = slot->state == QUEUED ? FREE : ABANDONED;
-            hung(epoch, "fetch", WAIT_MS);
         }
     }
     apr_thread_mutex_unlock(st->lock);
-    return found;
+    return fetched;
 }
 
 void store_threads_store(const unsigned char *key, const unsigned char *data,

@@ -40,6 +40,14 @@ pub trait Fetch {
     /// until the next fetch; `None` for a miss, a failing store, or a longer
     /// value. The store owns the buffer, so no fetch zeroes one.
     fn fetch(&mut self, key: &[u8; KEY_LEN]) -> Option<&[u8]>;
+
+    /// Whether every fetch so far got an answer, a miss included: false
+    /// once one did not (a store that is slow, busy or failing), after
+    /// which a miss means nothing, and nothing is written or taken as
+    /// settled on the strength of it.
+    fn all_answered(&self) -> bool {
+        true
+    }
 }
 
 /// The shared store for one response: what it fetches through, the writes
@@ -134,7 +142,7 @@ impl<'a> Store<'a> {
     pub(crate) fn looked_up(&mut self, ex: &Exchange<'_>, target: &[u8]) -> Option<Arc<Record>> {
         let key = self.key(ex, target)?;
         let record = self.record(&key);
-        if let Some(budget) = self.budget {
+        if let (Some(budget), true) = (self.budget, self.fetch.all_answered()) {
             let held = match &record {
                 None => Held::Nothing,
                 Some(record) if record.redirect_target().is_some() => Held::Redirect,
@@ -289,6 +297,10 @@ impl<'a> Store<'a> {
         unconfirmed: Option<Record>,
     ) -> Option<Learn> {
         let budget = self.budget?;
+        // What the store holds is not known: no write, nothing settled.
+        if !self.fetch.all_answered() {
+            return None;
+        }
         let settled = budget.settled();
         let window_ms = self.window_ms();
         let write = plan_write(&record, current.as_deref(), fallback.as_deref());

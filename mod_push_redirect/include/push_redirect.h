@@ -54,6 +54,25 @@
 #define PUSH_REDIRECT_MAX_LOG_LINES 3
 
 /*
+ What a fetch found.
+ */
+typedef enum {
+  /*
+   Nothing under the key (or a value longer than the buffer).
+   */
+  PUSH_REDIRECT_FETCHED_MISS = 0,
+  /*
+   The value, copied.
+   */
+  PUSH_REDIRECT_FETCHED_FOUND = 1,
+  /*
+   No answer: the store is failing, hung, backed off or too busy to
+   answer in time. Unlike a miss, it says nothing of what is stored.
+   */
+  PUSH_REDIRECT_FETCHED_UNANSWERED = 2,
+} push_redirect_fetched;
+
+/*
  What a fallible call did.
  */
 typedef enum {
@@ -272,14 +291,13 @@ typedef struct {
 /*
  Copies the value stored under `key` (`key_len` bytes) into `buf`, at most
  `*len` bytes, and sets `*len` to its length (counted as mod_socache
- counts it). Returns false for a miss, a failing store or a value longer
- than `*len`.
+ counts it).
  */
-typedef bool (*push_redirect_fetch_fn)(void *ctx,
-                                       const uint8_t *key,
-                                       size_t key_len,
-                                       uint8_t *buf,
-                                       unsigned int *len);
+typedef push_redirect_fetched (*push_redirect_fetch_fn)(void *ctx,
+                                                        const uint8_t *key,
+                                                        size_t key_len,
+                                                        uint8_t *buf,
+                                                        unsigned int *len);
 
 /*
  The shared store of learned records for one call: how to fetch from it

@@ -62,10 +62,22 @@ pub struct push_redirect_settings {
 /// The first status of [`push_redirect_settings::respond_to`].
 pub const PUSH_REDIRECT_RESPOND_FIRST: c_int = 200;
 
+/// What a fetch found.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum push_redirect_fetched {
+    /// Nothing under the key (or a value longer than the buffer).
+    Miss = 0,
+    /// The value, copied.
+    Found = 1,
+    /// No answer: the store is failing, hung, backed off or too busy to
+    /// answer in time. Unlike a miss, it says nothing of what is stored.
+    Unanswered = 2,
+}
+
 /// Copies the value stored under `key` (`key_len` bytes) into `buf`, at most
 /// `*len` bytes, and sets `*len` to its length (counted as mod_socache
-/// counts it). Returns false for a miss, a failing store or a value longer
-/// than `*len`.
+/// counts it).
 pub type push_redirect_fetch_fn = Option<
     unsafe extern "C" fn(
         ctx: *mut c_void,
@@ -73,7 +85,7 @@ pub type push_redirect_fetch_fn = Option<
         key_len: usize,
         buf: *mut u8,
         len: *mut c_uint,
-    ) -> bool,
+    ) -> push_redirect_fetched,
 >;
 
 /// The shared store of learned records for one call: how to fetch from it
@@ -121,8 +133,16 @@ impl Visitor for CVisitor {
 }
 
 struct CFetch {
-    fetch: unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut u8, *mut c_uint) -> bool,
+    fetch: unsafe extern "C" fn(
+        *mut c_void,
+        *const u8,
+        usize,
+        *mut u8,
+        *mut c_uint,
+    ) -> push_redirect_fetched,
     ctx: *mut c_void,
+    /// A fetch of this call got no answer.
+    unanswered: bool,
     /// Reused by every fetch of the call, and never zeroed: the callback
     /// writes what is read.
     buf: Vec<u8>,
@@ -136,7 +156,7 @@ impl Fetch for CFetch {
         let mut len = CAPACITY;
         // SAFETY: the shim's callback writes at most `len` bytes to the
         // buffer, whose capacity is at least that.
-        let found = unsafe {
+        let fetched = unsafe {
             (self.fetch)(
                 self.ctx,
                 key.as_ptr(),
@@ -145,13 +165,18 @@ impl Fetch for CFetch {
                 &mut len,
             )
         };
-        if !found || len > CAPACITY {
+        self.unanswered |= fetched == push_redirect_fetched::Unanswered;
+        if fetched != push_redirect_fetched::Found || len > CAPACITY {
             return None;
         }
         // SAFETY: the callback initialised the first `len` bytes, within
         // the capacity reserved above.
         unsafe { self.buf.set_len(len as usize) };
         Some(&self.buf)
+    }
+
+    fn all_answered(&self) -> bool {
+        !self.unanswered
     }
 }
 
@@ -611,6 +636,7 @@ pub(crate) unsafe fn with_store<T>(
         Some(CFetch {
             fetch: store.fetch?,
             ctx: store.fetch_ctx,
+            unanswered: false,
             buf: Vec::new(),
         })
     });

@@ -117,15 +117,15 @@ pub(crate) unsafe extern "C" fn records_fetch(
     key_len: usize,
     buf: *mut u8,
     len: *mut c_uint,
-) -> bool {
+) -> push_redirect_fetched {
     let records = &*ctx.cast::<Records>();
     match records.get(std::slice::from_raw_parts(key, key_len)) {
         Some(value) if value.len() <= *len as usize => {
             ptr::copy_nonoverlapping(value.as_ptr(), buf, value.len());
             *len = value.len() as c_uint;
-            true
+            push_redirect_fetched::Found
         }
-        _ => false,
+        _ => push_redirect_fetched::Miss,
     }
 }
 

@@ -686,3 +686,34 @@ fn a_pushed_query_target_is_probed_every_time() {
     assert!(again.further_links.is_empty() && again.learn.is_none());
     assert_eq!(memory.1 - fetches, 2, "/new?x=1 and /new");
 }
+
+/// A store that answers nothing in time: every fetch is unanswered.
+struct Unanswering;
+
+impl Fetch for Unanswering {
+    fn fetch(&mut self, _: &[u8; 32]) -> Option<&[u8]> {
+        None
+    }
+
+    fn all_answered(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn nothing_is_written_or_settled_on_a_lookup_the_store_did_not_answer() {
+    let push = settings(Switch::On, Switch::Unset);
+    let budget = WriteBudget::default();
+    let page = Exchange {
+        links: &[CSS],
+        ..at("/page.html", 200, &[])
+    };
+    let mut unanswering = Unanswering;
+    let mut store = Store::new(&mut unanswering, Some(&budget), None, 0);
+    assert!(respond(&push, &page, Some(&mut store)).learn.is_none());
+    // Nothing was taken as settled: a store that answers gets the write.
+    let mut memory = Memory::default();
+    assert!(respond_stored_at(&push, &page, &mut memory, &budget, 1)
+        .learn
+        .is_some());
+}
