@@ -67,22 +67,29 @@ def deflate_body(data: bytes) -> bytes:
 
 # ------------------------------------------------------------ reading 103s
 
-def early_hints(r: H2Result) -> List[str]:
-    """Every hint of the 103s on the request's stream, one per link-value.
+def _interim(r) -> list:
+    """The 1xx header blocks of an nghttp run's request, or of a curl run."""
+    return r.main.informational if isinstance(r, H2Result) else r.informational
+
+
+def early_hints(r) -> List[str]:
+    """Every hint of the 103s the request got (nghttp or curl), one per link-value.
 
     The module writes its hints as one `link` field, values joined by ", ";
     each value starts with "<" and no value the core writes has ", <" inside
     (its references are percent-encoded), so that splits them."""
     out = []
-    for block in r.main.informational:
+    for block in _interim(r):
         for name, value in block:
-            if name == "link":
+            if name.lower() == "link":
                 out += re.split(r",\s*(?=<)", value)
     return out
 
 
-def count_103(r: H2Result) -> int:
-    return sum(1 for block in r.main.informational if (":status", "103") in block)
+def count_103(r) -> int:
+    if isinstance(r, H2Result):
+        return sum(1 for block in r.main.informational if (":status", "103") in block)
+    return len(r.informational)  # curl: a GET gets no other 1xx
 
 
 # ------------------------------------------------------------ static site
