@@ -23,15 +23,8 @@ from harness.html_site import (HOSTILE, SITE_BOTH_HINTS, SITE_GUIDE_HINTS, SITE_
                                gzip_body, page, script, style, write_hostile_pages,
                                write_static_site)
 from test_config import config_test
+from test_learning import ONE_CHILD
 
-# One child: every request sees what the others taught, whichever store.
-ONE_CHILD = """
-StartServers 1
-ServerLimit 1
-MaxRequestWorkers 25
-MinSpareThreads 1
-MaxSpareThreads 26
-"""
 
 NAVIGATE = ("sec-fetch-mode: navigate", "sec-fetch-dest: document")
 

@@ -16,15 +16,8 @@ import pytest
 
 from harness import clients
 from harness.html_site import count_103, early_hints, page, preconnect, script, style
+from test_learning import ONE_CHILD
 
-ONE_CHILD = """
-H2EarlyHints on
-StartServers 1
-ServerLimit 1
-MaxRequestWorkers 25
-MinSpareThreads 1
-MaxSpareThreads 26
-"""
 
 SWITCHES = """
     PushRedirect On
