@@ -20,7 +20,7 @@ from typing import List
 
 from .clients import H2Result
 
-# The scan reads at most about this much of a page (docs: "64 KB bound").
+# The HTML scan reads about this much of a page, at most.
 SCAN_BOUND = 64 * 1024
 
 
