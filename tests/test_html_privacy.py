@@ -217,7 +217,8 @@ def test_a_virtual_host_told_apart_by_server_alias_keeps_its_records(httpd, name
     for path, status in visits:
         hints = early_hints(tenant(httpd, "b", path, status))
         assert not any("tracker.example" in hint or "/a.css" in hint for hint in hints), hints
-        assert hints == []
+        # B's own page, learned from B's visit just before, may be hinted.
+        assert set(hints) <= set(b_hints), hints
     for path, status in visits:
         tenant(httpd, "b", path, status)
     for path, status in visits:
