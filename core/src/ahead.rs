@@ -39,11 +39,7 @@ pub enum Ahead {
 /// `self`, `excluded`) and sends the hints of the page its learned chain
 /// ends on; nothing learned sends nothing (`no-hints`), whatever is
 /// declared.
-pub fn ahead(
-    settings: &Settings<'_>,
-    ex: &Exchange<'_>,
-    store: Option<&mut Store<'_>>,
-) -> Ahead {
+pub fn ahead(settings: &Settings<'_>, ex: &Exchange<'_>, store: Option<&mut Store<'_>>) -> Ahead {
     // The lookups and the access check both go to the store, one after
     // the other.
     let store = RefCell::new(store);

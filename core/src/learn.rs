@@ -12,14 +12,14 @@ use crate::hints::{hints_of, Hint};
 use crate::origin::requested_url;
 use crate::page::PageScan;
 use crate::record::{
-    check_learnable, forbids_sharing_any, plan_write, without_query, Fingerprint, Held,
-    LearnInput, Record, RecordKey, Settled, Write, WriteBudget, DEFAULT_LIFETIME_SECS, KEY_LEN,
+    check_learnable, forbids_sharing_any, plan_write, without_query, Fingerprint, Held, LearnInput,
+    Record, RecordKey, Settled, Write, WriteBudget, DEFAULT_LIFETIME_SECS, KEY_LEN,
 };
 
 mod page;
 
-pub use page::PageLearning;
 use page::cookie_values;
+pub use page::PageLearning;
 
 /// The buffer one fetch is given: twice the longest record, so that an
 /// over-long value someone else wrote reaches [`Record::parse`] and is
@@ -200,7 +200,12 @@ impl<'a> Store<'a> {
         let url = requested_url(ex)?;
         let header_hints = hints_of(ex.links, &url);
         let scan = if html {
-            PageScan::new(&url, ex.content_type.unwrap_or_default(), ex.content_encoding).ok()
+            PageScan::new(
+                &url,
+                ex.content_type.unwrap_or_default(),
+                ex.content_encoding,
+            )
+            .ok()
         } else {
             None
         };
@@ -258,7 +263,11 @@ impl<'a> Store<'a> {
         // Asked last, as it may cost the shim a lookup: the request
         // authenticated otherwise than by its headers (a verified client
         // certificate, a user Apache knows) teaches nothing either.
-        if self.visitor.as_deref_mut().is_some_and(|v| v.authenticated()) {
+        if self
+            .visitor
+            .as_deref_mut()
+            .is_some_and(|v| v.authenticated())
+        {
             return None;
         }
         let personal = (!ex.set_cookies.is_empty() || forbids_sharing_any(ex.cache_control))

@@ -14,8 +14,8 @@ use crate::handles::{
     push_redirect_declared_hints, push_redirect_excludes, push_redirect_statuses,
     push_redirect_switch, push_redirect_write_budget, try_ref,
 };
-use crate::page::push_redirect_page;
 use crate::log::{describe, describe_ahead, push_redirect_log_line, PUSH_REDIRECT_MAX_LOG_LINES};
+use crate::page::push_redirect_page;
 use crate::{ffi_panic_boundary, push_redirect_result};
 
 /// The most `Link` fields one answer adds.
@@ -593,7 +593,11 @@ pub(crate) unsafe fn write_early_hints(
 }
 
 /// The writes of `learn`, in memory from `pool`.
-pub(crate) unsafe fn write_learn(answer: &mut push_redirect_answer, pool: &mut Pool, learn: &Learn) {
+pub(crate) unsafe fn write_learn(
+    answer: &mut push_redirect_answer,
+    pool: &mut Pool,
+    learn: &Learn,
+) {
     let mut copy = |key: &[u8; KEY_LEN], record: &[u8]| {
         let buf = pool.bytes(KEY_LEN + record.len())?;
         let (key_copy, record_copy) = buf.split_at_mut(KEY_LEN);
@@ -645,14 +649,12 @@ pub(crate) unsafe fn with_store<T>(
         may_fetch: store.may_fetch,
         ctx: store.fetch_ctx,
     });
-    let mut core_store = store
-        .zip(fetch.as_mut())
-        .zip(visitor.as_mut())
-        .map(|(((store, budget), fetch), visitor)| {
+    let mut core_store = store.zip(fetch.as_mut()).zip(visitor.as_mut()).map(
+        |(((store, budget), fetch), visitor)| {
             let lifetime = (store.lifetime > 0).then_some(store.lifetime);
-            Store::new(fetch, Some(&budget.writes), lifetime, budget.now_ms())
-                .with_visitor(visitor)
-        });
+            Store::new(fetch, Some(&budget.writes), lifetime, budget.now_ms()).with_visitor(visitor)
+        },
+    );
     call(core_store.as_mut())
 }
 

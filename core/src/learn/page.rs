@@ -95,7 +95,10 @@ impl PageLearning {
         } = self;
         let from_headers = header_hints.len();
         let mut list = HintList::default();
-        for hint in header_hints.into_iter().chain(scan.map(PageScan::finish).unwrap_or_default()) {
+        for hint in header_hints
+            .into_iter()
+            .chain(scan.map(PageScan::finish).unwrap_or_default())
+        {
             if let Some(values) = &lesson.personal {
                 if mentions_any(&hint, values) {
                     continue;
@@ -118,7 +121,10 @@ impl PageLearning {
                 };
                 let public = hints.iter().filter(|h| confirmed(h)).cloned().collect();
                 let unconfirmed = Record::page(hints)?;
-                (public, (seen.as_deref() != Some(&unconfirmed)).then_some(unconfirmed))
+                (
+                    public,
+                    (seen.as_deref() != Some(&unconfirmed)).then_some(unconfirmed),
+                )
             }
         };
         let record = Record::page(public)?;

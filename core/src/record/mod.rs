@@ -59,8 +59,8 @@ use crate::link::link_values;
 use crate::origin::{is_linkable, itoa_port, path_and_query, same_origin};
 use crate::plain::is_plain_path;
 
-pub use settled::{Held, Settled};
 pub(crate) use settled::Fingerprint;
+pub use settled::{Held, Settled};
 pub use validated::Validated;
 
 const VERSION: &str = "pr1";

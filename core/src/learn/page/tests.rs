@@ -29,5 +29,8 @@ fn a_hint_that_contains_a_cookie_value_is_personal_as_sent_or_percent_decoded() 
         &hint("</api/session/visitor%2Da.json>; rel=preload; as=fetch"),
         &values
     ));
-    assert!(!mentions_any(&hint("</s/app.css>; rel=preload; as=style"), &values));
+    assert!(!mentions_any(
+        &hint("</s/app.css>; rel=preload; as=style"),
+        &values
+    ));
 }
