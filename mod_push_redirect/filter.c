@@ -225,8 +225,8 @@ static void finish_page(ap_filter_t *f)
                       APR_SIZE_T_FMT " of them from its HTML%s", answer.learned,
                       r->unparsed_uri, answer.learned_from_html,
                       answer.unconfirmed_record
-                          ? "; its other hints wait for a second response "
-                            "that sets a cookie to agree"
+                          ? "; the rest wait for a second response that "
+                            "may be one visitor's to agree"
                           : "");
     }
 }
