@@ -1,5 +1,5 @@
-"""What the first-contentful-paint benchmarks (fcp_early_hints.py, fcp_ahead.py)
-share: their common options, the parts they start in a temporary directory,
+"""What the first-contentful-paint benchmarks (fcp_early_hints.py, fcp_ahead.py,
+fcp_html.py) share: their common options, the parts they start in a temporary directory,
 the latency proxy in front of Apache and headless Chromium behind it (a fresh
 browser and profile per navigation), the figures each navigation leaves, and
 the markdown row both print in bench/run.py's columns.
@@ -56,29 +56,37 @@ class Navigations:
         self.fcp = {case: [] for case in cases}
         self.initiators = {case: [] for case in cases}
         self._parts = parts
-        self._proxy = self._driver = None
+        self._proxies = {}   # port name -> latency proxy in front of it
+        self._driver = None
 
     def started(self, part):
         """Keeps `part` (anything with stop()) to stop at the end, the last kept first."""
         self._parts.callback(part.stop)
         return part
 
-    def proxy(self, httpd) -> str:
-        """Starts the latency proxy in front of httpd's main vhost; returns the origin
-        the browser will use."""
-        self._proxy = self.started(browser.LatencyProxy(httpd.port("main"), self.rtt_ms))
-        return f"https://127.0.0.1:{self._proxy.port}"
+    def proxy(self, httpd, port: str = "main") -> str:
+        """Starts the latency proxy in front of httpd's vhost on `port`; returns the
+        origin the browser will use."""
+        proxy = self.started(browser.LatencyProxy(httpd.port(port), self.rtt_ms))
+        self._proxies[port] = proxy
+        return f"https://127.0.0.1:{proxy.port}"
 
-    def navigate(self, case, path: str, stylesheet, what: str):
-        """One navigation of a fresh browser to `path` through the proxy; keeps its
-        first contentful paint (when it had one) and the initiatorType of the entry
-        stylesheet(report) picks. Chromedriver starts at the first navigation, so
-        after whatever the benchmark did to the site once the proxy was up."""
+    def report(self, path: str, port: str = "main") -> dict:
+        """One navigation of a fresh browser to `path` through the proxy in front of
+        `port`: the page's report (harness/browser.py). Chromedriver starts at the
+        first navigation, so after whatever the benchmark did to the site once the
+        proxy was up."""
         if self._driver is None:
             self._driver = self.started(browser.Chromedriver())
         with self._driver.session(self.cert) as page:
-            page.navigate(f"https://127.0.0.1:{self._proxy.port}{path}")
-            report = page.page_report()
+            page.navigate(f"https://127.0.0.1:{self._proxies[port].port}{path}")
+            return page.page_report()
+
+    def navigate(self, case, path: str, stylesheet, what: str):
+        """One navigation (report()) to `path` through the main proxy; keeps its
+        first contentful paint (when it had one) and the initiatorType of the entry
+        stylesheet(report) picks."""
+        report = self.report(path)
         fcp, initiator = report["fcp"], stylesheet(report)["initiatorType"]
         print(f"{what}: fcp={fcp} ms stylesheet initiator={initiator}", file=sys.stderr)
         self.initiators[case].append(initiator)

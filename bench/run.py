@@ -21,6 +21,9 @@ Sections (BENCHMARKS.md says what each measures and why):
   fcp        bench/fcp_early_hints.py's rows, when that script exists
   fcp-ahead  bench/fcp_ahead.py's rows: first contentful paint behind a backend
              that thinks, Early Hints off / at the redirect / ahead
+  fcp-html   bench/fcp_html.py's rows: first contentful paint with the hints
+             learned from the page's HTML (no Link header), off vs on: Django's
+             admin entered at /admin/, a page behind a backend that thinks
 
 Every figure is measured in this run. Runs of a case and of its baseline are
 interleaved (A B A B ...) so drift on a busy machine hits both.
@@ -60,7 +63,7 @@ SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 PUBLISH = os.environ.get("BENCH_PUBLISH") == "1"
 OUT = Path(os.environ.get("BENCH_OUT", REPO / "build" / "bench"))
 ALL_SECTIONS = ("rtt", "throughput", "chain", "decide", "callgrind", "store", "browser",
-                "fcp", "fcp-ahead")
+                "fcp", "fcp-ahead", "fcp-html")
 SECTIONS = [name for name in os.environ.get("BENCH_SECTIONS", ",".join(ALL_SECTIONS)).split(",")
             if name]
 MODULE = Path(os.environ.get("PUSH_REDIRECT_MODULE", REPO / "build" / "mod_push_redirect.so"))
@@ -697,6 +700,13 @@ def fcp_ahead_section(results: Results):
     script_rows(REPO / "bench" / "fcp_ahead.py", results)
 
 
+def fcp_html_section(results: Results):
+    """bench/fcp_html.py: first contentful paint with hints learned from HTML,
+    Early Hints off vs on."""
+    log("fcp html: bench/fcp_html.py")
+    script_rows(REPO / "bench" / "fcp_html.py", results)
+
+
 # ------------------------------------------------------------ whole chains
 
 # What push-follow sees through the learned chain /c1 -> /c2 -> TARGET: with the
@@ -842,6 +852,8 @@ def main() -> int:
             fcp_section(results)
         if "fcp-ahead" in SECTIONS:
             fcp_ahead_section(results)
+        if "fcp-html" in SECTIONS:
+            fcp_html_section(results)
     finally:
         if not os.environ.get("PUSH_REDIRECT_KEEP_TMP"):
             shutil.rmtree(workdir, ignore_errors=True)

@@ -7,7 +7,8 @@
 #   - checks the config (apache2 -t) and starts Apache in the foreground on
 #     https://localhost:$DEMO_PORT with HTTP/2 push;
 #   - asks nghttp for one redirect of each kind and prints what was pushed,
-#     and shows a 103 Early Hints sent ahead of a slow backend;
+#     shows a 103 Early Hints sent ahead of a slow backend, and one whose
+#     hint was learned from a page's HTML (no Link header);
 #   - keeps running until Ctrl-C, then stops Apache and the backend.
 #
 # Environment:
@@ -176,6 +177,27 @@ fi
 
 cat <<EOF
 
+Early Hints learned from a page's HTML (PushRedirectEarlyHints On for /styled and
+/styled.html). /styled.html sends no Link header; its <head> links /styled.css. One
+visit to the page teaches the module; then a fresh navigation to the redirect:
+
+\$ nghttp -v --no-push $base/styled
+EOF
+h2get styled-page /styled.html --no-push
+h2get styled /styled --no-push
+awk '/ recv \(stream_id=[0-9]+\) (:status|link|location):/ { print }' \
+    "$demo/nghttp/styled.txt" | sed 's/^/  /'
+# One 103, with the stylesheet, before the 302.
+if [[ $(grep -c ' :status: 103' "$demo/nghttp/styled.txt") == 1 ]] &&
+    grep -qF 'link: </styled.css>; rel=preload; as=style' "$demo/nghttp/styled.txt"; then
+    echo "  => the 103 carries /styled.css, read from /styled.html's <head>: no Link header needed."
+else
+    echo "  => UNEXPECTED: no 103 with /styled.css before the 302. Transcript: $demo/nghttp/styled.txt"
+    failures=$((failures + 1))
+fi
+
+cat <<EOF
+
 Try it yourself:
   nghttp -nv $base/old
       302 with "link: </new.html>; as=document; rel=preload", then a PUSH_PROMISE
@@ -195,6 +217,8 @@ Try it yourself:
   nghttp -v --no-push $base/backend/slow/old
       the 103 Early Hints with the learned page's stylesheet, 0.3 s before the 302
       (the backend thinks meanwhile); trace1 in error.log says "sent ahead of the handler".
+  nghttp -v --no-push $base/styled
+      after one visit to /styled.html, a 103 with the stylesheet its <head> links.
 
   Logs:   tail -f $demo/logs/access.log $demo/logs/error.log
           (push=<path> or skipped=<reason>; every decision at trace1 in error.log)

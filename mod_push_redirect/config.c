@@ -92,6 +92,32 @@ static const char *add_excludes(cmd_parms *cmd, void *dir_conf,
     return error;
 }
 
+/* PushRedirectEarlyHintsFromHTML: read here, as every directive is to be
+ * (TAKE1 rather than FLAG, so that a bad value is named in the error, cut
+ * as the core cuts one). */
+static const char *set_from_html(cmd_parms *cmd, void *dir_conf,
+                                 const char *value)
+{
+    push_redirect_conf *conf = dir_conf;
+
+    if (!strcasecmp(value, "on")) {
+        conf->from_html = PUSH_REDIRECT_SWITCH_ON;
+    }
+    else if (!strcasecmp(value, "off")) {
+        conf->from_html = PUSH_REDIRECT_SWITCH_OFF;
+    }
+    else if (strlen(value) <= 120) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not On or Off",
+                            cmd->cmd->name, value);
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%.120s...' (%" APR_SIZE_T_FMT
+                            " bytes) is not On or Off", cmd->cmd->name, value,
+                            strlen(value));
+    }
+    return NULL;
+}
+
 #define DIRECTIVE_SCOPES (RSRC_CONF | ACCESS_CONF | OR_FILEINFO)
 #define SWITCH(name, help) \
     AP_INIT_TAKE1(name, read_value, NULL, DIRECTIVE_SCOPES, help)
@@ -119,6 +145,10 @@ const command_rec push_redirect_cmds[] = {
     SWITCH("PushRedirectEarlyHintsAhead",
            "On to send the 103 before the handler runs, from what this URL "
            "led to last time (default Off; with PushRedirectEarlyHints On)"),
+    AP_INIT_TAKE1("PushRedirectEarlyHintsFromHTML", set_from_html, NULL,
+                  DIRECTIVE_SCOPES,
+                  "Off to learn a page's hints from its Link fields only, "
+                  "not from its HTML (default On)"),
     /* PushRedirectEarlyHint <target-path> "<link-value>" */
     AP_INIT_TAKE2("PushRedirectEarlyHint", read_values, NULL,
                   DIRECTIVE_SCOPES,

@@ -199,20 +199,22 @@ push_redirect_store hint_store_prepare(request_rec *r)
     return (push_redirect_store){
         .fetch = conf.ready ? fetch : NULL,
         .fetch_ctx = r,
+        .authenticated = push_redirect_authenticated,
+        .may_fetch = push_redirect_may_fetch,
         .budget = budget,
         .lifetime = conf.lifetime,
     };
 }
 
-void hint_store_apply(request_rec *r, const push_redirect_answer *a)
+static void store_record(request_rec *r, const uint8_t *key, const uint8_t *record,
+                         size_t record_len, uint64_t lifetime)
 {
-    unsigned int len = (unsigned int)a->store_record_len;
+    unsigned int len = (unsigned int)record_len;
     apr_time_t expiry;
 
     /* The store may have failed since the core was asked, in a fetch of
      * this very response: then its provider is not called again. */
-    if (!a->store_record || !conf.ready
-        || !push_redirect_write_budget_usable(budget)) {
+    if (!record || !conf.ready || !push_redirect_write_budget_usable(budget)) {
         return;
     }
     /* The expiry is the store's, on the wall clock: mod_socache's
@@ -222,16 +224,24 @@ void hint_store_apply(request_rec *r, const push_redirect_answer *a)
      * only when records expire. memcache and redis count whole seconds,
      * rounded down: round up, so that a lifetime of 1 s is not refused as
      * past. */
-    expiry = r->request_time + apr_time_from_sec(a->store_lifetime + 1) - 1;
+    expiry = r->request_time + apr_time_from_sec(lifetime + 1) - 1;
     if (threaded) {
-        store_threads_store(a->store_key, a->store_record, len, expiry);
+        store_threads_store(key, record, len, expiry);
         return;
     }
     /* The providers copy the data; it is not const only in the socache
      * API. */
-    hint_store_call(r->server, r->pool, a->store_key, PUSH_REDIRECT_KEY_LEN,
-                    (unsigned char *)a->store_record, &len, expiry,
+    hint_store_call(r->server, r->pool, key, PUSH_REDIRECT_KEY_LEN,
+                    (unsigned char *)record, &len, expiry,
                     push_redirect_write_budget_epoch(budget));
+}
+
+void hint_store_apply(request_rec *r, const push_redirect_answer *a)
+{
+    store_record(r, a->store_key, a->store_record, a->store_record_len,
+                 a->store_lifetime);
+    store_record(r, a->unconfirmed_key, a->unconfirmed_record,
+                 a->unconfirmed_record_len, a->store_lifetime);
 }
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)

@@ -48,6 +48,11 @@ void *push_redirect_pool_alloc(void *pool, size_t size);
 /* Sends the answer's 103, sets its variables, adds its Links, logs its
  * lines and strips the opt-out header if it says so. */
 void push_redirect_apply(request_rec *r, const push_redirect_answer *a);
+/* What Apache knows of the visitor, for the core (push_redirect_store):
+ * whether the request is authenticated otherwise than by its headers, and
+ * whether it could fetch a path+query of its virtual host. */
+bool push_redirect_authenticated(void *request);
+bool push_redirect_may_fetch(void *request, const char *target, size_t len);
 /* From ap_register_output_filter: adding by handle skips the name lookup. */
 extern ap_filter_rec_t *push_redirect_filter_handle;
 /* mod_http2's optional functions (from post_config), NULL without it. */

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness import env
-from harness.backend import Backend
+from harness.backend import AdminBackend, Backend
 from harness.httpd import CRASH_LINE, RUNNING, Httpd, bad_lines
 
 
@@ -50,14 +50,24 @@ def module_so():
     return path
 
 
-@pytest.fixture(scope="session")
-def backend(workdir):
-    b = Backend(workdir)
+def _running(b):
+    """A gunicorn backend, started, and stopped whatever happens."""
     try:
         b.start()
         yield b
     finally:
         b.stop()
+
+
+@pytest.fixture(scope="session")
+def backend(workdir):
+    yield from _running(Backend(workdir))
+
+
+@pytest.fixture(scope="session")
+def admin_backend(workdir):
+    """Django's own admin under gunicorn (tests/adminsite)."""
+    yield from _running(AdminBackend(workdir))
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +100,9 @@ def error_log_check(request):
     expected = marker.args if marker else ()
     instances = list(RUNNING)
     offsets = {h: h.error_log_size() for h in instances}
-    backend = request.getfixturevalue("backend") if "backend" in request.fixturenames else None
-    backend_offset = backend.log_size() if backend else 0
+    backends = [request.getfixturevalue(name) for name in ("backend", "admin_backend")
+                if name in request.fixturenames]
+    backend_offsets = [b.log_size() for b in backends]
     yield
     problems = []
     for h in instances:
@@ -99,8 +110,8 @@ def error_log_check(request):
         problems += [f"{h.name} error.log: {line}" for line in lines]
         if not h.alive():
             problems.append(f"{h.name}: apache2 parent process is gone")
-    if backend:
-        problems += [f"gunicorn: {line}" for line in backend.bad_lines(backend_offset)]
+    for b, offset in zip(backends, backend_offsets):
+        problems += [f"{b.log.name}: {line}" for line in b.bad_lines(offset)]
     if problems:
         pytest.fail("unexpected log lines during the test:\n" + "\n".join(problems),
                     pytrace=False)

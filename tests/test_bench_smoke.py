@@ -49,6 +49,13 @@ ROWS = [
     r"FCP, slow backend \| /page direct, .*: ahead",
     r"FCP, slow backend \| /old → /page, .*: 103 at the redirect.*\| \d+ ms \|",
     r"FCP, slow backend \| /old → /page, .*: 103 ahead",
+    r"FCP, hints from HTML \| Django admin, /admin/ → login page, .*: Early Hints off "
+    r"\(baseline\) \| \d+ ms \|",
+    r"FCP, hints from HTML \| Django admin, .*: Early Hints on \(initiatorType: base\.css .*"
+    r"nav_sidebar\.js .*\) \| \d+ ms \|",
+    r"FCP, hints from HTML \| /slow/page direct, .*: Early Hints off \(baseline\) \| \d+ ms \|",
+    r"FCP, hints from HTML \| /slow/page direct, .*: Early Hints on \(initiatorType: a\.css .*"
+    r"app\.js .*\) \| \d+ ms \|",
 ]
 
 

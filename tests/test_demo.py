@@ -23,6 +23,9 @@ def test_demo_shows_each_redirect_kind(module_so):
     # The 103 sent ahead of the slow backend, with the learned page's preload.
     assert ":status: 103" in out and "link: </new.css>; rel=preload; as=style" in out, out
     assert "before the 302, ahead of" in out, out
+    # The 103 learned from /styled.html's <head>, which has no Link header.
+    assert "link: </styled.css>; rel=preload; as=style" in out, out
+    assert "read from /styled.html's <head>: no Link header needed." in out, out
     for line in ("/rewrite         pushed /new.html",
                  "/docs            pushed /docs/",
                  "/gone            pushed /new.html",

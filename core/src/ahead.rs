@@ -3,6 +3,8 @@
 //! from what the server learned this URL led to last time
 //! (docs/behaviour.md, "When a 103 goes out").
 
+use std::cell::RefCell;
+
 use crate::chain::{follow, learned, page_early_hints, resolve_learned, Lookup};
 use crate::early_hints::{check_client, EarlyHints, EarlyHintsSkip};
 use crate::exchange::{Exchange, Reason};
@@ -37,24 +39,30 @@ pub enum Ahead {
 /// `self`, `excluded`) and sends the hints of the page its learned chain
 /// ends on; nothing learned sends nothing (`no-hints`), whatever is
 /// declared.
-pub fn ahead(
-    settings: &Settings<'_>,
-    ex: &Exchange<'_>,
-    mut store: Option<&mut Store<'_>>,
-) -> Ahead {
-    let mut lookup = |target: &[u8]| store.as_deref_mut()?.looked_up(ex, target);
-    ahead_with(settings, ex, &mut lookup)
+pub fn ahead(settings: &Settings<'_>, ex: &Exchange<'_>, store: Option<&mut Store<'_>>) -> Ahead {
+    // The lookups and the access check both go to the store, one after
+    // the other.
+    let store = RefCell::new(store);
+    let mut lookup = |target: &[u8]| store.borrow_mut().as_deref_mut()?.looked_up(ex, target);
+    let mut may_fetch = |target: &str| {
+        store
+            .borrow_mut()
+            .as_deref_mut()
+            .map_or(true, |store| store.may_fetch(target))
+    };
+    ahead_with(settings, ex, &mut lookup, &mut may_fetch)
 }
 
 pub(crate) fn ahead_with(
     settings: &Settings<'_>,
     ex: &Exchange<'_>,
     lookup: &mut Lookup<'_>,
+    may_fetch: &mut dyn FnMut(&str) -> bool,
 ) -> Ahead {
     if !settings.ahead_on() {
         return Ahead::Off;
     }
-    match decide_ahead(settings, ex, lookup) {
+    match decide_ahead(settings, ex, lookup, may_fetch) {
         Ok(hints) => Ahead::Send(hints),
         Err(skip) => Ahead::Skip(skip),
     }
@@ -64,6 +72,7 @@ fn decide_ahead(
     settings: &Settings<'_>,
     ex: &Exchange<'_>,
     lookup: &mut Lookup<'_>,
+    may_fetch: &mut dyn FnMut(&str) -> bool,
 ) -> Result<EarlyHints, EarlyHintsSkip> {
     let rule = EarlyHintsSkip::Rule;
     check_client(ex)?;
@@ -77,7 +86,9 @@ fn decide_ahead(
     };
     let target = resolve_learned(&mut requested, location).map_err(rule)?;
     check_target_path(&policy, &target, requested.path_and_query().as_bytes()).map_err(rule)?;
-    follow(&mut requested, &target, lookup).early_hints(settings.declared, &policy)
+    // The URL asked for passed Apache's access control before this fixup;
+    // the page its chain ends on is asked for.
+    follow(&mut requested, &target, lookup).early_hints(settings.declared, &policy, may_fetch)
 }
 
 #[cfg(test)]

@@ -202,7 +202,11 @@ impl Chain {
     }
 
     /// The 103 before the chain's first redirect: the final page's hints,
-    /// declared ones included. No page: `no-hints` (`bad-location` for a
+    /// declared ones included; its learned hints only when `may_fetch`
+    /// says this visitor could fetch that page (Apache's access control: a
+    /// page behind `Require` never hints its scripts to an outsider; the
+    /// declared ones are the administrator's, sent as configured). No
+    /// page: `no-hints` (`bad-location` for a
     /// hop that did not resolve). A hop that `PushRedirectExclude`
     /// matches ends it too (`excluded`), as a redirect to it gets no 103:
     /// its pattern says nothing is hinted through it.
@@ -210,6 +214,7 @@ impl Chain {
         &self,
         declared: Option<&DeclaredHints>,
         policy: &Policy<'_>,
+        may_fetch: &mut dyn FnMut(&str) -> bool,
     ) -> Result<EarlyHints, EarlyHintsSkip> {
         let excluded = |hop: &String| policy.excludes.is_some_and(|s| s.is_match(hop));
         if self.hops.iter().any(excluded) {
@@ -218,7 +223,12 @@ impl Chain {
         if let End::BadHop(reason) = self.end {
             return Err(EarlyHintsSkip::Rule(reason));
         }
-        let (page, learned) = self.final_page().ok_or(EarlyHintsSkip::NoHints)?;
+        let (page, mut learned) = self.final_page().ok_or(EarlyHintsSkip::NoHints)?;
+        if learned.is_some_and(|record| record.hints().is_some_and(|h| !h.is_empty()))
+            && !may_fetch(page)
+        {
+            learned = None;
+        }
         page_early_hints(declared, page_path(page), learned)
     }
 

@@ -114,7 +114,7 @@ pub fn early_hints(
             let mut lookup = |target: &[u8]| store.as_deref_mut()?.looked_up(ex, target);
             let mut requested = Requested::parsed(ex, requested);
             let chain = follow(&mut requested, path_and_query(&target), &mut lookup);
-            decision(chain.early_hints(declared, policy))
+            decision(chain.early_hints(declared, policy, &mut |_| true))
         }
         Err(reason) => skip(EarlyHintsSkip::Rule(reason)),
     }

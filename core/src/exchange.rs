@@ -77,10 +77,15 @@ pub struct Exchange<'a> {
     /// never from `Host` or `:authority`.
     pub vhost: &'a [u8],
     pub local_port: u16,
-    /// The response has a `Set-Cookie` field.
-    pub has_set_cookie: bool,
+    /// Values of `Set-Cookie` (and `Set-Cookie2`) response fields.
+    pub set_cookies: &'a [&'a [u8]],
     /// Values of `Cache-Control` response fields.
     pub cache_control: &'a [&'a [u8]],
+    /// The response's media type as Apache will send it (`text/html;
+    /// charset=utf-8`), and its first `Content-Encoding` field: what a
+    /// page's body is read as.
+    pub content_type: Option<&'a [u8]>,
+    pub content_encoding: Option<&'a [u8]>,
     /// The request's `Sec-Fetch-Mode` and `Sec-Fetch-Dest`, when it has
     /// them: whether it is a navigation, which alone gets a 103.
     pub sec_fetch_mode: Option<&'a [u8]>,

@@ -10,10 +10,16 @@ use crate::chain::{learned, MAX_HOPS};
 use crate::exchange::Exchange;
 use crate::hints::{hints_of, Hint};
 use crate::origin::requested_url;
+use crate::page::PageScan;
 use crate::record::{
-    check_learnable, plan_write, without_query, Held, LearnInput, Record, RecordKey, Settled,
-    Write, WriteBudget, DEFAULT_LIFETIME_SECS, KEY_LEN,
+    check_learnable, forbids_sharing_any, plan_write, without_query, Fingerprint, Held, LearnInput,
+    Record, RecordKey, Settled, Write, WriteBudget, DEFAULT_LIFETIME_SECS, KEY_LEN,
 };
+
+mod page;
+
+use page::cookie_values;
+pub use page::PageLearning;
 
 /// The buffer one fetch is given: twice the longest record, so that an
 /// over-long value someone else wrote reaches [`Record::parse`] and is
@@ -24,8 +30,9 @@ pub const FETCH_BUF_LEN: usize = 16384;
 /// The most fetches one call makes: each hop of a learned chain and its
 /// path without query, the first hop once more (a pushed redirect's
 /// target is probed before its chain is followed), and the URL that
-/// teaches, or ahead of the handler is asked for, and its path.
-pub const MAX_LOOKUPS: usize = 2 * MAX_HOPS + 4;
+/// teaches, or ahead of the handler is asked for, its path, and a page's
+/// hints not yet public.
+pub const MAX_LOOKUPS: usize = 2 * MAX_HOPS + 5;
 
 /// The shared store as one call sees it.
 pub trait Fetch {
@@ -52,7 +59,24 @@ pub struct Store<'a> {
     pub budget: Option<&'a WriteBudget>,
     pub lifetime_secs: Option<u64>,
     pub now_ms: u64,
+    /// What Apache knows of the visitor; `None`: an anonymous visitor who
+    /// may fetch every URL (the core's own tests).
+    pub visitor: Option<&'a mut dyn Visitor>,
     lookups: usize,
+}
+
+/// What the server knows of the visitor that the request's headers do not
+/// say, asked only where an answer depends on it.
+pub trait Visitor {
+    /// The request is authenticated otherwise than by a `Cookie` or an
+    /// `Authorization` header: a verified client certificate, a user that
+    /// Apache's authentication set. Such a request teaches nothing.
+    fn authenticated(&mut self) -> bool;
+
+    /// This request could fetch `target`, a path+query of the same virtual
+    /// host, as Apache's access control decides: a 103 carries a page's
+    /// learned hints only to a visitor who may fetch that page.
+    fn may_fetch(&mut self, target: &str) -> bool;
 }
 
 impl<'a> Store<'a> {
@@ -67,8 +91,22 @@ impl<'a> Store<'a> {
             budget,
             lifetime_secs,
             now_ms,
+            visitor: None,
             lookups: 0,
         }
+    }
+
+    /// The store with what Apache knows of the visitor.
+    pub fn with_visitor(mut self, visitor: &'a mut dyn Visitor) -> Store<'a> {
+        self.visitor = Some(visitor);
+        self
+    }
+
+    /// Whether the visitor may fetch `target` ([`Visitor::may_fetch`]).
+    pub(crate) fn may_fetch(&mut self, target: &str) -> bool {
+        self.visitor
+            .as_deref_mut()
+            .map_or(true, |v| v.may_fetch(target))
     }
 
     /// The record under `key`, read back as untrusted; `None` for a miss,
@@ -94,21 +132,6 @@ impl<'a> Store<'a> {
             Some(budget) => budget.keys().key(ex.vhost, ex.local_port, target),
             None => RecordKey::new(ex.vhost, ex.local_port, target),
         }
-    }
-
-    /// The records of `target` and of its path without query, which a
-    /// lookup of a query URL falls back to.
-    fn records(
-        &mut self,
-        ex: &Exchange<'_>,
-        key: &RecordKey,
-        target: &[u8],
-    ) -> (Option<Arc<Record>>, Option<Arc<Record>>) {
-        let own = self.record(key);
-        let path = without_query(target)
-            .and_then(|path| self.key(ex, path))
-            .and_then(|k| self.record(&k));
-        (own, path)
     }
 
     /// The record of `target` on this virtual host, for a lookup (what a
@@ -154,25 +177,59 @@ impl<'a> Store<'a> {
         Settled::window_ms(self.lifetime_secs.unwrap_or(DEFAULT_LIFETIME_SECS))
     }
 
-    /// What a 200 (`redirect_target` `None`) or a redirect to that
-    /// same-origin path+query teaches, if anything: checked against what
-    /// is never learned, planned against what the store holds, and within
-    /// this process's write budget.
-    pub(crate) fn learn(
-        &mut self,
-        ex: &Exchange<'_>,
-        redirect_target: Option<&str>,
-    ) -> Option<Learn> {
+    /// What a redirect to the same-origin path+query `target` teaches, if
+    /// anything: checked against what is never learned, planned against
+    /// what the store holds, and within this process's write budget.
+    pub(crate) fn learn_redirect(&mut self, ex: &Exchange<'_>, target: &str) -> Option<Learn> {
+        // A redirect that sets a cookie may send each visitor to a URL of
+        // their own: it teaches nothing, unlike a page (see `page`).
+        if !ex.set_cookies.is_empty() {
+            return None;
+        }
+        let lesson = self.lesson(ex, Taught::Redirect(target))?;
+        let record = Record::redirect(target)?;
+        let (current, fallback) = self.records(&lesson);
+        self.teach(&lesson, record, current, fallback, None)
+    }
+
+    /// What a 200 teaches: its `Link` hints at once; with `html`, the
+    /// page's hints are read from its body first (see [`PageLearning`]),
+    /// when it is HTML this core can read.
+    pub(crate) fn learn_page(&mut self, ex: &Exchange<'_>, html: bool) -> Option<Lesson> {
+        let lesson = self.lesson(ex, Taught::Page)?;
+        let url = requested_url(ex)?;
+        let header_hints = hints_of(ex.links, &url);
+        let scan = if html {
+            PageScan::new(
+                &url,
+                ex.content_type.unwrap_or_default(),
+                ex.content_encoding,
+            )
+            .ok()
+        } else {
+            None
+        };
+        let learning = PageLearning::new(lesson, header_hints, scan);
+        if learning.reads_body() {
+            return Some(Lesson::Reading(Box::new(learning)));
+        }
+        learning.finish(self).map(Lesson::Learned)
+    }
+
+    /// Whether `ex` may teach anything, and what is needed to write what it
+    /// teaches: `None` when it may not, when this process settled the same
+    /// lately, or without a budget (nothing is written without one).
+    fn lesson(&mut self, ex: &Exchange<'_>, taught: Taught<'_>) -> Option<LessonPlan> {
         check_learnable(&LearnInput {
             method: ex.method,
             has_cookie: ex.has_cookie,
             has_authorization: ex.has_authorization,
             pushed_stream: ex.pushed_stream,
-            has_set_cookie: ex.has_set_cookie,
+            has_set_cookie: !ex.set_cookies.is_empty(),
             cache_control: ex.cache_control,
+            page: matches!(taught, Taught::Page),
         })
         .ok()?;
-        // Nothing is written without a budget: nothing need be read.
         let budget = self.budget?;
         if !RecordKey::is_keyable(ex.vhost, ex.request_target) {
             return None;
@@ -180,16 +237,16 @@ impl<'a> Store<'a> {
         let settled = budget.settled();
         let (vhost, port, target) = (ex.vhost, ex.local_port, ex.request_target);
         let fingerprint = settled.fingerprint(vhost, port, target, |hasher| {
-            match redirect_target {
-                Some(target) => {
+            match taught {
+                Taught::Redirect(target) => {
                     hasher.write_u8(b'r');
                     hasher.write(target.as_bytes());
                 }
-                // A 200 without Link fields teaches no hints, whatever URL
-                // the client asked for.
-                None if ex.links.is_empty() => hasher.write_u8(b'p'),
+                // A 200 without Link fields teaches no hints from them,
+                // whatever URL the client asked for.
+                Taught::Page if ex.links.is_empty() => hasher.write_u8(b'p'),
                 // Else its hints are its Link values read against that URL.
-                None => (
+                Taught::Page => (
                     b'h',
                     ex.scheme,
                     ex.host,
@@ -203,50 +260,131 @@ impl<'a> Store<'a> {
         if settled.is_settled(fingerprint, self.now_ms) {
             return None;
         }
-        let key = self.key(ex, ex.request_target)?;
-        let record = match redirect_target {
-            Some(target) => Record::redirect(target)?,
-            None => Record::page(hints_of(ex.links, &requested_url(ex)?))?,
-        };
-        let (current, fallback) = self.records(ex, &key, ex.request_target);
+        // Asked last, as it may cost the shim a lookup: the request
+        // authenticated otherwise than by its headers (a verified client
+        // certificate, a user Apache knows) teaches nothing either.
+        if self
+            .visitor
+            .as_deref_mut()
+            .is_some_and(|v| v.authenticated())
+        {
+            return None;
+        }
+        let personal = (!ex.set_cookies.is_empty() || forbids_sharing_any(ex.cache_control))
+            .then(|| cookie_values(ex.set_cookies));
+        let key = self.key(ex, target)?;
+        Some(LessonPlan {
+            key,
+            path_key: without_query(target).and_then(|path| self.key(ex, path)),
+            unconfirmed_key: key.unconfirmed(),
+            target: target.to_vec(),
+            fingerprint,
+            held: match taught {
+                Taught::Redirect(_) => Held::Redirect,
+                Taught::Page => Held::Page,
+            },
+            personal,
+        })
+    }
+
+    /// The records under `lesson`'s key and its path's.
+    fn records(&mut self, lesson: &LessonPlan) -> (Option<Arc<Record>>, Option<Arc<Record>>) {
+        let own = self.record(&lesson.key);
+        let path = lesson.path_key.and_then(|key| self.record(&key));
+        (own, path)
+    }
+
+    /// Writes `record` (and a page's hints not yet public, `unconfirmed`)
+    /// when the store would not say the same without the write, within the
+    /// budget; settles what needs no write.
+    fn teach(
+        &mut self,
+        lesson: &LessonPlan,
+        record: Record,
+        current: Option<Arc<Record>>,
+        fallback: Option<Arc<Record>>,
+        unconfirmed: Option<Record>,
+    ) -> Option<Learn> {
+        let budget = self.budget?;
         // What the store holds is not known: no write, nothing settled.
         if !self.fetch.all_answered() {
             return None;
         }
-        let lifetime_secs = self.lifetime_secs.unwrap_or(DEFAULT_LIFETIME_SECS);
+        let settled = budget.settled();
         let window_ms = self.window_ms();
-        let held = match redirect_target {
-            Some(_) => Held::Redirect,
-            None => Held::Page,
-        };
-        match plan_write(&record, current.as_deref(), fallback.as_deref()) {
-            Write::Keep => {
-                settled.settle(fingerprint, held, self.now_ms, window_ms);
-                return None;
-            }
-            // Storing what a lookup would find without the key says the same
-            // as removing it, and the shim needs no remove.
-            Write::Store | Write::Remove => {}
-        }
-        if !budget.take(ex.request_target, self.now_ms) {
+        let write = plan_write(&record, current.as_deref(), fallback.as_deref());
+        if write == Write::Keep && unconfirmed.is_none() {
+            settled.settle(lesson.fingerprint, lesson.held, self.now_ms, window_ms);
             return None;
         }
-        settled.settle(fingerprint, held, self.now_ms, window_ms);
+        // Storing what a lookup would find without the key says the same
+        // as removing it, and the shim needs no remove.
+        if !budget.take(&lesson.target, self.now_ms) {
+            return None;
+        }
+        // A page whose hints are not all public yet is not settled: the
+        // next response may confirm them.
+        if unconfirmed.is_none() {
+            settled.settle(lesson.fingerprint, lesson.held, self.now_ms, window_ms);
+        }
+        let hints = record.hints().map_or(0, <[Hint]>::len);
         Some(Learn {
-            key: *key.as_bytes(),
-            hints: record.hints().map_or(0, <[Hint]>::len),
-            record: record.to_bytes(),
-            lifetime_secs,
+            key: *lesson.key.as_bytes(),
+            record: (write != Write::Keep).then(|| record.to_bytes()),
+            unconfirmed: unconfirmed
+                .map(|record| (*lesson.unconfirmed_key.as_bytes(), record.to_bytes())),
+            lifetime_secs: self.lifetime_secs.unwrap_or(DEFAULT_LIFETIME_SECS),
+            hints,
+            from_html: 0,
         })
     }
 }
 
-/// A record to store.
+/// What one response wrote or would write to the store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Learn {
     pub key: [u8; KEY_LEN],
-    pub record: Vec<u8>,
+    /// The record to store under `key`; `None`: it is there already (only
+    /// `unconfirmed` is written).
+    pub record: Option<Vec<u8>>,
+    /// A page's hints that only a response with a cookie or
+    /// `Cache-Control: private`/`no-store` carried, under their own key
+    /// (see `page`): never sent, kept for the next such response to
+    /// confirm.
+    pub unconfirmed: Option<([u8; KEY_LEN], Vec<u8>)>,
     pub lifetime_secs: u64,
-    /// How many hints it holds (for the log).
+    /// How many hints the record holds (for the log)...
     pub hints: usize,
+    /// ...and how many of them came from the page's HTML.
+    pub from_html: usize,
+}
+
+/// What a 200 taught: written at once, or once its body has been read.
+pub enum Lesson {
+    Learned(Learn),
+    Reading(Box<PageLearning>),
+}
+
+/// What a response teaches, by kind.
+#[derive(Clone, Copy)]
+enum Taught<'a> {
+    Redirect(&'a str),
+    Page,
+}
+
+/// What a response that may teach needs for the write, owned so that a
+/// page's can wait for its body.
+pub(crate) struct LessonPlan {
+    key: RecordKey,
+    /// The key of the target's path, for a target with a query.
+    path_key: Option<RecordKey>,
+    /// Where a page's hints not yet public are kept.
+    unconfirmed_key: RecordKey,
+    target: Vec<u8>,
+    fingerprint: Fingerprint,
+    held: Held,
+    /// For a page that may be one visitor's (it sets a cookie, or says
+    /// `Cache-Control: private` or `no-store`): the values of the cookies
+    /// it sets, which no hint may contain.
+    personal: Option<Vec<Vec<u8>>>,
 }

@@ -55,7 +55,7 @@ pub use declared::DeclaredHints;
 pub use early_hints::{early_hints, EarlyHints, EarlyHintsDecision, EarlyHintsSkip};
 pub use exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
 pub use hints::{Hint, MAX_HINTS, MAX_HINTS_LEN, MAX_LEARNED_PATH_LEN};
-pub use learn::{Fetch, Learn, Store, FETCH_BUF_LEN, MAX_LOOKUPS};
+pub use learn::{Fetch, Learn, Lesson, PageLearning, Store, Visitor, FETCH_BUF_LEN, MAX_LOOKUPS};
 pub use page::{NotScanned, PageScan, MAX_SCANNED_LEN};
 pub use record::{
     check_learnable, parse_cache, parse_lifetime, plan_write, without_query, CacheSpec, LearnInput,

@@ -10,7 +10,7 @@ use crate::decide::{plain_push, push_target, Decision, Resolution, Resolved};
 use crate::declared::DeclaredHints;
 use crate::early_hints::{check_client, decision, EarlyHintsDecision, EarlyHintsSkip};
 use crate::exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
-use crate::learn::{Learn, Store};
+use crate::learn::{Learn, Lesson, PageLearning, Store};
 use crate::origin::{path_and_query, Requested};
 use crate::plain::plain_target;
 use crate::rules::{
@@ -54,6 +54,9 @@ pub struct Settings<'a> {
     /// `PushRedirectEarlyHintsAhead` (default Off; only with
     /// `PushRedirectEarlyHints`).
     pub ahead: Switch,
+    /// `PushRedirectEarlyHintsFromHTML` (default On): a 200's HTML teaches
+    /// its hints too.
+    pub from_html: Switch,
     /// `PushRedirectStatus` (default [`StatusSet::DEFAULT`]).
     pub statuses: Option<StatusSet>,
     pub excludes: Option<&'a ExcludeSet>,
@@ -105,6 +108,12 @@ impl<'a> Settings<'a> {
         self.early_hints_on() || self.server_sends_hints
     }
 
+    /// Whether a page that teaches here is read for the hints its HTML
+    /// gives.
+    pub fn learns_html(&self) -> bool {
+        self.from_html.or(true)
+    }
+
     /// The statuses [`Settings::step`] answers `Respond` for, as bits: bit
     /// `n` of word `n / 64` is status `200 + n`, for 200 to 455. Built from
     /// the status set's bits, as a scope's merge needs it for every request.
@@ -143,7 +152,7 @@ impl<'a> Settings<'a> {
 }
 
 /// Everything the shim applies to one response.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Response<'a> {
     /// The push decision; `None` where `PushRedirect` is not on.
     pub push: Option<Decision<'a>>,
@@ -154,6 +163,9 @@ pub struct Response<'a> {
     pub early_hints: Option<EarlyHintsDecision>,
     /// The record to store: what a 200 or a redirect taught.
     pub learn: Option<Learn>,
+    /// A 200 whose body is to be read before it teaches: fed its body, then
+    /// finished ([`PageLearning`]).
+    pub page: Option<Box<PageLearning>>,
 }
 
 /// The one decision for a response: rules 1-3 and the Location (6) once,
@@ -171,14 +183,21 @@ pub fn respond<'a>(
     let policy = settings.policy();
     let (push_on, early_hints_on) = (settings.push_on(), settings.early_hints_on());
     if !policy.statuses.contains(ex.status) {
+        let lesson = match ex.status {
+            200 => store.and_then(|store| store.learn_page(ex, settings.learns_html())),
+            _ => None,
+        };
+        let (learn, page) = match lesson {
+            Some(Lesson::Learned(learn)) => (Some(learn), None),
+            Some(Lesson::Reading(page)) => (None, Some(page)),
+            None => (None, None),
+        };
         return Response {
             push: push_on.then_some(Decision::NotRedirect),
             further_links: Vec::new(),
             early_hints: early_hints_on.then_some(EarlyHintsDecision::NotRedirect),
-            learn: match ex.status {
-                200 => store.and_then(|store| store.learn(ex, None)),
-                _ => None,
-            },
+            learn,
+            page,
         };
     }
     let shared = check_shared(&policy, ex);
@@ -215,7 +234,9 @@ pub fn respond<'a>(
                 Ok((mut requested, target)) => {
                     let mut lookup = |t: &[u8]| store.as_deref_mut()?.looked_up(ex, t);
                     let followed = chain.insert(follow(&mut requested, &target, &mut lookup));
-                    decision(followed.early_hints(settings.declared, &policy))
+                    let mut may_fetch =
+                        |t: &str| store.as_deref_mut().map_or(true, |s| s.may_fetch(t));
+                    decision(followed.early_hints(settings.declared, &policy, &mut may_fetch))
                 }
                 Err(reason) => EarlyHintsDecision::Skip(EarlyHintsSkip::Rule(reason)),
             }
@@ -263,7 +284,7 @@ pub fn respond<'a>(
                     .ok()
                     .and_then(|location| learned_target(&policy, ex, location, &mut resolved)),
             };
-            learn = target.and_then(|target| store.learn(ex, Some(&target)));
+            learn = target.and_then(|target| store.learn_redirect(ex, &target));
         }
     }
     Response {
@@ -271,6 +292,7 @@ pub fn respond<'a>(
         further_links,
         early_hints,
         learn,
+        page: None,
     }
 }
 

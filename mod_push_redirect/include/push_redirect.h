@@ -117,6 +117,13 @@ typedef struct push_redirect_declared_hints push_redirect_declared_hints;
 typedef struct push_redirect_excludes push_redirect_excludes;
 
 /*
+ A page being read (opaque): from a
+ [`push_redirect_answer`](crate::push_redirect_answer), owned by the
+ shim until it is finished or freed.
+ */
+typedef struct push_redirect_page push_redirect_page;
+
+/*
  The writes to the shared store one child may still make, and whether
  the store is healthy as this child sees it (opaque, thread-safe).
  */
@@ -144,6 +151,10 @@ typedef struct {
    `PushRedirectEarlyHintsAhead`.
    */
   push_redirect_switch ahead;
+  /*
+   `PushRedirectEarlyHintsFromHTML`, which the shim reads itself.
+   */
+  push_redirect_switch from_html;
   push_redirect_statuses statuses;
   push_redirect_excludes *excludes;
   push_redirect_declared_hints *declared_hints;
@@ -250,8 +261,14 @@ typedef struct {
   push_redirect_fields headers_out;
   push_redirect_fields err_headers_out;
   /*
-   The answering virtual host's `ServerName` and the port the request
-   came in on (the key of what is learned).
+   The response's media type as Apache will send it (`r->content_type`:
+   `Content-Type` is written from it after this filter); NULL: none.
+   */
+  const char *content_type;
+  /*
+   The answering virtual host's identity (its `ServerName` and
+   `ServerAlias` names, from the shim's vhost.c) and the port the
+   request came in on (the key of what is learned).
    */
   const char *vhost;
   uint16_t local_port;
@@ -293,6 +310,17 @@ typedef push_redirect_fetched (*push_redirect_fetch_fn)(void *ctx,
 typedef struct {
   push_redirect_fetch_fn fetch;
   void *fetch_ctx;
+  /*
+   With `fetch_ctx`: whether the request is authenticated otherwise
+   than by its headers (a verified client certificate, `r->user`)...
+   */
+  bool (*authenticated)(void *ctx);
+  /*
+   ...and whether it could fetch the path+query `target` (`len`
+   bytes) of its virtual host, as Apache's access control decides.
+   NULL: anonymous, and may fetch anything.
+   */
+  bool (*may_fetch)(void *ctx, const char *target, size_t len);
   const push_redirect_write_budget *budget;
   uint64_t lifetime;
 } push_redirect_store;
@@ -353,9 +381,28 @@ typedef struct {
   size_t store_record_len;
   uint64_t store_lifetime;
   /*
-   How many hints the record holds (for the log).
+   A page's hints that are not public yet (it may be one visitor's:
+   docs/behaviour.md, "What is learned"), `unconfirmed_record_len`
+   bytes to store under the `PUSH_REDIRECT_KEY_LEN` bytes of
+   `unconfirmed_key` for `store_lifetime` seconds; NULL: none.
+   */
+  const uint8_t *unconfirmed_key;
+  const uint8_t *unconfirmed_record;
+  size_t unconfirmed_record_len;
+  /*
+   How many hints the record holds (for the log), and how many of
+   them its page's HTML gave.
    */
   size_t learned;
+  size_t learned_from_html;
+  /*
+   A 200 whose body is read before it teaches: the shim feeds it the
+   body ([`push_redirect_page_feed`](crate::push_redirect_page_feed)),
+   then finishes it
+   ([`push_redirect_page_finish`](crate::push_redirect_page_finish)) or
+   frees it; NULL: none.
+   */
+  push_redirect_page *page;
   /*
    Remove `X-Push-Redirect` from the response: it has one (or, after
    a failure, may have).
@@ -584,6 +631,46 @@ bool push_redirect_write_budget_probe_due(const push_redirect_write_budget *budg
  As for [`push_redirect_write_budget_usable`].
  */
 bool push_redirect_write_budget_probed(const push_redirect_write_budget *budget, bool answered);
+
+/*
+ The next `len` bytes of the page's body, as they go out. Returns whether
+ more are wanted: false once the scan has ended (the end of the head, its
+ bound, a failure), and for a NULL page; then the shim stops feeding and
+ finishes it.
+
+ # Safety
+ `page` is NULL or from an answer and neither finished nor freed; `data`
+ is valid for `len` bytes (or `len` is 0).
+ */
+bool push_redirect_page_feed(push_redirect_page *page, const uint8_t *data, size_t len);
+
+/*
+ Learns what the page teaches, its body read as far as it was fed, frees
+ it, and fills the store's part of `*answer` (the records to store and
+ how many hints they hold; nothing else): the shim stores them as it does
+ a respond call's. A NULL page or store, a caught panic or an allocation
+ failure leaves nothing to store.
+
+ # Safety
+ `page` is NULL or from an answer and neither finished nor freed (it is
+ not used after this call); `store` as for
+ [`push_redirect_respond`](crate::push_redirect_respond); `answer` is
+ writable.
+ */
+push_redirect_result push_redirect_page_finish(push_redirect_page *page,
+                                               const push_redirect_store *store,
+                                               push_redirect_alloc_fn alloc,
+                                               void *alloc_ctx,
+                                               push_redirect_answer *answer);
+
+/*
+ Frees a page that will not be finished (its response was abandoned). A
+ NULL page is ignored.
+
+ # Safety
+ `page` is NULL or from an answer and neither finished nor freed.
+ */
+void push_redirect_page_free(push_redirect_page *page);
 
 /*
  Reads the arguments of one line of the directive `name` (as the command

@@ -5,8 +5,8 @@ use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use std::ptr;
 
 use push_redirect_core::{
-    respond, Decision, EarlyHintsDecision, EarlyHintsSkip, Exchange, Fetch, Reason, Response,
-    Settings, Step, Store, FETCH_BUF_LEN, KEY_LEN,
+    respond, Decision, EarlyHintsDecision, EarlyHintsSkip, Exchange, Fetch, Learn, Reason,
+    Response, Settings, Step, Store, Visitor, FETCH_BUF_LEN, KEY_LEN,
 };
 
 pub(crate) use crate::exchange::{push_redirect_exchange, Fields};
@@ -15,6 +15,7 @@ use crate::handles::{
     push_redirect_switch, push_redirect_write_budget, try_ref,
 };
 use crate::log::{describe, describe_ahead, push_redirect_log_line, PUSH_REDIRECT_MAX_LOG_LINES};
+use crate::page::push_redirect_page;
 use crate::{ffi_panic_boundary, push_redirect_result};
 
 /// The most `Link` fields one answer adds.
@@ -31,6 +32,8 @@ pub struct push_redirect_settings {
     pub early_hints: push_redirect_switch,
     /// `PushRedirectEarlyHintsAhead`.
     pub ahead: push_redirect_switch,
+    /// `PushRedirectEarlyHintsFromHTML`, which the shim reads itself.
+    pub from_html: push_redirect_switch,
     pub statuses: push_redirect_statuses,
     pub excludes: *mut push_redirect_excludes,
     pub declared_hints: *mut push_redirect_declared_hints,
@@ -95,8 +98,38 @@ pub type push_redirect_fetch_fn = Option<
 pub struct push_redirect_store {
     pub fetch: push_redirect_fetch_fn,
     pub fetch_ctx: *mut c_void,
+    /// With `fetch_ctx`: whether the request is authenticated otherwise
+    /// than by its headers (a verified client certificate, `r->user`)...
+    pub authenticated: Option<unsafe extern "C" fn(ctx: *mut c_void) -> bool>,
+    /// ...and whether it could fetch the path+query `target` (`len`
+    /// bytes) of its virtual host, as Apache's access control decides.
+    /// NULL: anonymous, and may fetch anything.
+    pub may_fetch:
+        Option<unsafe extern "C" fn(ctx: *mut c_void, target: *const c_char, len: usize) -> bool>,
     pub budget: *const push_redirect_write_budget,
     pub lifetime: u64,
+}
+
+/// What the shim knows of the visitor ([`push_redirect_store`]).
+struct CVisitor {
+    authenticated: Option<unsafe extern "C" fn(*mut c_void) -> bool>,
+    may_fetch: Option<unsafe extern "C" fn(*mut c_void, *const c_char, usize) -> bool>,
+    ctx: *mut c_void,
+}
+
+impl Visitor for CVisitor {
+    fn authenticated(&mut self) -> bool {
+        // SAFETY: the shim's callback, with the context it gave for it.
+        self.authenticated
+            .is_some_and(|authenticated| unsafe { authenticated(self.ctx) })
+    }
+
+    fn may_fetch(&mut self, target: &str) -> bool {
+        // SAFETY: as above; the callback reads `target.len()` bytes.
+        self.may_fetch.map_or(true, |may_fetch| unsafe {
+            may_fetch(self.ctx, target.as_ptr().cast(), target.len())
+        })
+    }
 }
 
 struct CFetch {
@@ -174,8 +207,23 @@ pub struct push_redirect_answer {
     pub store_record: *const u8,
     pub store_record_len: usize,
     pub store_lifetime: u64,
-    /// How many hints the record holds (for the log).
+    /// A page's hints that are not public yet (it may be one visitor's:
+    /// docs/behaviour.md, "What is learned"), `unconfirmed_record_len`
+    /// bytes to store under the `PUSH_REDIRECT_KEY_LEN` bytes of
+    /// `unconfirmed_key` for `store_lifetime` seconds; NULL: none.
+    pub unconfirmed_key: *const u8,
+    pub unconfirmed_record: *const u8,
+    pub unconfirmed_record_len: usize,
+    /// How many hints the record holds (for the log), and how many of
+    /// them its page's HTML gave.
     pub learned: usize,
+    pub learned_from_html: usize,
+    /// A 200 whose body is read before it teaches: the shim feeds it the
+    /// body ([`push_redirect_page_feed`](crate::push_redirect_page_feed)),
+    /// then finishes it
+    /// ([`push_redirect_page_finish`](crate::push_redirect_page_finish)) or
+    /// frees it; NULL: none.
+    pub page: *mut push_redirect_page,
     /// Remove `X-Push-Redirect` from the response: it has one (or, after
     /// a failure, may have).
     pub strip_opt_out: bool,
@@ -291,6 +339,7 @@ pub(crate) unsafe fn settings_view(settings: &push_redirect_settings) -> Setting
         with_credentials: settings.with_credentials.into(),
         early_hints: settings.early_hints.into(),
         ahead: settings.ahead.into(),
+        from_html: settings.from_html.into(),
         statuses: settings.statuses.set(),
         excludes: try_ref(settings.excludes),
         declared: try_ref(settings.declared_hints),
@@ -386,16 +435,10 @@ pub(crate) unsafe fn respond_with(
             let response = with_store(store, |store| respond(settings, &view, store));
             answer.strip_opt_out = !fields.opt_out_values.as_slice().is_empty();
             if let Some(learn) = &response.learn {
-                if let Some(buf) = pool.bytes(KEY_LEN + learn.record.len()) {
-                    let (key, record) = buf.split_at_mut(KEY_LEN);
-                    key.copy_from_slice(&learn.key);
-                    record.copy_from_slice(&learn.record);
-                    answer.store_key = key.as_ptr();
-                    answer.store_record = record.as_ptr();
-                    answer.store_record_len = record.len();
-                    answer.store_lifetime = learn.lifetime_secs;
-                    answer.learned = learn.hints;
-                }
+                write_learn(answer, pool, learn);
+            }
+            if let Some(page) = response.page {
+                answer.page = Box::into_raw(page).cast();
             }
             match response.push {
                 Some(Decision::Push(push)) => {
@@ -549,6 +592,38 @@ pub(crate) unsafe fn write_early_hints(
     }
 }
 
+/// The writes of `learn`, in memory from `pool`.
+pub(crate) unsafe fn write_learn(
+    answer: &mut push_redirect_answer,
+    pool: &mut Pool,
+    learn: &Learn,
+) {
+    let mut copy = |key: &[u8; KEY_LEN], record: &[u8]| {
+        let buf = pool.bytes(KEY_LEN + record.len())?;
+        let (key_copy, record_copy) = buf.split_at_mut(KEY_LEN);
+        key_copy.copy_from_slice(key);
+        record_copy.copy_from_slice(record);
+        Some((key_copy.as_ptr(), record_copy.as_ptr(), record.len()))
+    };
+    if let Some((key, record, len)) = learn.record.as_deref().and_then(|r| copy(&learn.key, r)) {
+        answer.store_key = key;
+        answer.store_record = record;
+        answer.store_record_len = len;
+    }
+    if let Some((key, record, len)) = learn
+        .unconfirmed
+        .as_ref()
+        .and_then(|(key, record)| copy(key, record))
+    {
+        answer.unconfirmed_key = key;
+        answer.unconfirmed_record = record;
+        answer.unconfirmed_record_len = len;
+    }
+    answer.store_lifetime = learn.lifetime_secs;
+    answer.learned = learn.hints;
+    answer.learned_from_html = learn.from_html;
+}
+
 /// Runs `call` with the core's view of `store`: none for NULL, no fetch,
 /// no budget, or a store that failed lately (no fetch, nothing learned).
 /// The time is read once, from the budget's clock: every step of the call
@@ -569,10 +644,17 @@ pub(crate) unsafe fn with_store<T>(
             buf: Vec::new(),
         })
     });
-    let mut core_store = store.zip(fetch.as_mut()).map(|((store, budget), fetch)| {
-        let lifetime = (store.lifetime > 0).then_some(store.lifetime);
-        Store::new(fetch, Some(&budget.writes), lifetime, budget.now_ms())
+    let mut visitor = store.map(|(store, _)| CVisitor {
+        authenticated: store.authenticated,
+        may_fetch: store.may_fetch,
+        ctx: store.fetch_ctx,
     });
+    let mut core_store = store.zip(fetch.as_mut()).zip(visitor.as_mut()).map(
+        |(((store, budget), fetch), visitor)| {
+            let lifetime = (store.lifetime > 0).then_some(store.lifetime);
+            Store::new(fetch, Some(&budget.writes), lifetime, budget.now_ms()).with_visitor(visitor)
+        },
+    );
     call(core_store.as_mut())
 }
 
@@ -585,7 +667,12 @@ pub(crate) const EMPTY_ANSWER: push_redirect_answer = push_redirect_answer {
     store_record: ptr::null(),
     store_record_len: 0,
     store_lifetime: 0,
+    unconfirmed_key: ptr::null(),
+    unconfirmed_record: ptr::null(),
+    unconfirmed_record_len: 0,
     learned: 0,
+    learned_from_html: 0,
+    page: ptr::null_mut(),
     strip_opt_out: true,
     log: [push_redirect_log_line {
         error: false,

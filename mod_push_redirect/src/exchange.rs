@@ -64,8 +64,12 @@ pub struct push_redirect_exchange {
     /// the fields the client gets.
     pub headers_out: push_redirect_fields,
     pub err_headers_out: push_redirect_fields,
-    /// The answering virtual host's `ServerName` and the port the request
-    /// came in on (the key of what is learned).
+    /// The response's media type as Apache will send it (`r->content_type`:
+    /// `Content-Type` is written from it after this filter); NULL: none.
+    pub content_type: *const c_char,
+    /// The answering virtual host's identity (its `ServerName` and
+    /// `ServerAlias` names, from the shim's vhost.c) and the port the
+    /// request came in on (the key of what is learned).
     pub vhost: *const c_char,
     pub local_port: u16,
     /// `trace1` is logged for this request: the answer then carries the
@@ -187,7 +191,8 @@ pub(crate) struct Fields<'a> {
     more_locations: bool,
     links: Values<'a>,
     cache_control: Values<'a>,
-    has_set_cookie: bool,
+    set_cookies: Values<'a>,
+    content_encoding: Option<&'a [u8]>,
 }
 
 impl<'a> Fields<'a> {
@@ -208,7 +213,8 @@ impl<'a> Fields<'a> {
             more_locations: false,
             links: Values::none(),
             cache_control: Values::none(),
-            has_set_cookie: false,
+            set_cookies: Values::none(),
+            content_encoding: None,
         }
     }
 
@@ -263,7 +269,10 @@ impl<'a> Fields<'a> {
                     self.opt_out_values.extend(value())
                 }
                 b'c' if key_is(key, b"Cache-Control", false) => self.cache_control.extend(value()),
-                b's' if key_is(key, b"Set-Cookie", true) => self.has_set_cookie = true,
+                b's' if key_is(key, b"Set-Cookie", true) => self.set_cookies.extend(value()),
+                b'c' if key_is(key, b"Content-Encoding", false) => {
+                    self.content_encoding = self.content_encoding.or_else(value)
+                }
                 _ => {}
             }
         }
@@ -310,8 +319,10 @@ impl<'a> Fields<'a> {
             links: self.links.as_slice(),
             vhost: bytes(exchange.vhost),
             local_port: exchange.local_port,
-            has_set_cookie: self.has_set_cookie,
+            set_cookies: self.set_cookies.as_slice(),
             cache_control: self.cache_control.as_slice(),
+            content_type: (!exchange.content_type.is_null()).then(|| bytes(exchange.content_type)),
+            content_encoding: self.content_encoding,
             sec_fetch_mode: self.sec_fetch_mode,
             sec_fetch_dest: self.sec_fetch_dest,
             early_hints_sent: exchange.early_hints_sent,

@@ -27,6 +27,7 @@ mod conftree;
 mod exchange;
 mod handles;
 mod log;
+mod page;
 mod settings;
 
 pub use ahead::*;
@@ -35,6 +36,7 @@ pub use conftree::*;
 pub use exchange::*;
 pub use handles::*;
 pub use log::*;
+pub use page::*;
 pub use settings::*;
 
 /// Runs `$body`; a panic inside it yields `$on_panic` instead of unwinding

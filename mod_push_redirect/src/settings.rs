@@ -116,6 +116,7 @@ pub unsafe extern "C" fn push_redirect_settings_merge(
             with_credentials: switch(inner.with_credentials, outer.with_credentials),
             early_hints: switch(inner.early_hints, outer.early_hints),
             ahead: switch(inner.ahead, outer.ahead),
+            from_html: switch(inner.from_html, outer.from_html),
             statuses: if inner.statuses != push_redirect_statuses::default() {
                 inner.statuses
             } else {

@@ -78,6 +78,7 @@ impl Request {
             },
             server_authority: Some(server_authority),
             request: ptr::null_mut(),
+            content_type: ptr::null(),
             request_target: self.keep(self.target),
             uri: self.keep(self.target),
             is_http2: true,
@@ -136,6 +137,8 @@ pub(crate) fn store_of(
     push_redirect_store {
         fetch: Some(records_fetch),
         fetch_ctx: (records as *mut Records).cast(),
+        authenticated: None,
+        may_fetch: None,
         budget,
         lifetime: 0,
     }
@@ -161,6 +164,7 @@ pub(crate) fn settings(
         with_credentials: push_redirect_switch::Unset,
         early_hints,
         ahead: push_redirect_switch::Unset,
+        from_html: push_redirect_switch::Unset,
         statuses: push_redirect_statuses::default(),
         excludes: ptr::null_mut(),
         declared_hints: ptr::null_mut(),
@@ -343,6 +347,7 @@ fn not_a_redirect_reads_nothing_but_the_status() {
         },
         server_authority: None,
         request: ptr::null_mut(),
+        content_type: 1 as *const c_char,
         request_target: 1 as *const c_char,
         uri: 1 as *const c_char,
         is_http2: true,

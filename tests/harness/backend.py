@@ -1,4 +1,5 @@
-"""The Django test backend (tests/backend) under Debian's gunicorn."""
+"""The Django test backend (tests/backend) under Debian's gunicorn; `AdminBackend`
+is Django's own admin (tests/adminsite) under it the same way."""
 
 import os
 import re
@@ -15,10 +16,16 @@ BAD_LINE = re.compile(r"\[(?:ERROR|CRITICAL)\]|Traceback|Internal Server Error")
 
 
 class Backend:
+    # The project gunicorn serves, and a URL of it that answers 200 once it is up.
+    directory = env.BACKEND_DIR
+    settings = "pushsite.settings"
+    application = "pushsite.wsgi:application"
+    health = "/app/health/"
+    log_name = "gunicorn.log"
 
     def __init__(self, logdir: Path):
         self.port = env.free_port()
-        self.log = Path(logdir) / "gunicorn.log"
+        self.log = Path(logdir) / self.log_name
         self.proc = None
 
     @property
@@ -28,14 +35,14 @@ class Backend:
     def start(self, timeout: float = 20.0):
         child_env = {k: v for k, v in os.environ.items()
                      if k not in ("PYTHONPATH", "PYTHONHOME")}
-        child_env.update(DJANGO_SETTINGS_MODULE="pushsite.settings",
+        child_env.update(DJANGO_SETTINGS_MODULE=self.settings,
                          PYTHONDONTWRITEBYTECODE="1")
         args = [env.PYTHON, "-m", "gunicorn",
                 "--bind", f"127.0.0.1:{self.port}",
                 "--workers", "2", "--threads", "4",
-                "--chdir", str(env.BACKEND_DIR),
+                "--chdir", str(self.directory),
                 "--error-logfile", "-", "--log-level", "warning",
-                "pushsite.wsgi:application"]
+                self.application]
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
                                          env=child_env, start_new_session=True)
@@ -45,7 +52,7 @@ class Backend:
                 raise RuntimeError(f"gunicorn exited with {self.proc.returncode}:\n"
                                    + self.log.read_text())
             try:
-                with urllib.request.urlopen(f"{self.origin}/app/health/", timeout=1) as r:
+                with urllib.request.urlopen(self.origin + self.health, timeout=1) as r:
                     if r.status == 200:
                         return
             except OSError:
@@ -90,3 +97,38 @@ class Backend:
     # build_absolute_uri() gives https:// (SECURE_PROXY_SSL_HEADER): map that too.
     ProxyPassReverse /app/ https://127.0.0.1:{self.port}/app/
 """
+
+
+class AdminBackend(Backend):
+    """Django's admin, as `django-admin startproject` configures it (tests/adminsite):
+    /admin/ answers 302 to /admin/login/?next=/admin/ for an anonymous visitor, and
+    the login page sets a `csrftoken` cookie for each one. Its static files are
+    Apache's to serve (`proxy_config()`), from the installed Django."""
+    directory = env.TESTS / "adminsite"
+    settings = "adminsite.settings"
+    application = "adminsite.wsgi:application"
+    health = "/admin/login/"
+    log_name = "gunicorn-admin.log"
+
+    def proxy_config(self, scheme: str = "https") -> str:
+        return f"""
+    RequestHeader set X-Forwarded-Proto {scheme}
+    ProxyPass        /admin/ {self.origin}/admin/
+    ProxyPassReverse /admin/ {self.origin}/admin/
+    Alias /static/admin/ "{admin_static_dir()}/"
+    <Directory "{admin_static_dir()}">
+        Require all granted
+    </Directory>
+"""
+
+
+def admin_static_dir() -> Path:
+    """django/contrib/admin/static/admin of the Django that env.PYTHON imports."""
+    out = subprocess.run(
+        [env.PYTHON, "-c", "import os, django.contrib.admin as a; "
+         "print(os.path.join(os.path.dirname(a.__file__), 'static', 'admin'))"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    path = Path(out)
+    if not (path / "css" / "base.css").is_file():
+        raise RuntimeError(f"Django's admin static files are not in {path}")
+    return path

@@ -222,6 +222,18 @@ class H1Result:
     def describe(self) -> str:
         return f"$ {' '.join(self.args)}\nexit={self.exit_code}\n{self.raw_headers}{self.err}"
 
+    @property
+    def informational(self) -> List[Headers]:
+        """The fields of each 1xx response before the final one (curl writes
+        every header block it receives, 103s included, to its header dump)."""
+        blocks = []
+        for block in self.raw_headers.split("\r\n\r\n"):
+            m = re.match(r"HTTP/[\d.]+ (1\d\d)", block)
+            if m:
+                blocks.append([(n.strip(), v.strip()) for n, _, v in
+                               (line.partition(":") for line in block.split("\r\n")[1:])])
+        return blocks
+
 
 def curl(url: str, *, headers=(), data: bytes = None, ua: str = None,
          options=("--http1.1",), timeout: float = 20) -> H1Result:

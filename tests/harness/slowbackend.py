@@ -6,7 +6,9 @@ interim responses (a backend's own `103`) sent before the think time. It keeps
 connections alive as mod_proxy expects, and records when each request arrived,
 so a test can tell what the front end sent before the backend had answered.
 Routes can be replaced while it runs: a chain that changes after the server
-learned it.
+learned it. A route can also pause inside its body (`gap`: the first bytes,
+a wait, the rest), as a page that flushes its head before its slow part, or
+make each answer afresh (`make`: a new session per response).
 
 Apache reaches it through mod_proxy (`proxy_config()`).
 """
@@ -14,7 +16,7 @@ Apache reaches it through mod_proxy (`proxy_config()`).
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import List, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from .loopback import LoopbackServer
 
@@ -32,6 +34,8 @@ class Route:
     body: bytes = b""
     think: float = 0.0                                   # seconds, after the interims
     interim: List[Fields] = field(default_factory=list)  # each one a 103's fields
+    gap: Optional[Tuple[int, float]] = None   # (bytes of the body sent first, pause in s)
+    make: Optional[Callable[[], Tuple[Fields, bytes]]] = None  # fresh fields and body
 
 
 @dataclass
@@ -60,11 +64,15 @@ class SlowBackend(LoopbackServer):
     # ---------------------------------------------------------------- routes
 
     def route(self, target: str, status: int = 200, headers: Fields = (), body: bytes = b"",
-              think: float = 0.0, interim: List[Fields] = ()):
-        """Answer `GET target` (path+query, exact) with this, after `think` s."""
+              think: float = 0.0, interim: List[Fields] = (), gap: Tuple[int, float] = None,
+              make: Callable[[], Tuple[Fields, bytes]] = None):
+        """Answer `GET target` (path+query, exact) with this, after `think` s.
+        `gap=(n, s)`: send the head and the first n bytes of the body, flush,
+        wait s seconds, send the rest. `make()`: the header fields and body of
+        each answer, called per request (instead of `headers` and `body`)."""
         with self._lock:
             self.routes[target] = Route(status, list(headers), body, think,
-                                        [list(i) for i in interim])
+                                        [list(i) for i in interim], gap, make)
 
     def page(self, target: str, links=(), think: float = 0.0, stylesheet: str = None,
              headers: Fields = (), body: bytes = None):
@@ -122,11 +130,19 @@ class SlowBackend(LoopbackServer):
         if route.think:
             time.sleep(route.think)
         close = any(n.lower() == "connection" and v.lower() == "close" for n, v in fields)
+        headers, full_body = route.make() if route.make else (route.headers, route.body)
         head = f"HTTP/1.1 {route.status} {REASONS.get(route.status, 'Status')}\r\n".encode()
-        body = b"" if method == "HEAD" else route.body
-        tail = [("Content-Length", str(len(route.body)))]
+        body = b"" if method == "HEAD" else full_body
+        tail = [("Content-Length", str(len(full_body)))]
         tail += [("Connection", "close")] if close else []
-        wfile.write(head + _fields(route.headers + tail) + b"\r\n" + body)
+        head += _fields(list(headers) + tail) + b"\r\n"
+        if route.gap and body:
+            first, pause = route.gap
+            wfile.write(head + body[:first])
+            wfile.flush()
+            time.sleep(pause)
+            head, body = b"", body[first:]
+        wfile.write(head + body)
         wfile.flush()
         return not close
 

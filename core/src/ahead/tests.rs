@@ -92,7 +92,7 @@ impl Case {
                 .cloned()
                 .map(Arc::new)
         };
-        ahead_with(&on(settings), &with(ex, fetch), &mut lookup)
+        ahead_with(&on(settings), &with(ex, fetch), &mut lookup, &mut |_| true)
     }
 
     fn sent(&mut self, target: &'static str) -> String {
@@ -131,7 +131,7 @@ fn off_unless_both_switches_are_on() {
             ahead,
             ..Settings::default()
         };
-        let answer = ahead_with(&settings, &get("/p"), &mut lookup);
+        let answer = ahead_with(&settings, &get("/p"), &mut lookup, &mut |_| true);
         assert_eq!(answer, Ahead::Off, "{early_hints:?} {ahead:?}");
     }
     assert_eq!(case.sent("/p"), CSS);
@@ -211,7 +211,7 @@ fn a_learned_redirect_sends_the_hints_of_the_page_its_chain_ends_on() {
     };
     let mut requested = Requested::of(&ex).unwrap();
     let at_redirect = crate::chain::follow(&mut requested, "/c2", &mut lookup)
-        .early_hints(None, &Settings::default().policy())
+        .early_hints(None, &Settings::default().policy(), &mut |_| true)
         .unwrap();
     assert_eq!(at_redirect.link_value(), CSS);
 }

@@ -153,7 +153,7 @@ fn a_fifth_hop_is_too_long_and_ends_on_no_page() {
     assert_eq!(paths(&chain), ["/h1", "/h2", "/h3", "/h4"]);
     assert_eq!(chain.final_page(), None);
     assert_eq!(
-        chain.early_hints(None, &Policy::default()),
+        chain.early_hints(None, &Policy::default(), &mut |_| true),
         Err(EarlyHintsSkip::NoHints)
     );
     // The lookups stop at the bound: /h5's record is never read.
@@ -201,7 +201,7 @@ fn a_loop_at_the_third_hop() {
         assert_eq!(chain.end(), &End::Loop, "{back}");
         assert_eq!(paths(&chain), ["/h1", "/h2"]);
         assert_eq!(
-            chain.early_hints(None, &Policy::default()),
+            chain.early_hints(None, &Policy::default(), &mut |_| true),
             Err(EarlyHintsSkip::NoHints)
         );
     }
@@ -233,12 +233,12 @@ fn a_target_with_nothing_learned_is_taken_for_the_page() {
     declared.add("/h1", JS).unwrap();
     declared.add("/h2", CSS).unwrap();
     let hints = chain
-        .early_hints(Some(&declared), &Policy::default())
+        .early_hints(Some(&declared), &Policy::default(), &mut |_| true)
         .unwrap();
     assert_eq!(hints.link_value(), CSS);
     assert_eq!(hints.target_path(), "/h2");
     assert_eq!(
-        chain.early_hints(None, &Policy::default()),
+        chain.early_hints(None, &Policy::default(), &mut |_| true),
         Err(EarlyHintsSkip::NoHints)
     );
 }
@@ -262,7 +262,7 @@ fn a_record_that_does_not_parse_mid_chain_is_no_record() {
         assert_eq!(chain.end(), &End::Unknown, "{garbage:?}");
         assert_eq!(paths(&chain), ["/h1", "/h2"]);
         assert_eq!(
-            chain.early_hints(None, &Policy::default()),
+            chain.early_hints(None, &Policy::default(), &mut |_| true),
             Err(EarlyHintsSkip::NoHints),
             "{garbage:?}"
         );
@@ -313,14 +313,14 @@ fn an_excluded_hop_hints_nothing_through_it() {
     let set = excluding("^/h2$");
     let policy = excluded_by(&set);
     assert_eq!(
-        chain.early_hints(None, &policy),
+        chain.early_hints(None, &policy, &mut |_| true),
         Err(EarlyHintsSkip::Rule(Reason::Excluded))
     );
     // The excluded page itself too.
     let set = excluding("^/h3$");
     let policy = excluded_by(&set);
     assert_eq!(
-        chain.early_hints(None, &policy),
+        chain.early_hints(None, &policy, &mut |_| true),
         Err(EarlyHintsSkip::Rule(Reason::Excluded))
     );
 }
@@ -413,7 +413,7 @@ fn declared_hints_come_first_and_both_are_bounded() {
         .add("/h2", "<https://fonts.example>; rel=preconnect")
         .unwrap();
     let hints = chain
-        .early_hints(Some(&declared), &Policy::default())
+        .early_hints(Some(&declared), &Policy::default(), &mut |_| true)
         .unwrap();
     assert_eq!(
         hints.link_value(),
@@ -437,7 +437,7 @@ fn declared_hints_come_first_and_both_are_bounded() {
     let mut store = Store::new(&[("/h1", redirect("/h2")), ("/h2", page(&learned))]);
     let chain = store.follow("/h1");
     let hints = chain
-        .early_hints(Some(&declared), &Policy::default())
+        .early_hints(Some(&declared), &Policy::default(), &mut |_| true)
         .unwrap();
     assert_eq!(hints.count(), MAX_HINTS);
     assert_eq!(hints.link_value(), many.join(", "));
@@ -452,7 +452,7 @@ fn declared_hints_come_first_and_both_are_bounded() {
     let mut store = Store::new(&[("/h1", redirect("/h2")), ("/h2", page(&learned))]);
     let chain = store.follow("/h1");
     let hints = chain
-        .early_hints(Some(&declared), &Policy::default())
+        .early_hints(Some(&declared), &Policy::default(), &mut |_| true)
         .unwrap();
     assert!(hints.link_value().len() <= MAX_HINTS_LEN);
     assert_eq!(hints.count(), 3);
@@ -476,7 +476,7 @@ fn the_103_at_the_redirect_follows_the_chain() {
     };
     let ex = start();
     let hints = follow(&mut Requested::of(&ex).unwrap(), "/h1", &mut lookup)
-        .early_hints(None, &Policy::default())
+        .early_hints(None, &Policy::default(), &mut |_| true)
         .unwrap();
     assert_eq!(hints.link_value(), CSS);
     assert_eq!(hints.target_path(), "/page.html");

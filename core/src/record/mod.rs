@@ -59,10 +59,13 @@ use crate::link::link_values;
 use crate::origin::{is_linkable, itoa_port, path_and_query, same_origin};
 use crate::plain::is_plain_path;
 
+pub(crate) use settled::Fingerprint;
 pub use settled::{Held, Settled};
 pub use validated::Validated;
 
 const VERSION: &str = "pr1";
+/// The tag of the keys of a page's hints not yet public.
+const UNCONFIRMED: &[u8] = b"pr1u:";
 const HINTS_HEADER: &[u8] = b"pr1 h\n";
 const REDIRECT_HEADER: &[u8] = b"pr1 r\n";
 
@@ -328,6 +331,19 @@ impl RecordKey {
         })
     }
 
+    /// Where the hints of a page that may be one visitor's wait until a
+    /// second response confirms them (see the learning of pages): the
+    /// SHA-256 of `pr1u:` and this key, which no lookup for a 103 ever
+    /// asks for.
+    pub fn unconfirmed(&self) -> RecordKey {
+        let mut hasher = Sha256::new();
+        hasher.update(UNCONFIRMED);
+        hasher.update(self.id);
+        RecordKey {
+            id: hasher.finalize().into(),
+        }
+    }
+
     /// Whether [`RecordKey::new`] gives a key for these, without hashing.
     pub fn is_keyable(server_name: &[u8], target: &[u8]) -> bool {
         !server_name.is_empty()
@@ -463,6 +479,10 @@ pub struct LearnInput<'a> {
     pub has_set_cookie: bool,
     /// Every `Cache-Control` field value of the response.
     pub cache_control: &'a [&'a [u8]],
+    /// The response is a page (a 200), which may teach what two such
+    /// responses agree on although it sets a cookie or is not for sharing
+    /// (see the learning of pages); a redirect then teaches nothing.
+    pub page: bool,
 }
 
 /// Whether a response may teach anything, whatever it is. Credentials count
@@ -476,17 +496,21 @@ pub fn check_learnable(input: &LearnInput<'_>) -> Result<(), NotLearned> {
         Err(NotLearned::Credentials)
     } else if input.pushed_stream {
         Err(NotLearned::PushedStream)
+    } else if input.page {
+        Ok(())
     } else if input.has_set_cookie {
         Err(NotLearned::SetCookie)
-    } else if input
-        .cache_control
-        .iter()
-        .any(|field| forbids_sharing(field))
-    {
+    } else if forbids_sharing_any(input.cache_control) {
         Err(NotLearned::CacheControl)
     } else {
         Ok(())
     }
+}
+
+/// Whether one of the `Cache-Control` field values says `private` or
+/// `no-store`.
+pub(crate) fn forbids_sharing_any(fields: &[&[u8]]) -> bool {
+    fields.iter().any(|field| forbids_sharing(field))
 }
 
 /// A `Cache-Control` value with a `private` or `no-store` directive, in any

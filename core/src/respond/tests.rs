@@ -2,7 +2,7 @@ use super::*;
 use crate::decide::decide;
 use crate::early_hints::early_hints;
 use crate::exchange::MAX_LOCATION_LEN;
-use crate::learn::{Fetch, Store, FETCH_BUF_LEN};
+use crate::learn::{Fetch, Store, Visitor, FETCH_BUF_LEN};
 use crate::record::{RecordKey, Settled, WriteBudget, WriteRate, DEFAULT_LIFETIME_SECS};
 use std::collections::HashMap;
 
@@ -41,7 +41,12 @@ fn respond_stored_at<'a>(
     let mut store = Store::new(memory, Some(budget), None, now_ms);
     let response = respond(settings, ex, Some(&mut store));
     if let Some(learn) = &response.learn {
-        memory.0.insert(learn.key.to_vec(), learn.record.clone());
+        if let Some(record) = &learn.record {
+            memory.0.insert(learn.key.to_vec(), record.clone());
+        }
+        if let Some((key, record)) = &learn.unconfirmed {
+            memory.0.insert(key.to_vec(), record.clone());
+        }
     }
     response
 }
@@ -231,7 +236,7 @@ fn a_200_teaches_and_the_redirect_to_it_is_hinted() {
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        answer.learn.map(|l| l.record),
+        answer.learn.and_then(|l| l.record),
         Some(b"pr1 r\n/new\n".to_vec())
     );
     let other_vhost = Exchange {
@@ -248,14 +253,18 @@ fn a_200_teaches_and_the_redirect_to_it_is_hinted() {
         answer.early_hints,
         Some(EarlyHintsDecision::Skip(EarlyHintsSkip::NoHints))
     ));
+    // A page that sets a cookie may be one visitor's: its hints wait for a
+    // second such response to agree before any is public.
     let cookie = Exchange {
-        has_set_cookie: true,
+        set_cookies: &[b"sid=visitor-a; Path=/"],
         request_target: b"/p",
         ..page
     };
-    assert!(respond_stored(&push_only, &cookie, &mut memory, &budget)
+    let learn = respond_stored(&push_only, &cookie, &mut memory, &budget)
         .learn
-        .is_none());
+        .expect("a page that sets a cookie may teach");
+    assert_eq!((learn.record, learn.hints), (None, 0));
+    assert!(learn.unconfirmed.is_some());
 }
 
 #[test]
@@ -467,7 +476,7 @@ fn a_redirect_still_learns_after_following_a_whole_chain() {
     );
     assert_eq!(answer.further_links.len(), 3);
     assert_eq!(
-        answer.learn.map(|l| l.record),
+        answer.learn.and_then(|l| l.record),
         Some(b"pr1 r\n/c1\n".to_vec())
     );
 }
@@ -537,7 +546,10 @@ fn what_is_settled_is_not_asked_again_within_its_window() {
     memory.0.insert(key.clone(), b"pr1 h\ngarbage\n".to_vec());
     respond_stored_at(&on, &redirect, &mut memory, &budget, 20_003);
     let rewritten = respond_stored_at(&on, &changed, &mut memory, &budget, 20_004).learn;
-    assert_eq!(rewritten.map(|l| l.record), memory.0.get(&key).cloned());
+    assert_eq!(
+        rewritten.and_then(|l| l.record),
+        memory.0.get(&key).cloned()
+    );
 }
 
 /// A response the write budget refuses is not settled: it is tried again.
@@ -707,4 +719,106 @@ fn nothing_is_written_or_settled_on_a_lookup_the_store_did_not_answer() {
     assert!(respond_stored_at(&push, &page, &mut memory, &budget, 1)
         .learn
         .is_some());
+}
+
+/// The hints of the 103 before a redirect to /p.
+fn hints_for_redirect_to_p(memory: &mut Memory, budget: &WriteBudget) -> Vec<String> {
+    let both = settings(Switch::Off, Switch::On);
+    let answer = respond_stored_at(&both, &at("/old", 302, &[b"/p"]), memory, budget, 9);
+    match answer.early_hints {
+        Some(EarlyHintsDecision::Send(hints)) => {
+            hints.link_value().split(", ").map(str::to_owned).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn a_page_that_sets_a_cookie_teaches_only_what_two_responses_agree_on() {
+    let teach = settings(Switch::Off, Switch::On);
+    let (mut memory, budget) = (Memory::default(), WriteBudget::default());
+    // Each visitor's page preloads their session's data, named after the
+    // cookie it sets, and a fresh id of its own; the stylesheet is everyone's.
+    type Fields = &'static [&'static [u8]];
+    let visits: [(Fields, Fields); 2] = [
+        (
+            &[b"sid=visitor-a-session; Path=/"],
+            &[
+                CSS,
+                b"</api/visitor-a-session.json>; rel=preload; as=fetch",
+                b"</n/1.js>; rel=preload; as=script",
+            ],
+        ),
+        (
+            &[b"sid=visitor-b-session; Path=/"],
+            &[
+                CSS,
+                b"</api/visitor-b-session.json>; rel=preload; as=fetch",
+                b"</n/2.js>; rel=preload; as=script",
+            ],
+        ),
+    ];
+    for (i, (cookies, links)) in visits.into_iter().enumerate() {
+        let page = Exchange {
+            set_cookies: cookies,
+            links,
+            ..at("/p", 200, &[])
+        };
+        respond_stored_at(&teach, &page, &mut memory, &budget, i as u64);
+        let public = hints_for_redirect_to_p(&mut memory, &budget);
+        let css = std::str::from_utf8(CSS).unwrap().to_owned();
+        let expected = if i == 0 { Vec::new() } else { vec![css] };
+        assert_eq!(public, expected, "after visit {}", i + 1);
+    }
+}
+
+#[test]
+fn a_page_behind_access_control_hints_no_one_it_would_refuse() {
+    struct Refusing;
+    impl Visitor for Refusing {
+        fn authenticated(&mut self) -> bool {
+            false
+        }
+        fn may_fetch(&mut self, _: &str) -> bool {
+            false
+        }
+    }
+    let both = settings(Switch::Off, Switch::On);
+    let (mut memory, budget) = (Memory::default(), WriteBudget::default());
+    let page = Exchange {
+        links: &[CSS],
+        ..at("/p", 200, &[])
+    };
+    respond_stored_at(&both, &page, &mut memory, &budget, 0);
+    assert_eq!(hints_for_redirect_to_p(&mut memory, &budget).len(), 1);
+    let mut refusing = Refusing;
+    let mut store = Store::new(&mut memory, Some(&budget), None, 1).with_visitor(&mut refusing);
+    let answer = respond(&both, &at("/old", 302, &[b"/p"]), Some(&mut store));
+    assert!(matches!(
+        answer.early_hints,
+        Some(EarlyHintsDecision::Skip(EarlyHintsSkip::NoHints))
+    ));
+}
+
+#[test]
+fn an_authenticated_visitor_teaches_nothing() {
+    struct Authenticated;
+    impl Visitor for Authenticated {
+        fn authenticated(&mut self) -> bool {
+            true
+        }
+        fn may_fetch(&mut self, _: &str) -> bool {
+            true
+        }
+    }
+    let both = settings(Switch::Off, Switch::On);
+    let (mut memory, budget) = (Memory::default(), WriteBudget::default());
+    let page = Exchange {
+        links: &[CSS],
+        ..at("/p", 200, &[])
+    };
+    let mut authenticated = Authenticated;
+    let mut store =
+        Store::new(&mut memory, Some(&budget), None, 0).with_visitor(&mut authenticated);
+    assert!(respond(&both, &page, Some(&mut store)).learn.is_none());
 }
