@@ -555,12 +555,23 @@ NAVIGATION = ["Sec-Fetch-Mode: navigate", "Sec-Fetch-Dest: document"]
 HINTED_REDIRECT_GOAL = 12_000
 
 
+# A page whose head links two stylesheets and a script, no Link field: what
+# the HTML scan reads on a first visit.
+STYLED = "/styled.html"
+STYLED_BODY = ("<!doctype html><html><head><meta charset=utf-8><title>styled</title>\n"
+               + "<meta name=description content='a page of the bench'>\n" * 20
+               + "<link rel=stylesheet href=/s/base.css>\n<link rel=stylesheet href=/s/page.css>\n"
+               + "<script src=/s/app.js defer></script>\n</head><body>\n"
+               + "<p>the page's text</p>\n" * 60 + "</body></html>\n")
+
+
 def browser_httpd(workdir: Path, cert) -> Httpd:
     """store_httpd's hosts (default shmcb), plus `ahead` (Early Hints on,
     sent ahead) and `static` (the module off, mod_http2's H2EarlyHint
     sending the same 103 for /learned.html), each configured as `off2` is
     but for those lines, so that the rows compare the 103s alone."""
     h = store_httpd(None)(workdir, cert)
+    h.write(f"htdocs{STYLED}", STYLED_BODY)
 
     def page(extra: str = "") -> str:
         return (f"    RedirectMatch 302 ^/h$ {LEARNED}\n"
@@ -610,11 +621,11 @@ def browser_section(workdir: Path, cert, results: Results):
     low, high = CALLGRIND_COUNTS
     check_early_hints(workdir, cert)
 
-    def per_request(host, path, warm=()):
-        slug = path.replace("/", "-")
+    def per_request(host, path, warm=(), distinct=False):
+        slug = path.replace("/", "-") + ("-distinct" if distinct else "")
         counts = [callgrind_run(workdir / f"browser-{host}{slug}-{n}", cert, host, path, n,
                                 build=browser_httpd, http2=True, headers=NAVIGATION,
-                                warm=warm)
+                                warm=warm, distinct=distinct)
                   for n in (low, high)]
         return (counts[1] - counts[0]) / (high - low)
 
@@ -640,6 +651,16 @@ def browser_section(workdir: Path, cert, results: Results):
         hinted_on, hinted_off,
         goal=f"≤ {HINTED_REDIRECT_GOAL:+,}",
         met=verdict(hinted_on - hinted_off <= HINTED_REDIRECT_GOAL))
+    scanned_on = per_request("hints", STYLED, distinct=True)
+    scanned_off = per_request("off2", STYLED, distinct=True)
+    row("HTTP/2+TLS 200 text/html read for its hints (a head of 2 stylesheets and a "
+        "script, no Link field), each to a URL never seen: added by PushRedirect + "
+        "Early Hints On vs Off", scanned_on, scanned_off)
+    settled_on = per_request("hints", STYLED, warm=[STYLED])
+    settled_off = per_request("off2", STYLED, warm=[STYLED])
+    row("HTTP/2+TLS the same 200, learned and settled: added by PushRedirect + Early "
+        "Hints On vs Off", settled_on, settled_off, goal="≤ +300",
+        met=verdict(settled_on - settled_off <= 300))
 
 
 def wait_port(port: int, proc: subprocess.Popen, timeout: float):
