@@ -152,8 +152,19 @@ static void warn(apr_pool_t *p, server_rec *a, server_rec *b)
 
 void push_redirect_vhost_identities(apr_pool_t *pconf, server_rec *main_server)
 {
+    const void *main_conf = ap_get_module_config(main_server->module_config,
+                                                 &push_redirect_module);
     server_rec *s;
 
+    /* A virtual host where none of this module's directives appears has
+     * the main server's configuration, not one of its own: give it one. */
+    for (s = main_server->next; s; s = s->next) {
+        if (ap_get_module_config(s->module_config, &push_redirect_module)
+            == main_conf) {
+            ap_set_module_config(s->module_config, &push_redirect_module,
+                                 push_redirect_create_server_conf(pconf, s));
+        }
+    }
     for (s = main_server; s; s = s->next) {
         set_identity(pconf, s,
                      s->is_virtual ? names_of(pconf, s) : s->server_hostname);

@@ -74,3 +74,26 @@ def test_two_virtual_hosts_selection_cannot_tell_apart_are_warned_of(httpd_facto
                           r"names and addresses \(localhost @"])
     warned = [line for line in h.read_error_log().splitlines() if "PR0121" in line]
     assert len(warned) == 1, warned
+
+
+def test_virtual_hosts_without_a_directive_of_the_module_learn_apart(httpd_factory, module_so):
+    """The module switched on for the whole server, and not one of its
+    directives in either virtual host: each still keys by its own names (a
+    virtual host without a directive of a module shares the main server's
+    configuration of it, which must not carry one identity for all)."""
+    h = httpd_factory("vhost-identity-inherited", module=module_so)
+    h.write("htdocs/page.html", "page\n")
+    h.add_global("H2EarlyHints on\nPushRedirectEarlyHints On\nMaxRequestWorkers 25\n"
+                 "MinSpareThreads 1\nMaxSpareThreads 26\n")
+    for alias, css in (("tenant-a.example", "/a.css"), ("tenant-b.example", "/b.css")):
+        h.add_vhost("main", f"""    ServerAlias {alias}
+    Redirect /old /page.html
+    <If "%{{HTTP_HOST}} == '{alias}' && %{{REQUEST_URI}} == '/page.html'">
+        Header add Link "<{css}>; rel=preload; as=style"
+    </If>
+""")
+    h.start()
+    taught = navigate(h, "/page.html", "tenant-a.example")
+    assert taught.main.header("link") == A_CSS, taught.describe()
+    assert early_hints_links(navigate(h, "/old", "tenant-b.example")) == []
+    assert early_hints_links(navigate(h, "/old", "tenant-a.example")) == [A_CSS]
