@@ -22,6 +22,7 @@ def httpd(httpd_factory, module_so, backend):
     h.add_vhost("main", f"""
     H2Push on
     PushRedirect On
+    PushRedirectExclude ^/app/accounts/logout
     LimitRequestLine 20000
     RewriteEngine on
     # Reflects the query string into the Location: https://localhost:PORT/t.html?<query>
@@ -160,3 +161,20 @@ def test_hostile_locations_never_crash(httpd):
         else:
             assert entry["skip"] in REASONS, (location, entry)
             assert r.main.headers("link") == [], (location, r.describe())
+
+
+@pytest.mark.parametrize("location", ["/app/accounts/logout/", "/app/accounts/%6Cogout/",
+                                      "/app/%61ccounts/logou%74/?next=/"])
+def test_an_exclude_matches_the_target_as_apache_serves_it(httpd, location):
+    """The README's own `^/accounts/logout` pattern, against a Location a
+    backend reflects: a percent-encoded letter names the same page, and is
+    excluded as the plain one is (nothing pushed, no Link)."""
+    r = raw(httpd, location)
+    assert r.main.header("location") == location, r.describe()
+    assert r.main.headers("link") == [], r.describe()
+    assert_skipped(httpd, r, "excluded", status=302)
+
+
+def test_an_encoded_slash_is_not_a_path_separator_for_an_exclude(httpd):
+    r = raw(httpd, "/app/accounts%2Flogout/")
+    assert r.main.headers("link") == [link_for("/app/accounts%2Flogout/")], r.describe()

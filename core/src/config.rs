@@ -4,6 +4,7 @@
 //! directive name, so `apachectl -t` reports e.g.
 //! `PushRedirectStatus: '299' is not a redirect status (expected 300 to 399)`.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use regex::RegexSet;
@@ -140,15 +141,59 @@ impl ExcludeSet {
         Ok(())
     }
 
-    /// Whether any pattern matches anywhere in `path_and_query`.
+    /// Whether any pattern matches anywhere in `path_and_query`, read as
+    /// the resource it names: a percent-encoded unreserved character
+    /// (RFC 3986, 2.3: letters, digits, `-`, `.`, `_`, `~`) is the
+    /// character itself (RFC 3986, 6.2.2.2), and Apache serves
+    /// `/accounts/%6Cogout` as `/accounts/logout`. A pattern matched against
+    /// the encoded text alone let a reflected Location past
+    /// `^/accounts/logout`. Reserved characters stay encoded: `%2F` or
+    /// `%3F` decoded would move a path's boundaries.
     pub fn is_match(&self, path_and_query: &str) -> bool {
-        self.set.is_match(path_and_query)
+        match decode_unreserved(path_and_query) {
+            Cow::Borrowed(text) => self.set.is_match(text),
+            Cow::Owned(text) => self.set.is_match(&text),
+        }
     }
 
     /// The patterns, in the order they were added.
     pub fn patterns(&self) -> &[String] {
         &self.patterns
     }
+}
+
+/// `text` with every `%XX` that stands for an unreserved character decoded;
+/// borrowed when there is none.
+fn decode_unreserved(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let unreserved_at = |i: usize| -> Option<u8> {
+        let hex = |b: u8| (b as char).to_digit(16);
+        let (high, low) = (hex(*bytes.get(i + 1)?)?, hex(*bytes.get(i + 2)?)?);
+        let byte = u8::try_from(high * 16 + low).ok()?;
+        (byte.is_ascii_alphanumeric() || b"-._~".contains(&byte)).then_some(byte)
+    };
+    let Some(first) = (0..bytes.len()).find(|&i| bytes[i] == b'%' && unreserved_at(i).is_some())
+    else {
+        return Cow::Borrowed(text);
+    };
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..first]);
+    let mut i = first;
+    while i < bytes.len() {
+        match (bytes[i], unreserved_at(i)) {
+            (b'%', Some(byte)) => {
+                out.push(char::from(byte));
+                i += 3;
+            }
+            _ => {
+                // Up to the next '%': whole UTF-8 sequences only.
+                let next = text[i + 1..].find('%').map_or(text.len(), |at| i + 1 + at);
+                out.push_str(&text[i..next]);
+                i = next;
+            }
+        }
+    }
+    Cow::Owned(out)
 }
 
 impl Default for ExcludeSet {
@@ -341,6 +386,26 @@ mod tests {
         let mut query = ExcludeSet::new();
         query.add("logout").unwrap();
         assert!(query.is_match("/a?action=logout"));
+    }
+
+    #[test]
+    fn excludes_match_the_resource_a_percent_encoded_target_names() {
+        let mut set = ExcludeSet::new();
+        set.add("^/accounts/logout").unwrap();
+        assert!(set.is_match("/accounts/%6Cogout"));
+        assert!(set.is_match("/%61ccounts/logou%74?next=/"));
+        assert!(
+            set.is_match("/accounts/logout%2Fx"),
+            "the text before it still matches"
+        );
+        // Reserved characters stay encoded: %2F is not a path separator.
+        let mut slash = ExcludeSet::new();
+        slash.add("^/a/b").unwrap();
+        assert!(!slash.is_match("/a%2Fb"));
+        // Not a triple, or not hex: left as it is.
+        assert!(!set.is_match("/accounts/%6"));
+        assert_eq!(decode_unreserved("/%7e%2D%zz/é%41"), "/~-%zz/éA");
+        assert!(matches!(decode_unreserved("/plain/%2F"), Cow::Borrowed(_)));
     }
 
     #[test]
