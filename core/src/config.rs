@@ -186,8 +186,12 @@ fn decode_unreserved(text: &str) -> Cow<'_, str> {
                 i += 3;
             }
             _ => {
-                // Up to the next '%': whole UTF-8 sequences only.
-                let next = text[i + 1..].find('%').map_or(text.len(), |at| i + 1 + at);
+                // Up to the next '%', an ASCII byte: whole UTF-8 sequences
+                // only (a byte search, as `i + 1` may be inside one).
+                let next = bytes[i + 1..]
+                    .iter()
+                    .position(|&b| b == b'%')
+                    .map_or(text.len(), |at| i + 1 + at);
                 out.push_str(&text[i..next]);
                 i = next;
             }
@@ -405,6 +409,8 @@ mod tests {
         // Not a triple, or not hex: left as it is.
         assert!(!set.is_match("/accounts/%6"));
         assert_eq!(decode_unreserved("/%7e%2D%zz/é%41"), "/~-%zz/éA");
+        // A character of several bytes right after a decoded one.
+        assert_eq!(decode_unreserved("%6b\u{a389f}D%"), "k\u{a389f}D%");
         assert!(matches!(decode_unreserved("/plain/%2F"), Cow::Borrowed(_)));
     }
 
