@@ -11,9 +11,10 @@
 //! BENCH_SMOKE=1 runs a few short batches (it checks that the bench works).
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use push_redirect_core::{decide, Decision, Exchange, Policy, Reason};
+
+mod timing;
 
 struct Case {
     name: &'static str,
@@ -83,19 +84,9 @@ fn main() {
             case.name
         );
         let calls = (case.calls / scale).max(1);
-        // One batch unmeasured: page in the code and warm the caches.
-        let mut per_call: Vec<f64> = Vec::with_capacity(batches);
-        for batch in 0..=batches {
-            let start = Instant::now();
-            for _ in 0..calls {
-                black_box(decide(black_box(&policy), black_box(&exchange)));
-            }
-            let ns = start.elapsed().as_secs_f64() * 1e9 / f64::from(calls);
-            if batch > 0 {
-                per_call.push(ns);
-            }
-        }
-        per_call.sort_by(f64::total_cmp);
+        let per_call = timing::per_call_ns(batches, calls, || {
+            black_box(decide(black_box(&policy), black_box(&exchange)));
+        });
         let median = per_call[per_call.len() / 2];
         println!(
             "decide\t{}\t{median:.2}\t{:.2}\t{:.2}\t{}\t{calls}",

@@ -13,12 +13,13 @@
 
 use std::hint::black_box;
 use std::io::Write;
-use std::time::Instant;
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use push_redirect_core::PageScan;
 use url::Url;
+
+mod timing;
 
 const HEAD: &str = r##"<!DOCTYPE html>
 <html lang="en-us" dir="ltr">
@@ -126,19 +127,9 @@ fn main() {
         let expected = if case.body { 10 } else { 0 };
         assert_eq!(hints.len(), expected, "{}: {hints:?}", case.name);
         let calls = (case.calls / scale).max(1);
-        // One batch unmeasured: page in the code and warm the caches.
-        let mut per_call: Vec<f64> = Vec::with_capacity(batches);
-        for batch in 0..=batches {
-            let start = Instant::now();
-            for _ in 0..calls {
-                black_box(run());
-            }
-            let ns = start.elapsed().as_secs_f64() * 1e9 / f64::from(calls);
-            if batch > 0 {
-                per_call.push(ns);
-            }
-        }
-        per_call.sort_by(f64::total_cmp);
+        let per_call = timing::per_call_ns(batches, calls, || {
+            black_box(run());
+        });
         let median = per_call[per_call.len() / 2];
         println!(
             "page\t{}\t{median:.0}\t{:.0}\t{:.0}\t{}\t{calls}",
