@@ -93,10 +93,10 @@ impl PageLearning {
             scan,
             ..
         } = self;
-        let from_headers = header_hints.len();
         let mut list = HintList::default();
         for hint in header_hints
-            .into_iter()
+            .iter()
+            .cloned()
             .chain(scan.map(PageScan::finish).unwrap_or_default())
         {
             if let Some(values) = &lesson.personal {
@@ -107,7 +107,6 @@ impl PageLearning {
             list.push(hint);
         }
         let hints = list.hints;
-        let from_html = hints.len().saturating_sub(from_headers);
         let (current, fallback) = store.records(&lesson);
         let (public, unconfirmed) = match &lesson.personal {
             None => (hints, None),
@@ -128,8 +127,16 @@ impl PageLearning {
             }
         };
         let record = Record::page(public)?;
+        // Of the record's hints (a personal page's public ones), those its
+        // Link fields did not give.
+        let from_html = record
+            .hints()
+            .unwrap_or_default()
+            .iter()
+            .filter(|hint| !header_hints.contains(hint))
+            .count();
         let mut learn = store.teach(&lesson, record, current, fallback, unconfirmed)?;
-        learn.from_html = from_html.min(learn.hints);
+        learn.from_html = from_html;
         Some(learn)
     }
 }

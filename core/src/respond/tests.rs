@@ -772,17 +772,23 @@ fn a_page_that_sets_a_cookie_teaches_only_what_two_responses_agree_on() {
     }
 }
 
+/// A visitor whose answers are fixed.
+struct FixedVisitor {
+    authenticated: bool,
+    may_fetch: bool,
+}
+
+impl Visitor for FixedVisitor {
+    fn authenticated(&mut self) -> bool {
+        self.authenticated
+    }
+    fn may_fetch(&mut self, _: &str) -> bool {
+        self.may_fetch
+    }
+}
+
 #[test]
 fn a_page_behind_access_control_hints_no_one_it_would_refuse() {
-    struct Refusing;
-    impl Visitor for Refusing {
-        fn authenticated(&mut self) -> bool {
-            false
-        }
-        fn may_fetch(&mut self, _: &str) -> bool {
-            false
-        }
-    }
     let both = settings(Switch::Off, Switch::On);
     let (mut memory, budget) = (Memory::default(), WriteBudget::default());
     let page = Exchange {
@@ -791,7 +797,10 @@ fn a_page_behind_access_control_hints_no_one_it_would_refuse() {
     };
     respond_stored_at(&both, &page, &mut memory, &budget, 0);
     assert_eq!(hints_for_redirect_to_p(&mut memory, &budget).len(), 1);
-    let mut refusing = Refusing;
+    let mut refusing = FixedVisitor {
+        authenticated: false,
+        may_fetch: false,
+    };
     let mut store = Store::new(&mut memory, Some(&budget), None, 1).with_visitor(&mut refusing);
     let answer = respond(&both, &at("/old", 302, &[b"/p"]), Some(&mut store));
     assert!(matches!(
@@ -802,22 +811,16 @@ fn a_page_behind_access_control_hints_no_one_it_would_refuse() {
 
 #[test]
 fn an_authenticated_visitor_teaches_nothing() {
-    struct Authenticated;
-    impl Visitor for Authenticated {
-        fn authenticated(&mut self) -> bool {
-            true
-        }
-        fn may_fetch(&mut self, _: &str) -> bool {
-            true
-        }
-    }
     let both = settings(Switch::Off, Switch::On);
     let (mut memory, budget) = (Memory::default(), WriteBudget::default());
     let page = Exchange {
         links: &[CSS],
         ..at("/p", 200, &[])
     };
-    let mut authenticated = Authenticated;
+    let mut authenticated = FixedVisitor {
+        authenticated: true,
+        may_fetch: true,
+    };
     let mut store =
         Store::new(&mut memory, Some(&budget), None, 0).with_visitor(&mut authenticated);
     assert!(respond(&both, &page, Some(&mut store)).learn.is_none());
