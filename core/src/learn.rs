@@ -181,11 +181,9 @@ impl<'a> Store<'a> {
     /// anything: checked against what is never learned, planned against
     /// what the store holds, and within this process's write budget.
     pub(crate) fn learn_redirect(&mut self, ex: &Exchange<'_>, target: &str) -> Option<Learn> {
-        // A redirect that sets a cookie may send each visitor to a URL of
-        // their own: it teaches nothing, unlike a page (see `page`).
-        if !ex.set_cookies.is_empty() {
-            return None;
-        }
+        // A redirect that sets a cookie, or is private, may send each
+        // visitor to a URL of their own: `check_learnable` refuses it,
+        // unlike a page (see `page`).
         let lesson = self.lesson(ex, Taught::Redirect(target))?;
         let record = Record::redirect(target)?;
         let (current, fallback) = self.records(&lesson);
