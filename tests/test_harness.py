@@ -12,6 +12,9 @@ from harness.httpd import bad_lines
 
 TARGET = "harness target\n"
 LINK = "</target.html>; as=document; rel=preload"
+# Larger than the initial flow-control window, so nghttp sends WINDOW_UPDATEs
+# while the body arrives.
+BIG = "".join(f"line {i:06d} of a body larger than one window\n" for i in range(8000))
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +22,7 @@ def httpd(httpd_factory):
     h = httpd_factory("harness", module=None)
     h.write("htdocs/target.html", TARGET)
     h.write("htdocs/index.html", "index\n")
+    h.write("htdocs/big.txt", BIG)
     h.add_vhost("tls", f"""
     H2Push on
     Redirect 302 /emulated /target.html
@@ -72,6 +76,27 @@ def test_client_refusing_push_gets_none(httpd):
     assert r.main.status == 302
     assert r.main.headers("link") == [LINK]
     assert r.pushes == []
+
+
+def test_a_body_over_many_frames_is_whole(httpd):
+    r = clients.nghttp(httpd.url("tls", "/big.txt"))
+    assert r.main.status == 200, r.describe()
+    assert r.main.body == BIG.encode()
+
+
+def test_a_window_update_printed_inside_a_data_frame_is_not_body():
+    out = (b"[  0.010] recv (stream_id=1) :status: 200\n"
+           b"[  0.010] recv HEADERS frame <length=20, flags=0x04, stream_id=1>\n"
+           b"          ; END_HEADERS\n"
+           b"first half "
+           b"[  0.011] send WINDOW_UPDATE frame <length=4, flags=0x00, stream_id=0>\n"
+           b"          (window_size_increment=33291)\n"
+           b"second half\n"
+           b"[  0.012] recv DATA frame <length=23, flags=0x01, stream_id=1>\n"
+           b"          ; END_STREAM\n")
+    streams, _ = clients.parse_nghttp(out)
+    assert streams[1].body == b"first half second half\n"
+    assert streams[1].ended
 
 
 def test_curl_http1(httpd):

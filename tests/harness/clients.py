@@ -110,7 +110,13 @@ def parse_nghttp(out: bytes, with_bodies: bool = True) -> Tuple[Dict[int, H2Stre
     streams: Dict[int, H2Stream] = {}
     pending: Dict[int, Headers] = {}
     main_id = None
-    last_end = 0
+    # A DATA frame's bytes are printed as they arrive, before its "recv DATA"
+    # line; what nghttp sends meanwhile (a WINDOW_UPDATE once half the window
+    # is used) can be printed between two parts of one frame. So a frame's
+    # bytes are what lies between the last received event and its own line,
+    # less the sent events in that stretch.
+    received_end = 0
+    sent_since: List[Tuple[int, int]] = []
 
     def stream(sid: int) -> H2Stream:
         return streams.setdefault(sid, H2Stream(sid))
@@ -119,7 +125,7 @@ def parse_nghttp(out: bytes, with_bodies: bool = True) -> Tuple[Dict[int, H2Stre
         if m.group("hsid"):
             pending.setdefault(int(m.group("hsid")), []).append(
                 (m.group("hname").decode("latin-1"), m.group("hval").decode("latin-1")))
-            last_end = m.end()
+            received_end, sent_since = m.end(), []
             continue
         sid, ftype = int(m.group("sid")), m.group("type").decode()
         block = m.group("block").decode("latin-1")
@@ -159,16 +165,23 @@ def parse_nghttp(out: bytes, with_bodies: bool = True) -> Tuple[Dict[int, H2Stre
             if pad:
                 length -= int(pad.group(1)) + 1
             if with_bodies and length > 0:
-                start = m.start() - length
-                assert start >= last_end, \
+                printed, cursor = b"", received_end
+                for sent_start, sent_end in sent_since:
+                    printed += out[cursor:sent_start]
+                    cursor = sent_end
+                printed += out[cursor:m.start()]
+                assert len(printed) >= length, \
                     f"nghttp output misparsed near DATA of stream {sid} at byte {m.start()}"
-                s.body += out[start:m.start()]
+                s.body += printed[len(printed) - length:]
             if flags & 0x01:
                 s.ended = True
         elif ftype == "RST_STREAM":
             em = re.search(r"error_code=(\S+?)[,)]", block)
             stream(sid).rst = em.group(1) if em else "?"
-        last_end = m.end()
+        if m.group("dir") == b"send":
+            sent_since.append((m.start(), m.end()))
+        else:
+            received_end, sent_since = m.end(), []
     return streams, main_id
 
 
