@@ -11,7 +11,6 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
-#include "http_ssl.h"
 
 #include "apr_strings.h"
 
@@ -99,37 +98,6 @@ void push_redirect_apply(request_rec *r, const push_redirect_answer *a)
     if (a->strip_opt_out) {
         strip_opt_out(r);
     }
-}
-
-/* A user Apache's authentication set, or a client certificate mod_ssl
- * verified: asked by the core only before it would learn. */
-bool push_redirect_authenticated(void *request)
-{
-    request_rec *r = request;
-    const char *verify;
-
-    if (r->user) {
-        return true;
-    }
-    verify = ap_ssl_var_lookup(r->pool, r->server, r->connection, r,
-                               "SSL_CLIENT_VERIFY");
-    return verify && !strcmp(verify, "SUCCESS");
-}
-
-/* Whether Apache's access control lets this request fetch `target` (a
- * path+query of its virtual host): a lookup subrequest, as mod_dir and
- * mod_negotiation make, which runs the same authentication and
- * authorization as the request itself would, and no handler. Asked by the
- * core only before another URL's learned hints go into a 103. */
-bool push_redirect_may_fetch(void *request, const char *target, size_t len)
-{
-    request_rec *r = request;
-    request_rec *sub = ap_sub_req_method_uri(
-        "GET", apr_pstrmemdup(r->pool, target, len), r, NULL);
-    bool allowed = sub->status == HTTP_OK;
-
-    ap_destroy_sub_req(sub);
-    return allowed;
 }
 
 /* For the core, when the request has no Host: the authority of the URL it

@@ -201,6 +201,7 @@ push_redirect_store hint_store_prepare(request_rec *r)
         .fetch_ctx = r,
         .authenticated = push_redirect_authenticated,
         .may_fetch = push_redirect_may_fetch,
+        .stranger_may_fetch = push_redirect_stranger_may_fetch,
         .budget = budget,
         .lifetime = conf.lifetime,
     };

@@ -48,16 +48,20 @@ void *push_redirect_pool_alloc(void *pool, size_t size);
 /* Sends the answer's 103, sets its variables, adds its Links, logs its
  * lines and strips the opt-out header if it says so. */
 void push_redirect_apply(request_rec *r, const push_redirect_answer *a);
-/* What Apache knows of the visitor, for the core (push_redirect_store):
- * whether the request is authenticated otherwise than by its headers, and
- * whether it could fetch a path+query of its virtual host. */
-bool push_redirect_authenticated(void *request);
-bool push_redirect_may_fetch(void *request, const char *target, size_t len);
 /* From ap_register_output_filter: adding by handle skips the name lookup. */
 extern ap_filter_rec_t *push_redirect_filter_handle;
 /* mod_http2's optional functions (from post_config), NULL without it. */
 extern APR_OPTIONAL_FN_TYPE(http2_var_lookup) *push_redirect_h2_var_lookup;
 extern APR_OPTIONAL_FN_TYPE(http2_is_h2) *push_redirect_h2_is_h2;
+
+/* access.c: what Apache knows of the visitor, for the core
+ * (push_redirect_store): whether the request is authenticated otherwise
+ * than by its headers, and whether it, or a stranger, could fetch a
+ * path+query of its virtual host. */
+bool push_redirect_authenticated(void *request);
+bool push_redirect_may_fetch(void *request, const char *target, size_t len);
+int push_redirect_stranger_may_fetch(void *request, const char *target,
+                                     size_t len);
 
 /* ahead.c: set in the initial request's notes once its 103 went out. */
 #define PUSH_REDIRECT_AHEAD_NOTE "push-redirect-early-hints-ahead"

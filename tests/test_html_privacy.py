@@ -51,6 +51,8 @@ def httpd(httpd_factory, module_so, slow):
     h.write("htdocs/priv/console.css", "h1 { color: red; }\n")
     h.write("htdocs/priv/console.js", "window.secret = 1;\n")
     h.write("htdocs/priv/report.html", page("report").decode())
+    h.write("htdocs/intra/new.html", page("intranet", stylesheets=["new.css"]).decode())
+    h.write("htdocs/intra/new.css", "h1 { color: green; }\n")
     h.add_vhost("main", SWITCHES + slow.proxy_config() + f"""
     <Directory "{h.docroot}/priv">
         Require ip {INSIDER}
@@ -59,6 +61,14 @@ def httpd(httpd_factory, module_so, slow):
         Header add Link "{REPORT_HINTS[0]}"
     </Location>
     Redirect /console /priv/console.html
+    # A redirect made where its target's configuration is its own (a
+    # RewriteRule in the same <Directory>), and one from outside it.
+    <Directory "{h.docroot}/intra">
+        Require ip {INSIDER}
+        RewriteEngine On
+        RewriteRule ^old$ /intra/new.html [R=302,L]
+    </Directory>
+    Redirect /intra-go /intra/new.html
     Redirect /report /priv/report.html
 """)
     # Two name-based virtual hosts with one ServerName (add_vhost's
@@ -194,6 +204,24 @@ def test_a_page_only_insiders_may_fetch_never_hints_an_outsider(httpd, page_path
         assert r.status == status, r.describe()
         assert count_103(r) == 1 and sorted(early_hints(r)) == sorted(expected), \
             r.describe()
+
+
+@pytest.mark.expect_log(r"AH01630: client denied by server configuration")
+def test_an_insiders_redirect_within_the_page_s_own_configuration_admits_no_stranger(httpd):
+    """Apache does not check the access of a subrequest whose configuration
+    is its parent's own: the insider's redirect inside /intra must not make
+    /intra/new.html pass for a page a stranger may fetch (a verdict the
+    module keeps a while, access.c)."""
+    assert curl_from(httpd, INSIDER, "/intra/new.html").status == 200
+    inside = curl_from(httpd, INSIDER, "/intra/old")
+    assert inside.status == 302 and early_hints(inside) == [style("/intra/new.css")], \
+        inside.describe()
+    outside = curl_from(httpd, OUTSIDER, "/intra-go")
+    assert outside.status == 302 and early_hints(outside) == [], outside.describe()
+    # The insider still gets them from outside the directory too.
+    inside = curl_from(httpd, INSIDER, "/intra-go")
+    assert inside.status == 302 and early_hints(inside) == [style("/intra/new.css")], \
+        inside.describe()
 
 
 # ------------------------------------------------ (d) one virtual host each

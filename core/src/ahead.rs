@@ -48,7 +48,7 @@ pub fn ahead(settings: &Settings<'_>, ex: &Exchange<'_>, store: Option<&mut Stor
         store
             .borrow_mut()
             .as_deref_mut()
-            .map_or(true, |store| store.may_fetch(target))
+            .map_or(true, |store| store.may_fetch(ex, target))
     };
     ahead_with(settings, ex, &mut lookup, &mut may_fetch)
 }

@@ -77,6 +77,15 @@ pub trait Visitor {
     /// host, as Apache's access control decides: a 103 carries a page's
     /// learned hints only to a visitor who may fetch that page.
     fn may_fetch(&mut self, target: &str) -> bool;
+
+    /// Whether a stranger could fetch `target`: a request with nothing of
+    /// this visitor's (no credentials, no header field but `Host`, an
+    /// address no network's `Require ip` names). `None` when Apache's
+    /// answer would not be the stranger's (it checks access again only
+    /// where a target's configuration differs from the request's own).
+    /// What a stranger may fetch, every visitor may
+    /// ([`Strangers`](crate::record::Strangers)).
+    fn stranger_may_fetch(&mut self, target: &str) -> Option<bool>;
 }
 
 impl<'a> Store<'a> {
@@ -102,11 +111,28 @@ impl<'a> Store<'a> {
         self
     }
 
-    /// Whether the visitor may fetch `target` ([`Visitor::may_fetch`]).
-    pub(crate) fn may_fetch(&mut self, target: &str) -> bool {
-        self.visitor
-            .as_deref_mut()
-            .map_or(true, |v| v.may_fetch(target))
+    /// Whether the visitor may fetch `target` ([`Visitor::may_fetch`]),
+    /// a page of this virtual host: yes, without asking, when Apache said
+    /// lately that a stranger may ([`Strangers`](crate::record::Strangers)).
+    pub(crate) fn may_fetch(&mut self, ex: &Exchange<'_>, target: &str) -> bool {
+        let strangers = self
+            .budget
+            .zip(self.key(ex, target.as_bytes()))
+            .map(|(budget, key)| (budget.strangers(), key));
+        let Some(visitor) = self.visitor.as_deref_mut() else {
+            return true;
+        };
+        if let Some((strangers, key)) = strangers {
+            let stranger_may = strangers.may_fetch(&key, self.now_ms).or_else(|| {
+                let answer = visitor.stranger_may_fetch(target)?;
+                strangers.answered(&key, answer, self.now_ms);
+                Some(answer)
+            });
+            if stranger_may == Some(true) {
+                return true;
+            }
+        }
+        visitor.may_fetch(target)
     }
 
     /// The record under `key`, read back as untrusted; `None` for a miss,

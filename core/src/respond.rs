@@ -235,7 +235,7 @@ pub fn respond<'a>(
                     let mut lookup = |t: &[u8]| store.as_deref_mut()?.looked_up(ex, t);
                     let followed = chain.insert(follow(&mut requested, &target, &mut lookup));
                     let mut may_fetch =
-                        |t: &str| store.as_deref_mut().map_or(true, |s| s.may_fetch(t));
+                        |t: &str| store.as_deref_mut().map_or(true, |s| s.may_fetch(ex, t));
                     decision(followed.early_hints(settings.declared, &policy, &mut may_fetch))
                 }
                 Err(reason) => EarlyHintsDecision::Skip(EarlyHintsSkip::Rule(reason)),

@@ -321,6 +321,12 @@ typedef struct {
    NULL: anonymous, and may fetch anything.
    */
   bool (*may_fetch)(void *ctx, const char *target, size_t len);
+  /*
+   ...and whether a stranger could (no credentials, no header field
+   but `Host`, an address no network is given): 1 yes, 0 no, -1 when
+   Apache did not check the stranger's access to it. NULL: not known.
+   */
+  int (*stranger_may_fetch)(void *ctx, const char *target, size_t len);
   const push_redirect_write_budget *budget;
   uint64_t lifetime;
 } push_redirect_store;

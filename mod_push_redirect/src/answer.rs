@@ -106,6 +106,11 @@ pub struct push_redirect_store {
     /// NULL: anonymous, and may fetch anything.
     pub may_fetch:
         Option<unsafe extern "C" fn(ctx: *mut c_void, target: *const c_char, len: usize) -> bool>,
+    /// ...and whether a stranger could (no credentials, no header field
+    /// but `Host`, an address no network is given): 1 yes, 0 no, -1 when
+    /// Apache did not check the stranger's access to it. NULL: not known.
+    pub stranger_may_fetch:
+        Option<unsafe extern "C" fn(ctx: *mut c_void, target: *const c_char, len: usize) -> c_int>,
     pub budget: *const push_redirect_write_budget,
     pub lifetime: u64,
 }
@@ -114,6 +119,7 @@ pub struct push_redirect_store {
 struct CVisitor {
     authenticated: Option<unsafe extern "C" fn(*mut c_void) -> bool>,
     may_fetch: Option<unsafe extern "C" fn(*mut c_void, *const c_char, usize) -> bool>,
+    stranger_may_fetch: Option<unsafe extern "C" fn(*mut c_void, *const c_char, usize) -> c_int>,
     ctx: *mut c_void,
 }
 
@@ -129,6 +135,14 @@ impl Visitor for CVisitor {
         self.may_fetch.map_or(true, |may_fetch| unsafe {
             may_fetch(self.ctx, target.as_ptr().cast(), target.len())
         })
+    }
+
+    fn stranger_may_fetch(&mut self, target: &str) -> Option<bool> {
+        // SAFETY: as above.
+        let answer = self.stranger_may_fetch.map_or(-1, |may_fetch| unsafe {
+            may_fetch(self.ctx, target.as_ptr().cast(), target.len())
+        });
+        (answer >= 0).then_some(answer > 0)
     }
 }
 
@@ -647,6 +661,7 @@ pub(crate) unsafe fn with_store<T>(
     let mut visitor = store.map(|(store, _)| CVisitor {
         authenticated: store.authenticated,
         may_fetch: store.may_fetch,
+        stranger_may_fetch: store.stranger_may_fetch,
         ctx: store.fetch_ctx,
     });
     let mut core_store = store.zip(fetch.as_mut()).zip(visitor.as_mut()).map(

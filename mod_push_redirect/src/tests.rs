@@ -139,6 +139,7 @@ pub(crate) fn store_of(
         fetch_ctx: (records as *mut Records).cast(),
         authenticated: None,
         may_fetch: None,
+        stranger_may_fetch: None,
         budget,
         lifetime: 0,
     }

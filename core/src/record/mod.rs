@@ -42,6 +42,7 @@
 //! bounds the writes of one process.
 
 mod settled;
+mod strangers;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -61,6 +62,7 @@ use crate::plain::is_plain_path;
 
 pub(crate) use settled::Fingerprint;
 pub use settled::{Held, Settled};
+pub use strangers::Strangers;
 pub use validated::Validated;
 
 const VERSION: &str = "pr1";
@@ -591,8 +593,9 @@ pub fn plan_write(new: &Record, current: Option<&Record>, fallback: Option<&Reco
 ///
 /// It also keeps what the process has [`Settled`]: the records it knows the
 /// store to hold, which it neither reads nor writes again for a while; and
-/// the records it has [`Validated`], which it does not parse again, and
-/// the [`Keys`] it has hashed, which it does not hash again.
+/// the records it has [`Validated`], which it does not parse again, the
+/// [`Keys`] it has hashed, which it does not hash again, and which pages
+/// [`Strangers`] may fetch, which it does not ask Apache again.
 #[derive(Debug)]
 pub struct WriteBudget {
     paths: TokenBucket,
@@ -600,6 +603,7 @@ pub struct WriteBudget {
     settled: Settled,
     validated: Validated,
     keys: Keys,
+    strangers: Strangers,
 }
 
 #[derive(Debug)]
@@ -629,6 +633,7 @@ impl WriteBudget {
             settled: Settled::default(),
             validated: Validated::default(),
             keys: Keys::default(),
+            strangers: Strangers::default(),
         }
     }
 
@@ -645,6 +650,11 @@ impl WriteBudget {
     /// The keys this process has hashed lately.
     pub fn keys(&self) -> &Keys {
         &self.keys
+    }
+
+    /// The pages this process heard lately whether a stranger may fetch.
+    pub fn strangers(&self) -> &Strangers {
+        &self.strangers
     }
 
     /// Takes one write of the record of `target` (the request's path and

@@ -40,16 +40,37 @@ impl<V: Clone> Table<V> {
     /// What `make` gives for `bytes`: kept from an earlier call with the
     /// same bytes, else made now (and kept, when they are short enough).
     pub(crate) fn get_or_make(&self, bytes: &[u8], make: impl FnOnce(&[u8]) -> V) -> V {
-        if bytes.len() > self.max_len {
+        let Some(slot) = self.slot(bytes) else {
             return make(bytes);
-        }
-        let slot = &self.slots[(self.seed.hash_one(bytes) % self.slots.len() as u64) as usize];
+        };
         if let Some((_, value)) = lock(slot).as_ref().filter(|(kept, _)| **kept == *bytes) {
             return value.clone();
         }
         let value = make(bytes);
         *lock(slot) = Some((bytes.into(), value.clone()));
         value
+    }
+
+    /// The value kept for `bytes`, if any.
+    pub(crate) fn get(&self, bytes: &[u8]) -> Option<V> {
+        let slot = self.slot(bytes)?;
+        let kept = lock(slot);
+        kept.as_ref()
+            .filter(|(kept, _)| **kept == *bytes)
+            .map(|(_, value)| value.clone())
+    }
+
+    /// Keeps `value` for `bytes` (in place of what their slot held), when
+    /// they are short enough.
+    pub(crate) fn put(&self, bytes: &[u8], value: V) {
+        if let Some(slot) = self.slot(bytes) {
+            *lock(slot) = Some((bytes.into(), value));
+        }
+    }
+
+    fn slot(&self, bytes: &[u8]) -> Option<&Slot<V>> {
+        (bytes.len() <= self.max_len)
+            .then(|| &self.slots[(self.seed.hash_one(bytes) % self.slots.len() as u64) as usize])
     }
 
     /// Each entry held: its input and value.

@@ -3,7 +3,7 @@ use crate::decide::decide;
 use crate::early_hints::early_hints;
 use crate::exchange::MAX_LOCATION_LEN;
 use crate::learn::{Fetch, Store, Visitor, FETCH_BUF_LEN};
-use crate::record::{RecordKey, Settled, WriteBudget, WriteRate, DEFAULT_LIFETIME_SECS};
+use crate::record::{RecordKey, Settled, Strangers, WriteBudget, WriteRate, DEFAULT_LIFETIME_SECS};
 use std::collections::HashMap;
 
 /// A shared store standing in for mod_socache, counting its fetches.
@@ -772,10 +772,15 @@ fn a_page_that_sets_a_cookie_teaches_only_what_two_responses_agree_on() {
     }
 }
 
-/// A visitor whose answers are fixed.
+/// A visitor whose answers are fixed, and what a stranger gets; it counts
+/// the questions.
+#[derive(Default)]
 struct FixedVisitor {
     authenticated: bool,
     may_fetch: bool,
+    stranger: Option<bool>,
+    asked: usize,
+    strangers_asked: usize,
 }
 
 impl Visitor for FixedVisitor {
@@ -783,12 +788,17 @@ impl Visitor for FixedVisitor {
         self.authenticated
     }
     fn may_fetch(&mut self, _: &str) -> bool {
+        self.asked += 1;
         self.may_fetch
+    }
+    fn stranger_may_fetch(&mut self, _: &str) -> Option<bool> {
+        self.strangers_asked += 1;
+        self.stranger
     }
 }
 
-#[test]
-fn a_page_behind_access_control_hints_no_one_it_would_refuse() {
+/// A store where `/p` learned one stylesheet, and the process's budget.
+fn p_learned() -> (Memory, WriteBudget) {
     let both = settings(Switch::Off, Switch::On);
     let (mut memory, budget) = (Memory::default(), WriteBudget::default());
     let page = Exchange {
@@ -796,15 +806,83 @@ fn a_page_behind_access_control_hints_no_one_it_would_refuse() {
         ..at("/p", 200, &[])
     };
     respond_stored_at(&both, &page, &mut memory, &budget, 0);
-    assert_eq!(hints_for_redirect_to_p(&mut memory, &budget).len(), 1);
-    let mut refusing = FixedVisitor {
-        authenticated: false,
-        may_fetch: false,
+    (memory, budget)
+}
+
+/// The hints a redirect to `/p` gets at `now_ms` for `visitor`.
+fn hints_at(
+    memory: &mut Memory,
+    budget: &WriteBudget,
+    visitor: &mut FixedVisitor,
+    now_ms: u64,
+) -> Option<EarlyHintsDecision> {
+    let both = settings(Switch::Off, Switch::On);
+    let mut store = Store::new(memory, Some(budget), None, now_ms).with_visitor(visitor);
+    respond(&both, &at("/old", 302, &[b"/p"]), Some(&mut store)).early_hints
+}
+
+#[test]
+fn a_page_a_stranger_may_fetch_is_not_asked_about_again_for_a_while() {
+    let (mut memory, budget) = p_learned();
+    let mut visitor = FixedVisitor {
+        stranger: Some(true),
+        ..FixedVisitor::default()
     };
-    let mut store = Store::new(&mut memory, Some(&budget), None, 1).with_visitor(&mut refusing);
-    let answer = respond(&both, &at("/old", 302, &[b"/p"]), Some(&mut store));
+    for now_ms in [1, 2, Strangers::MEMO_MS] {
+        let hints = hints_at(&mut memory, &budget, &mut visitor, now_ms);
+        assert!(
+            matches!(hints, Some(EarlyHintsDecision::Send(_))),
+            "{hints:?}"
+        );
+    }
+    assert_eq!((visitor.strangers_asked, visitor.asked), (1, 0));
+    hints_at(&mut memory, &budget, &mut visitor, 1 + Strangers::MEMO_MS);
+    assert_eq!((visitor.strangers_asked, visitor.asked), (2, 0));
+}
+
+#[test]
+fn a_page_a_stranger_may_not_fetch_is_asked_about_for_each_visitor() {
+    let (mut memory, _) = p_learned();
+    // Refused, or not known (Apache did not check the stranger's access):
+    // each visitor is asked about, and only an answer is kept.
+    for (stranger, strangers_asked) in [(Some(false), 1), (None, 4)] {
+        let budget = WriteBudget::default();
+        let mut insider = FixedVisitor {
+            may_fetch: true,
+            stranger,
+            ..FixedVisitor::default()
+        };
+        for now_ms in 1..=3 {
+            let hints = hints_at(&mut memory, &budget, &mut insider, now_ms);
+            assert!(
+                matches!(hints, Some(EarlyHintsDecision::Send(_))),
+                "{hints:?}"
+            );
+        }
+        let mut outsider = FixedVisitor {
+            stranger,
+            ..FixedVisitor::default()
+        };
+        let hints = hints_at(&mut memory, &budget, &mut outsider, 4);
+        assert!(matches!(
+            hints,
+            Some(EarlyHintsDecision::Skip(EarlyHintsSkip::NoHints))
+        ));
+        assert_eq!(insider.asked + outsider.asked, 4);
+        assert_eq!(
+            insider.strangers_asked + outsider.strangers_asked,
+            strangers_asked
+        );
+    }
+}
+
+#[test]
+fn a_page_behind_access_control_hints_no_one_it_would_refuse() {
+    let (mut memory, budget) = p_learned();
+    assert_eq!(hints_for_redirect_to_p(&mut memory, &budget).len(), 1);
+    let hints = hints_at(&mut memory, &budget, &mut FixedVisitor::default(), 1);
     assert!(matches!(
-        answer.early_hints,
+        hints,
         Some(EarlyHintsDecision::Skip(EarlyHintsSkip::NoHints))
     ));
 }
@@ -820,6 +898,7 @@ fn an_authenticated_visitor_teaches_nothing() {
     let mut authenticated = FixedVisitor {
         authenticated: true,
         may_fetch: true,
+        ..FixedVisitor::default()
     };
     let mut store =
         Store::new(&mut memory, Some(&budget), None, 0).with_visitor(&mut authenticated);
