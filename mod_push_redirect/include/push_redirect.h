@@ -13,12 +13,12 @@
 #define PUSH_REDIRECT_MAX_LINKS 4
 
 /*
- The first status of [`push_redirect_settings::respond_to`].
+ The first status of `respond_to` in `push_redirect_settings`.
  */
 #define PUSH_REDIRECT_RESPOND_FIRST 200
 
 /*
- The slots of [`push_redirect_answer::env`].
+ The slots of `env` in `push_redirect_answer`.
  */
 #define PUSH_REDIRECT_ENV_COUNT 2
 
@@ -117,9 +117,8 @@ typedef struct push_redirect_declared_hints push_redirect_declared_hints;
 typedef struct push_redirect_excludes push_redirect_excludes;
 
 /*
- A page being read (opaque): from a
- [`push_redirect_answer`](crate::push_redirect_answer), owned by the
- shim until it is finished or freed.
+ A page being read (opaque): from a `push_redirect_answer`, owned by
+ the shim until it is finished or freed.
  */
 typedef struct push_redirect_page push_redirect_page;
 
@@ -161,25 +160,24 @@ typedef struct {
   /*
    Some scope of this virtual host's server configuration turns
    `PushRedirectEarlyHints` on: the shim marks the server's defaults
-   with [`push_redirect_settings_mark_server`](crate::push_redirect_settings_mark_server),
-   and every scope merged from them is marked too.
+   with `push_redirect_settings_mark_server`, and every scope merged
+   from them is marked too.
    */
   bool server_sends_hints;
   /*
-   Derived from the fields above by [`push_redirect_settings_resolve`],
+   Derived from the fields above by `push_redirect_settings_resolve`,
    so that the shim needs no call for most responses: whether the
    filter is wanted at all...
    */
   bool active;
   /*
-   ...and the statuses that need [`push_redirect_respond`]: bit `n` (low
+   ...and the statuses that need `push_redirect_respond`: bit `n` (low
    word first) is status `PUSH_REDIRECT_RESPOND_FIRST + n`. Any other
    response only has the opt-out header stripped.
    */
   uint64_t respond_to[4];
   /*
-   ...and whether [`push_redirect_ahead`](crate::push_redirect_ahead)
-   is wanted before the handler.
+   ...and whether `push_redirect_ahead` is wanted before the handler.
    */
   bool ahead_on;
   /*
@@ -282,8 +280,8 @@ typedef struct {
    */
   bool early_hints;
   /*
-   [`push_redirect_ahead`](crate::push_redirect_ahead) sent this
-   request's 103 already (read only with `early_hints`).
+   `push_redirect_ahead` sent this request's 103 already (read only
+   with `early_hints`).
    */
   bool early_hints_sent;
 } push_redirect_exchange;
@@ -388,9 +386,10 @@ typedef struct {
   uint64_t store_lifetime;
   /*
    A page's hints that are not public yet (it may be one visitor's:
-   docs/behaviour.md, "What is learned"), `unconfirmed_record_len`
-   bytes to store under the `PUSH_REDIRECT_KEY_LEN` bytes of
-   `unconfirmed_key` for `store_lifetime` seconds; NULL: none.
+   docs/behaviour.md, "Pages that may be one visitor's"),
+   `unconfirmed_record_len` bytes to store under the
+   `PUSH_REDIRECT_KEY_LEN` bytes of `unconfirmed_key` for
+   `store_lifetime` seconds; NULL: none.
    */
   const uint8_t *unconfirmed_key;
   const uint8_t *unconfirmed_record;
@@ -403,10 +402,8 @@ typedef struct {
   size_t learned_from_html;
   /*
    A 200 whose body is read before it teaches: the shim feeds it the
-   body ([`push_redirect_page_feed`](crate::push_redirect_page_feed)),
-   then finishes it
-   ([`push_redirect_page_finish`](crate::push_redirect_page_finish)) or
-   frees it; NULL: none.
+   body (`push_redirect_page_feed`), then finishes it
+   (`push_redirect_page_finish`) or frees it; NULL: none.
    */
   push_redirect_page *page;
   /*
@@ -454,7 +451,7 @@ const char *push_redirect_loaded_message(bool http2);
  argument or an allocation failure is `internal-error`.
 
  # Safety
- As for [`push_redirect_respond`](crate::push_redirect_respond).
+ As for `push_redirect_respond`.
  */
 push_redirect_result push_redirect_ahead(const push_redirect_settings *settings,
                                          const push_redirect_exchange *exchange,
@@ -495,17 +492,17 @@ push_redirect_result push_redirect_respond(const push_redirect_settings *setting
                                            push_redirect_answer *answer);
 
 /*
- A new walk, to be released with [`push_redirect_conftree_free`].
+ A new walk, to be released with `push_redirect_conftree_free`.
  */
 push_redirect_conftree *push_redirect_conftree_new(void);
 
 /*
  Reports the node the walk enters: its directive (as `ap_directive_t`
  has it: `<VirtualHost` for a section), its arguments, its file and
- line. Its children follow, then [`push_redirect_conftree_leave`].
+ line. Its children follow, then `push_redirect_conftree_leave`.
 
  # Safety
- `tree` is NULL or from [`push_redirect_conftree_new`]; the strings are
+ `tree` is NULL or from `push_redirect_conftree_new`; the strings are
  NUL-terminated or NULL.
  */
 void push_redirect_conftree_enter(push_redirect_conftree *tree,
@@ -518,7 +515,7 @@ void push_redirect_conftree_enter(push_redirect_conftree *tree,
  Reports that the walk leaves the node it entered last.
 
  # Safety
- As for [`push_redirect_conftree_enter`].
+ As for `push_redirect_conftree_enter`.
  */
 void push_redirect_conftree_leave(push_redirect_conftree *tree);
 
@@ -530,7 +527,7 @@ void push_redirect_conftree_leave(push_redirect_conftree *tree);
  until the walk changes or is released.
 
  # Safety
- As for [`push_redirect_conftree_enter`].
+ As for `push_redirect_conftree_enter`.
  */
 const char *push_redirect_conftree_warning(push_redirect_conftree *tree, size_t n);
 
@@ -538,7 +535,7 @@ const char *push_redirect_conftree_warning(push_redirect_conftree *tree, size_t 
  Releases a walk; NULL is ignored.
 
  # Safety
- `tree` is NULL or from [`push_redirect_conftree_new`], not used again.
+ `tree` is NULL or from `push_redirect_conftree_new`, not used again.
  */
 void push_redirect_conftree_free(push_redirect_conftree *tree);
 
@@ -546,7 +543,8 @@ void push_redirect_conftree_free(push_redirect_conftree *tree);
  Parses `PushRedirectEarlyHintsLifetime <seconds>` into `*out`.
 
  # Safety
- As for [`push_redirect_statuses_parse`].
+ `value` is a NUL-terminated string or NULL; `out` is writable or NULL;
+ `err` points to `err_len` writable bytes or is NULL.
  */
 push_redirect_result push_redirect_lifetime_parse(const char *value,
                                                   uint64_t *out,
@@ -560,7 +558,9 @@ push_redirect_result push_redirect_lifetime_parse(const char *value,
  replaced it.
 
  # Safety
- As for [`push_redirect_statuses_parse`]; `out.args` points into `value`.
+ `value` is a NUL-terminated string or NULL; `out` is writable or NULL;
+ `err` points to `err_len` writable bytes or is NULL. `out->args` then
+ points into `value` (or static storage), so `value` must outlive it.
  */
 push_redirect_result push_redirect_cache_spec_parse(const char *value,
                                                     push_redirect_cache_spec *out,
@@ -569,9 +569,9 @@ push_redirect_result push_redirect_cache_spec_parse(const char *value,
 
 /*
  A full write budget with its own clock, one per child, to be released
- with [`push_redirect_write_budget_release`]. `probed`: the store is
+ with `push_redirect_write_budget_release`. `probed`: the store is
  called by the child's store threads, and a back-off ends only when a
- probe finds it answering ([`push_redirect_write_budget_probed`]).
+ probe finds it answering (`push_redirect_write_budget_probed`).
  */
 push_redirect_write_budget *push_redirect_write_budget_new(bool probed);
 
@@ -583,7 +583,7 @@ push_redirect_write_budget *push_redirect_write_budget_new(bool probed);
 
  # Safety
  `slot` is NULL or points to a `push_redirect_write_budget *` that is
- NULL or from [`push_redirect_write_budget_new`], which no other thread
+ NULL or from `push_redirect_write_budget_new`, which no other thread
  uses any more.
  */
 int push_redirect_write_budget_release(void *slot);
@@ -593,29 +593,28 @@ int push_redirect_write_budget_release(void *slot);
  off. For a call about to be made, or a write about to be queued.
 
  # Safety
- `budget` is NULL or from [`push_redirect_write_budget_new`]; any thread.
+ `budget` is NULL or from `push_redirect_write_budget_new`; any thread.
  */
 bool push_redirect_write_budget_usable(const push_redirect_write_budget *budget);
 
 /*
- The store's epoch, to be passed to [`push_redirect_write_budget_fail`]
+ The store's epoch, to be passed to `push_redirect_write_budget_fail`
  for a call begun now.
 
  # Safety
- As for [`push_redirect_write_budget_usable`].
+ As for `push_redirect_write_budget_usable`.
  */
 uint64_t push_redirect_write_budget_epoch(const push_redirect_write_budget *budget);
 
 /*
  Notes that a call of the shared store begun at `epoch` failed or hung:
  unless a back-off is running, or the store became healthy again since
- the call began, one starts, during which
- [`push_redirect_respond`](crate::push_redirect_respond) neither fetches
- nor learns. True for the one call, of all the threads that saw
- failures, that started it (which logs it).
+ the call began, one starts, during which `push_redirect_respond`
+ neither fetches nor learns. True for the one call, of all the threads
+ that saw failures, that started it (which logs it).
 
  # Safety
- As for [`push_redirect_write_budget_usable`].
+ As for `push_redirect_write_budget_usable`.
  */
 bool push_redirect_write_budget_fail(const push_redirect_write_budget *budget, uint64_t epoch);
 
@@ -624,17 +623,17 @@ bool push_redirect_write_budget_fail(const push_redirect_write_budget *budget, u
  back-off is over. The caller makes one probe at a time.
 
  # Safety
- As for [`push_redirect_write_budget_usable`].
+ As for `push_redirect_write_budget_usable`.
  */
 bool push_redirect_write_budget_probe_due(const push_redirect_write_budget *budget);
 
 /*
  The result of a probe: `answered`, the store is healthy again (true
  for the call that made it so, which logs it); else its back-off
- doubles, up to [`PUSH_REDIRECT_BACKOFF_SECS`].
+ doubles, up to `PUSH_REDIRECT_BACKOFF_SECS`.
 
  # Safety
- As for [`push_redirect_write_budget_usable`].
+ As for `push_redirect_write_budget_usable`.
  */
 bool push_redirect_write_budget_probed(const push_redirect_write_budget *budget, bool answered);
 
@@ -659,9 +658,8 @@ bool push_redirect_page_feed(push_redirect_page *page, const uint8_t *data, size
 
  # Safety
  `page` is NULL or from an answer and neither finished nor freed (it is
- not used after this call); `store` as for
- [`push_redirect_respond`](crate::push_redirect_respond); `answer` is
- writable.
+ not used after this call); `store` as for `push_redirect_respond`;
+ `answer` is writable.
  */
 push_redirect_result push_redirect_page_finish(push_redirect_page *page,
                                                const push_redirect_store *store,

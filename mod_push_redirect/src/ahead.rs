@@ -21,7 +21,7 @@ use crate::push_redirect_result;
 /// argument or an allocation failure is `internal-error`.
 ///
 /// # Safety
-/// As for [`push_redirect_respond`](crate::push_redirect_respond).
+/// As for `push_redirect_respond`.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_ahead(
     settings: *const push_redirect_settings,

@@ -39,19 +39,18 @@ pub struct push_redirect_settings {
     pub declared_hints: *mut push_redirect_declared_hints,
     /// Some scope of this virtual host's server configuration turns
     /// `PushRedirectEarlyHints` on: the shim marks the server's defaults
-    /// with [`push_redirect_settings_mark_server`](crate::push_redirect_settings_mark_server),
-    /// and every scope merged from them is marked too.
+    /// with `push_redirect_settings_mark_server`, and every scope merged
+    /// from them is marked too.
     pub server_sends_hints: bool,
-    /// Derived from the fields above by [`push_redirect_settings_resolve`],
+    /// Derived from the fields above by `push_redirect_settings_resolve`,
     /// so that the shim needs no call for most responses: whether the
     /// filter is wanted at all...
     pub active: bool,
-    /// ...and the statuses that need [`push_redirect_respond`]: bit `n` (low
+    /// ...and the statuses that need `push_redirect_respond`: bit `n` (low
     /// word first) is status `PUSH_REDIRECT_RESPOND_FIRST + n`. Any other
     /// response only has the opt-out header stripped.
     pub respond_to: [u64; 4],
-    /// ...and whether [`push_redirect_ahead`](crate::push_redirect_ahead)
-    /// is wanted before the handler.
+    /// ...and whether `push_redirect_ahead` is wanted before the handler.
     pub ahead_on: bool,
     /// ...and whether a 103 can go out here: the request fields that only
     /// the 103 reads (`Sec-Fetch-*`, the note of one sent ahead) are read
@@ -59,7 +58,7 @@ pub struct push_redirect_settings {
     pub early_hints_on: bool,
 }
 
-/// The first status of [`push_redirect_settings::respond_to`].
+/// The first status of `respond_to` in `push_redirect_settings`.
 pub const PUSH_REDIRECT_RESPOND_FIRST: c_int = 200;
 
 /// What a fetch found.
@@ -222,9 +221,10 @@ pub struct push_redirect_answer {
     pub store_record_len: usize,
     pub store_lifetime: u64,
     /// A page's hints that are not public yet (it may be one visitor's:
-    /// docs/behaviour.md, "What is learned"), `unconfirmed_record_len`
-    /// bytes to store under the `PUSH_REDIRECT_KEY_LEN` bytes of
-    /// `unconfirmed_key` for `store_lifetime` seconds; NULL: none.
+    /// docs/behaviour.md, "Pages that may be one visitor's"),
+    /// `unconfirmed_record_len` bytes to store under the
+    /// `PUSH_REDIRECT_KEY_LEN` bytes of `unconfirmed_key` for
+    /// `store_lifetime` seconds; NULL: none.
     pub unconfirmed_key: *const u8,
     pub unconfirmed_record: *const u8,
     pub unconfirmed_record_len: usize,
@@ -233,10 +233,8 @@ pub struct push_redirect_answer {
     pub learned: usize,
     pub learned_from_html: usize,
     /// A 200 whose body is read before it teaches: the shim feeds it the
-    /// body ([`push_redirect_page_feed`](crate::push_redirect_page_feed)),
-    /// then finishes it
-    /// ([`push_redirect_page_finish`](crate::push_redirect_page_finish)) or
-    /// frees it; NULL: none.
+    /// body (`push_redirect_page_feed`), then finishes it
+    /// (`push_redirect_page_finish`) or frees it; NULL: none.
     pub page: *mut push_redirect_page,
     /// Remove `X-Push-Redirect` from the response: it has one (or, after
     /// a failure, may have).
@@ -255,7 +253,7 @@ pub struct push_redirect_env {
     pub value: *const c_char,
 }
 
-/// The slots of [`push_redirect_answer::env`].
+/// The slots of `env` in `push_redirect_answer`.
 pub const PUSH_REDIRECT_ENV_COUNT: usize = 2;
 
 /// The variables an answer sets: the 103's in the first slot, the push's in

@@ -165,7 +165,7 @@ impl ConfTree {
     }
 }
 
-/// A new walk, to be released with [`push_redirect_conftree_free`].
+/// A new walk, to be released with `push_redirect_conftree_free`.
 #[no_mangle]
 pub extern "C" fn push_redirect_conftree_new() -> *mut push_redirect_conftree {
     new_handle(ConfTree::default)
@@ -173,10 +173,10 @@ pub extern "C" fn push_redirect_conftree_new() -> *mut push_redirect_conftree {
 
 /// Reports the node the walk enters: its directive (as `ap_directive_t`
 /// has it: `<VirtualHost` for a section), its arguments, its file and
-/// line. Its children follow, then [`push_redirect_conftree_leave`].
+/// line. Its children follow, then `push_redirect_conftree_leave`.
 ///
 /// # Safety
-/// `tree` is NULL or from [`push_redirect_conftree_new`]; the strings are
+/// `tree` is NULL or from `push_redirect_conftree_new`; the strings are
 /// NUL-terminated or NULL.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_conftree_enter(
@@ -200,7 +200,7 @@ pub unsafe extern "C" fn push_redirect_conftree_enter(
 /// Reports that the walk leaves the node it entered last.
 ///
 /// # Safety
-/// As for [`push_redirect_conftree_enter`].
+/// As for `push_redirect_conftree_enter`.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_conftree_leave(tree: *mut push_redirect_conftree) {
     ffi_panic_boundary!((), {
@@ -218,7 +218,7 @@ pub unsafe extern "C" fn push_redirect_conftree_leave(tree: *mut push_redirect_c
 /// until the walk changes or is released.
 ///
 /// # Safety
-/// As for [`push_redirect_conftree_enter`].
+/// As for `push_redirect_conftree_enter`.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_conftree_warning(
     tree: *mut push_redirect_conftree,
@@ -234,7 +234,7 @@ pub unsafe extern "C" fn push_redirect_conftree_warning(
 /// Releases a walk; NULL is ignored.
 ///
 /// # Safety
-/// `tree` is NULL or from [`push_redirect_conftree_new`], not used again.
+/// `tree` is NULL or from `push_redirect_conftree_new`, not used again.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_conftree_free(tree: *mut push_redirect_conftree) {
     free_handle(tree)

@@ -77,8 +77,8 @@ pub struct push_redirect_exchange {
     pub log_trace: bool,
     /// A 103 can go out for this request: what only a 103 needs is read.
     pub early_hints: bool,
-    /// [`push_redirect_ahead`](crate::push_redirect_ahead) sent this
-    /// request's 103 already (read only with `early_hints`).
+    /// `push_redirect_ahead` sent this request's 103 already (read only
+    /// with `early_hints`).
     pub early_hints_sent: bool,
 }
 

@@ -360,7 +360,8 @@ pub(crate) unsafe fn push_redirect_declared_hints_free(set: *mut push_redirect_d
 /// Parses `PushRedirectEarlyHintsLifetime <seconds>` into `*out`.
 ///
 /// # Safety
-/// As for [`push_redirect_statuses_parse`].
+/// `value` is a NUL-terminated string or NULL; `out` is writable or NULL;
+/// `err` points to `err_len` writable bytes or is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_lifetime_parse(
     value: *const c_char,
@@ -388,7 +389,9 @@ pub struct push_redirect_cache_spec {
 /// replaced it.
 ///
 /// # Safety
-/// As for [`push_redirect_statuses_parse`]; `out.args` points into `value`.
+/// `value` is a NUL-terminated string or NULL; `out` is writable or NULL;
+/// `err` points to `err_len` writable bytes or is NULL. `out->args` then
+/// points into `value` (or static storage), so `value` must outlive it.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_cache_spec_parse(
     value: *const c_char,
@@ -423,9 +426,9 @@ pub unsafe extern "C" fn push_redirect_cache_spec_parse(
 }
 
 /// A full write budget with its own clock, one per child, to be released
-/// with [`push_redirect_write_budget_release`]. `probed`: the store is
+/// with `push_redirect_write_budget_release`. `probed`: the store is
 /// called by the child's store threads, and a back-off ends only when a
-/// probe finds it answering ([`push_redirect_write_budget_probed`]).
+/// probe finds it answering (`push_redirect_write_budget_probed`).
 #[no_mangle]
 pub extern "C" fn push_redirect_write_budget_new(probed: bool) -> *mut push_redirect_write_budget {
     new_handle(|| ChildBudget {
@@ -445,7 +448,7 @@ pub extern "C" fn push_redirect_write_budget_new(probed: bool) -> *mut push_redi
 ///
 /// # Safety
 /// `slot` is NULL or points to a `push_redirect_write_budget *` that is
-/// NULL or from [`push_redirect_write_budget_new`], which no other thread
+/// NULL or from `push_redirect_write_budget_new`, which no other thread
 /// uses any more.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_write_budget_release(slot: *mut c_void) -> c_int {
@@ -461,7 +464,7 @@ pub unsafe extern "C" fn push_redirect_write_budget_release(slot: *mut c_void) -
 /// off. For a call about to be made, or a write about to be queued.
 ///
 /// # Safety
-/// `budget` is NULL or from [`push_redirect_write_budget_new`]; any thread.
+/// `budget` is NULL or from `push_redirect_write_budget_new`; any thread.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_write_budget_usable(
     budget: *const push_redirect_write_budget,
@@ -469,11 +472,11 @@ pub unsafe extern "C" fn push_redirect_write_budget_usable(
     ffi_panic_boundary!(false, { try_ref(budget).is_some_and(ChildBudget::usable) })
 }
 
-/// The store's epoch, to be passed to [`push_redirect_write_budget_fail`]
+/// The store's epoch, to be passed to `push_redirect_write_budget_fail`
 /// for a call begun now.
 ///
 /// # Safety
-/// As for [`push_redirect_write_budget_usable`].
+/// As for `push_redirect_write_budget_usable`.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_write_budget_epoch(
     budget: *const push_redirect_write_budget,
@@ -485,13 +488,12 @@ pub unsafe extern "C" fn push_redirect_write_budget_epoch(
 
 /// Notes that a call of the shared store begun at `epoch` failed or hung:
 /// unless a back-off is running, or the store became healthy again since
-/// the call began, one starts, during which
-/// [`push_redirect_respond`](crate::push_redirect_respond) neither fetches
-/// nor learns. True for the one call, of all the threads that saw
-/// failures, that started it (which logs it).
+/// the call began, one starts, during which `push_redirect_respond`
+/// neither fetches nor learns. True for the one call, of all the threads
+/// that saw failures, that started it (which logs it).
 ///
 /// # Safety
-/// As for [`push_redirect_write_budget_usable`].
+/// As for `push_redirect_write_budget_usable`.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_write_budget_fail(
     budget: *const push_redirect_write_budget,
@@ -506,7 +508,7 @@ pub unsafe extern "C" fn push_redirect_write_budget_fail(
 /// back-off is over. The caller makes one probe at a time.
 ///
 /// # Safety
-/// As for [`push_redirect_write_budget_usable`].
+/// As for `push_redirect_write_budget_usable`.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_write_budget_probe_due(
     budget: *const push_redirect_write_budget,
@@ -518,10 +520,10 @@ pub unsafe extern "C" fn push_redirect_write_budget_probe_due(
 
 /// The result of a probe: `answered`, the store is healthy again (true
 /// for the call that made it so, which logs it); else its back-off
-/// doubles, up to [`PUSH_REDIRECT_BACKOFF_SECS`].
+/// doubles, up to `PUSH_REDIRECT_BACKOFF_SECS`.
 ///
 /// # Safety
-/// As for [`push_redirect_write_budget_usable`].
+/// As for `push_redirect_write_budget_usable`.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_write_budget_probed(
     budget: *const push_redirect_write_budget,

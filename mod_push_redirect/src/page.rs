@@ -13,9 +13,8 @@ use crate::answer::{
 };
 use crate::{ffi_panic_boundary, push_redirect_result};
 
-/// A page being read (opaque): from a
-/// [`push_redirect_answer`](crate::push_redirect_answer), owned by the
-/// shim until it is finished or freed.
+/// A page being read (opaque): from a `push_redirect_answer`, owned by
+/// the shim until it is finished or freed.
 pub struct push_redirect_page {
     _private: [u8; 0],
 }
@@ -59,9 +58,8 @@ pub unsafe extern "C" fn push_redirect_page_feed(
 ///
 /// # Safety
 /// `page` is NULL or from an answer and neither finished nor freed (it is
-/// not used after this call); `store` as for
-/// [`push_redirect_respond`](crate::push_redirect_respond); `answer` is
-/// writable.
+/// not used after this call); `store` as for `push_redirect_respond`;
+/// `answer` is writable.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_page_finish(
     page: *mut push_redirect_page,
