@@ -111,7 +111,8 @@ pub enum Reason {
     SelfRedirect,
     Excluded,
     AlreadyLinked,
-    /// Not produced by [`decide`]: the FFI boundary reports a caught panic so.
+    /// Not produced by [`decide`](crate::decide()): the FFI boundary
+    /// reports a caught panic so.
     InternalError,
 }
 

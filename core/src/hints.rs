@@ -4,9 +4,10 @@
 //!
 //! The hints for a target come from two places:
 //! - **declared** (`PushRedirectEarlyHint <target-path> "<link-value>"`), a
-//!   [`DeclaredHints`] built at configuration time;
-//! - **learned** from the `Link` fields of earlier `200` responses for that
-//!   origin and path, kept in a bounded [`HintCache`] with a lifetime.
+//!   [`DeclaredHints`](crate::DeclaredHints) built at configuration time;
+//! - **learned** from the `Link` fields and the HTML of earlier `200`
+//!   responses for that URL, kept as a [`Record`](crate::Record) in Apache's
+//!   shared object cache for `PushRedirectEarlyHintsLifetime` seconds.
 //!
 //! Every hint is re-validated and re-serialised here, whatever its source:
 //! only `rel=preload` (with a known `as`), `rel=modulepreload` (same origin)

@@ -14,11 +14,11 @@
 //!   of a site's URLs);
 //! - a hint goes into the record that 103s read only once two such
 //!   responses carried it: each response's hints are kept under a key of
-//!   their own ([`RecordKey::unconfirmed`]) that nothing sends, and the
-//!   next response's hints that are there too (or in the record already)
-//!   become public. A hint that embeds a freshly minted session differs
-//!   from one response to the next and never does; a page's stylesheets
-//!   do on the second visit.
+//!   their own ([`RecordKey::unconfirmed`](crate::RecordKey::unconfirmed))
+//!   that nothing sends, and the next response's hints that are there too
+//!   (or in the record already) become public. A hint that embeds a
+//!   freshly minted session differs from one response to the next and
+//!   never does; a page's stylesheets do on the second visit.
 //!
 //! A request with credentials still teaches nothing at all
 //! ([`crate::record::check_learnable`], [`crate::learn::Visitor`]).
