@@ -1,19 +1,20 @@
-"""README.md, as written: its package sets and its configuration examples.
+"""README.md and docs/django.md, as written: the package sets and the
+configuration examples.
 
 The package sets of the README's Requirements table must be the Makefile's,
 word for word. The marked blocks (`<!-- readme-test: NAME -->` on the line
 before an indented block) run in the machine's own Apache with the package of
 `make deb` installed, as a reader would run them on Debian:
 
-- minimal-setup, minimal-vhost: Debian's `default-ssl` site (snakeoil
-  certificate) with the README's lines added after its `SSLEngine on`; nghttp
-  must see `/old` redirected and `/new.html` pushed.
-- django-vhost, django-setup: the Django virtual host as a site of its own,
-  in front of the tests' Django backend; push-follow, connecting to
-  127.0.0.1 as www.example.com, must see Django's relative and absolute
-  redirects pushed (the second only works with the block's proxy headers).
-  The one change to the block: the backend's address (127.0.0.1:8000 in the
-  README) is the test backend's free port.
+- minimal-setup, minimal-vhost (README.md): Debian's `default-ssl` site
+  (snakeoil certificate) with the README's lines added after its `SSLEngine
+  on`; nghttp must see `/old` redirected and `/new.html` pushed.
+- django-vhost, django-setup (docs/django.md): the Django virtual host as a
+  site of its own, in front of the tests' Django backend; push-follow,
+  connecting to 127.0.0.1 as www.example.com, must see Django's relative and
+  absolute redirects pushed (the second only works with the block's proxy
+  headers). The one change to the block: the backend's address
+  (127.0.0.1:8000 in the document) is the test backend's free port.
 
 `apt-get install` lines are not run (the test installs nothing); the packages
 they name must be installed (they are in the Makefile's test set). The system
@@ -34,19 +35,20 @@ from harness.httpd import bad_lines
 from test_package import MODULES, PACKAGE, enabled_modules, run, system  # noqa: F401
 
 README = env.REPO / "README.md"
+DJANGO_DOC = env.REPO / "docs" / "django.md"
 MAKEFILE = env.REPO / "Makefile"
 DEFAULT_SSL = Path("/etc/apache2/sites-available/default-ssl.conf")
 DJANGO_SITE = "www.example.com"
-README_BACKEND = "127.0.0.1:8000"
+DJANGO_DOC_BACKEND = "127.0.0.1:8000"
 # The snakeoil certificate names the machine (make-ssl-cert uses its host
 # name), not the virtual host: mod_ssl warns, as it does for Debian's stock
 # default-ssl. Nothing else may be logged.
 SNAKEOIL_WARNING = r"\[ssl:warn\] .* AH01909: .* server certificate does NOT include an ID"
 
 
-def readme_blocks() -> dict:
+def marked_blocks(doc: Path) -> dict:
     """NAME -> the text of the indented block after `<!-- readme-test: NAME -->`."""
-    lines = README.read_text().splitlines()
+    lines = doc.read_text().splitlines()
     blocks = {}
     for i, line in enumerate(lines):
         m = re.fullmatch(r"<!-- readme-test: ([\w-]+) -->", line.strip())
@@ -57,7 +59,7 @@ def readme_blocks() -> dict:
             if following.strip() and not following.startswith("    "):
                 break
             body.append(following[4:])
-        assert m.group(1) not in blocks, f"two README blocks named {m.group(1)}"
+        assert m.group(1) not in blocks, f"two blocks named {m.group(1)} in {doc}"
         blocks[m.group(1)] = "\n".join(body).strip("\n") + "\n"
     return blocks
 
@@ -84,8 +86,8 @@ def test_readme_lists_the_makefile_package_sets():
 
 
 def test_readme_blocks_are_marked():
-    assert set(readme_blocks()) == {"minimal-setup", "minimal-vhost",
-                                    "django-vhost", "django-setup"}
+    assert set(marked_blocks(README)) == {"minimal-setup", "minimal-vhost"}
+    assert set(marked_blocks(DJANGO_DOC)) == {"django-vhost", "django-setup"}
 
 
 def shell_lines(block: str) -> list:
@@ -99,7 +101,7 @@ def shell_lines(block: str) -> list:
             for package in (w for w in words[2:] if not w.startswith("-")):
                 status = run("dpkg-query", "-W", "-f=${Status}", package, check=False).stdout
                 assert status == "install ok installed", \
-                    f"the README installs {package}: it must be in the Makefile's test set"
+                    f"the documentation installs {package}: it must be in the Makefile's test set"
             continue
         commands.append(line)
     return commands
@@ -108,7 +110,7 @@ def shell_lines(block: str) -> list:
 def run_shell(line: str):
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", line], capture_output=True,
                           text=True, timeout=120)
-    assert done.returncode == 0, f"README command failed:\n$ {line}\n{done.stdout}{done.stderr}"
+    assert done.returncode == 0, f"documented command failed:\n$ {line}\n{done.stdout}{done.stderr}"
 
 
 class SystemApache:
@@ -161,7 +163,7 @@ def site_enabled(name: str) -> bool:
 
 def test_readme_minimal_virtual_host_on_default_ssl(system):
     deb, _ = system
-    blocks = readme_blocks()
+    blocks = marked_blocks(README)
     setup = shell_lines(blocks["minimal-setup"])
     vhost_lines = blocks["minimal-vhost"]
     target = re.search(r"^Redirect /old (\S+)$", vhost_lines, re.M).group(1)
@@ -211,10 +213,10 @@ def test_readme_minimal_virtual_host_on_default_ssl(system):
 
 def test_readme_django_virtual_host(system, backend):
     deb, _ = system
-    blocks = readme_blocks()
+    blocks = marked_blocks(DJANGO_DOC)
     vhost = blocks["django-vhost"]
-    assert vhost.count(README_BACKEND) == 2, vhost
-    vhost = vhost.replace(README_BACKEND, f"127.0.0.1:{backend.port}")
+    assert vhost.count(DJANGO_DOC_BACKEND) == 2, vhost
+    vhost = vhost.replace(DJANGO_DOC_BACKEND, f"127.0.0.1:{backend.port}")
     setup = shell_lines(blocks["django-setup"])
     site_file = Path(f"/etc/apache2/sites-available/{DJANGO_SITE}.conf")
     access_log = Path(system_apache.envvar("APACHE_LOG_DIR")) / f"{DJANGO_SITE}-access.log"
