@@ -5,7 +5,10 @@ error-log line) with a message naming the directive. test_config.py has the
 plain bad values; test_merge.py the merges.
 """
 
+import http.client
 import re
+import ssl
+import statistics
 import time
 
 import pytest
@@ -105,6 +108,10 @@ def test_limit_sections_accept_the_directives(workdir, module_so, context):
     assert code == 0 and "Syntax OK" in out, out
 
 
+BIG_EXCLUDES = "".join(f"PushRedirectExclude ^/area-{i}/ \\.x{i}$\n" for i in range(499)) \
+    + "PushRedirectExclude ^/nothing/ [?]kept-out$\n"
+
+
 @pytest.fixture(scope="module")
 def httpd(httpd_factory, module_so):
     h = httpd_factory("config-hostility", module=module_so)
@@ -114,7 +121,19 @@ def httpd(httpd_factory, module_so):
     h.write("htdocs/redosht/.htaccess",
             "PushRedirect On\nPushRedirectExclude ^(a+)+$ (a*)*b ^(.*a){12}$\n"
             "RedirectMatch 302 ^/redosht/go$ /t.html?q=" + "a" * 8000 + "!\n")
+    # 1,000 patterns, the last of which keeps one target out, and the same
+    # redirects without them.
+    for name, excludes in (("bigexclude", BIG_EXCLUDES), ("noexclude", "")):
+        h.write(f"htdocs/{name}/.htaccess", excludes
+                + f"RedirectMatch 302 ^/{name}/go$ {TARGET}\n"
+                + f"RedirectMatch 302 ^/{name}/skip$ {TARGET}?kept-out\n")
     h.add_global("""
+<Directory "{root}/htdocs/bigexclude">
+    AllowOverride FileInfo
+</Directory>
+<Directory "{root}/htdocs/noexclude">
+    AllowOverride FileInfo
+</Directory>
 <Directory "{root}/htdocs/badht">
     AllowOverride FileInfo
 </Directory>
@@ -196,3 +215,31 @@ def test_config_check_time_with_many_patterns(workdir, module_so):
     code, out = config_test(workdir, module_so, lines)
     assert code == 0, out[:500]
     assert time.monotonic() - start < 60
+
+
+def test_a_thousand_patterns_in_htaccess_cost_a_redirect_under_5_ms(httpd):
+    """.htaccess is read for every request: its patterns are checked and
+    compiled once per child, not once per request (or per pattern)."""
+    r = clients.curl(httpd.url("main", "/bigexclude/go"))
+    assert r.status == 302 and r.headers("link"), r.describe()
+    r = clients.curl(httpd.url("main", "/bigexclude/skip"))
+    assert r.status == 302 and not r.headers("link"), r.describe()
+    assert httpd.access_entry(r.ua)["skip"] == "excluded"
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    conn = http.client.HTTPSConnection("127.0.0.1", httpd.port("main"), context=context)
+    took = {"bigexclude": [], "noexclude": []}
+    try:
+        for _ in range(30):
+            for name, times in took.items():
+                start = time.perf_counter()
+                conn.request("GET", f"/{name}/go", headers={"Host": "localhost"})
+                response = conn.getresponse()
+                response.read()
+                times.append(time.perf_counter() - start)
+                assert response.status == 302 and response.getheader("link"), name
+    finally:
+        conn.close()
+    big, none = (statistics.median(took[name]) for name in ("bigexclude", "noexclude"))
+    print(f"1,000 patterns: {big * 1000:.2f} ms a redirect; none: {none * 1000:.2f} ms")
+    assert big - none < 0.005, (big, none)

@@ -46,6 +46,7 @@ mod plain;
 mod record;
 mod respond;
 mod rules;
+mod table;
 
 pub use ahead::{ahead, Ahead};
 pub use chain::MAX_HOPS;

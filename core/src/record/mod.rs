@@ -43,7 +43,6 @@
 
 mod settled;
 mod strangers;
-mod table;
 #[cfg(test)]
 mod tests;
 mod validated;
@@ -59,6 +58,7 @@ use crate::hints::{Hint, MAX_HINTS, MAX_HINTS_LEN, MAX_LEARNED_PATH_LEN};
 use crate::link::link_values;
 use crate::origin::{is_linkable, itoa_port, path_and_query, same_origin};
 use crate::plain::is_plain_path;
+use crate::table::Table;
 
 pub(crate) use settled::Fingerprint;
 pub use settled::{Held, Settled};
@@ -396,13 +396,13 @@ const MAX_KEPT_KEY_TEXT: usize = 320;
 /// [`MAX_KEPT_KEY_TEXT`] bytes each.
 #[derive(Debug)]
 pub struct Keys {
-    table: table::Table<RecordKey>,
+    table: Table<RecordKey>,
 }
 
 impl Default for Keys {
     fn default() -> Self {
         Keys {
-            table: table::Table::new(KEPT_KEYS, MAX_KEPT_KEY_TEXT),
+            table: Table::new(KEPT_KEYS, MAX_KEPT_KEY_TEXT),
         }
     }
 }

@@ -19,8 +19,8 @@
 //! in a fixed table, so it holds at most [`SLOTS`] answers whatever the
 //! traffic.
 
-use super::table::Table;
 use super::RecordKey;
+use crate::table::Table;
 
 const SLOTS: usize = 64;
 

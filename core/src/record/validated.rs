@@ -17,8 +17,8 @@
 
 use std::sync::Arc;
 
-use super::table::Table;
 use super::Record;
+use crate::table::Table;
 
 /// Slots in the table.
 const SLOTS: usize = 64;

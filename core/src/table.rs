@@ -1,7 +1,7 @@
 //! A fixed table of values found by their exact bytes, shared by the
 //! threads of one process: what it has worked out once from some bytes
-//! (a record parsed and validated, a key hashed) and need not work out
-//! again while the same bytes come back.
+//! (a record parsed and validated, a key hashed, a pattern checked) and
+//! need not work out again while the same bytes come back.
 //!
 //! A seeded hash of the bytes only picks the slot; the bytes there are
 //! compared in full, so no two inputs are ever taken for one another,
