@@ -26,9 +26,9 @@ pub(crate) fn plain_target<'a, 'b>(
     if !is_plain_path(target) {
         return None;
     }
-    // SAFETY: a plain path is ASCII, which is UTF-8; the Location need not
-    // have been validated as text (one the plain path takes is valid).
-    let target = unsafe { std::str::from_utf8_unchecked(target) };
+    // A plain path is ASCII, so this never fails; the Location need not
+    // have been validated as text before.
+    let target = std::str::from_utf8(target).ok()?;
     Some((target, ex.request_target))
 }
 

@@ -175,11 +175,6 @@ pub(crate) fn validate_location(value: &[u8]) -> Result<&str, Reason> {
     if value.len() > MAX_LOCATION_LEN {
         return Err(Reason::BadLocation);
     }
-    if visible {
-        // SAFETY: visible ASCII, checked above, is valid UTF-8; validating it
-        // again would cost more than the rest of this function.
-        return Ok(unsafe { std::str::from_utf8_unchecked(value) });
-    }
     std::str::from_utf8(value).map_err(|_| Reason::BadLocation)
 }
 
