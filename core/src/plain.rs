@@ -16,6 +16,25 @@ pub(crate) fn plain_target<'a, 'b>(
     ex: &Exchange<'b>,
     location: &'a [u8],
 ) -> Option<(&'a str, &'b [u8])> {
+    let at = plain_target_at(ex, location)?;
+    // A plain path is ASCII, so this never fails; the Location need not
+    // have been validated as text before.
+    let target = std::str::from_utf8(&location[at..]).ok()?;
+    Some((target, ex.request_target))
+}
+
+/// [`plain_target`] for a Location already read as text.
+pub(crate) fn plain_target_of_text<'a, 'b>(
+    ex: &Exchange<'b>,
+    location: &'a str,
+) -> Option<(&'a str, &'b [u8])> {
+    let at = plain_target_at(ex, location.as_bytes())?;
+    Some((location.get(at..)?, ex.request_target))
+}
+
+/// Where the plain target starts in `location`, when the plain path takes
+/// it.
+fn plain_target_at(ex: &Exchange<'_>, location: &[u8]) -> Option<usize> {
     let (scheme, host) = plain_request(ex)?;
     let target = if location.starts_with(b"/") {
         location
@@ -23,13 +42,7 @@ pub(crate) fn plain_target<'a, 'b>(
         let authority_and_path = location.strip_prefix(scheme)?.strip_prefix(b"://")?;
         authority_and_path.strip_prefix(host)?
     };
-    if !is_plain_path(target) {
-        return None;
-    }
-    // A plain path is ASCII, so this never fails; the Location need not
-    // have been validated as text before.
-    let target = std::str::from_utf8(target).ok()?;
-    Some((target, ex.request_target))
+    is_plain_path(target).then_some(location.len() - target.len())
 }
 
 /// The request's scheme (`https` or `http`) and Host when the plain path

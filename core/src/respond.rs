@@ -12,7 +12,7 @@ use crate::early_hints::{check_client, decision, EarlyHintsDecision, EarlyHintsS
 use crate::exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
 use crate::learn::{Learn, Lesson, PageLearning, Store};
 use crate::origin::{path_and_query, Requested};
-use crate::plain::plain_target;
+use crate::plain::{plain_target, plain_target_of_text};
 use crate::rules::{
     check_push_only, check_shared, check_target_path, is_opted_out, one_location, resolve_target,
     validate_location,
@@ -341,7 +341,7 @@ fn learned_target<'t>(
     location: &'t str,
     resolved: &mut Option<Resolved>,
 ) -> Option<Cow<'t, str>> {
-    if let Some((target, requested)) = plain_target(ex, location.as_bytes()) {
+    if let Some((target, requested)) = plain_target_of_text(ex, location) {
         return check_target_path(policy, target, requested)
             .ok()
             .map(|()| Cow::Borrowed(target));
