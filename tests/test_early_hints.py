@@ -274,4 +274,4 @@ def test_warns_at_startup_where_h2_early_hints_is_off(httpd_factory, module_so):
     # the startup check has logged what it will.
     warnings = [line for line in h.read_error_log().splitlines() if "PR0004" in line]
     assert len(warnings) == 1, warnings
-    assert f":{h.port('main')}>" in warnings[0], warnings
+    assert f":{h.port('main')}> (" in warnings[0], warnings

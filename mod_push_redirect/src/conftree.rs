@@ -99,8 +99,9 @@ impl ConfTree {
         let region = self.open.last().copied().unwrap_or(Region::Main);
         if directive.eq_ignore_ascii_case(b"<VirtualHost") {
             let inner = if region == Region::Main {
+                // A section's arguments end with its `>`.
                 let mut label = b"<VirtualHost ".to_vec();
-                label.extend_from_slice(&label_args);
+                label.extend_from_slice(label_args.strip_suffix(b">").unwrap_or(&label_args));
                 label.extend_from_slice(b"> (");
                 place.write_into(&mut label);
                 label.push(b')');

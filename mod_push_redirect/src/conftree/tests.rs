@@ -93,7 +93,7 @@ fn a_virtual_host_inherits_what_it_does_not_set_wherever_it_is_written() {
     assert!(
         own[0].starts_with(
             "PR0004: PushRedirectEarlyHints On (/etc/apache2/site.conf:2) applies to \
-             <VirtualHost 127.0.0.1:443>> (/etc/apache2/site.conf:3), where"
+             <VirtualHost 127.0.0.1:443> (/etc/apache2/site.conf:3), where"
         ),
         "{own:?}"
     );
@@ -116,9 +116,9 @@ fn a_virtual_hosts_settings_stay_its_own() {
     ]);
     assert_eq!(found.len(), 2, "{found:?}");
     assert!(found[0].contains(
-        "site.conf:2) applies to <VirtualHost 127.0.0.1:443>> (/etc/apache2/site.conf:1)"
+        "site.conf:2) applies to <VirtualHost 127.0.0.1:443> (/etc/apache2/site.conf:1)"
     ));
     assert!(found[1].contains(
-        "site.conf:5) applies to <VirtualHost 127.0.0.1:443>> (/etc/apache2/site.conf:3)"
+        "site.conf:5) applies to <VirtualHost 127.0.0.1:443> (/etc/apache2/site.conf:3)"
     ));
 }
