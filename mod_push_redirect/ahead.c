@@ -23,6 +23,7 @@ static int ahead_fixups(request_rec *r)
     push_redirect_exchange exchange;
     push_redirect_store store;
     push_redirect_answer a;
+    push_redirect_result rv;
 
     /* Only the request the client sent; one that waits for 100-continue
      * gets no interim response before it (as mod_http2 does). */
@@ -31,12 +32,13 @@ static int ahead_fixups(request_rec *r)
     }
     push_redirect_read_request(r, 1, &exchange);
     store = hint_store_prepare(r);
-    push_redirect_ahead(conf, &exchange, &store, push_redirect_pool_alloc,
-                        r->pool, &a);
+    rv = push_redirect_ahead(conf, &exchange, &store, push_redirect_pool_alloc,
+                             r->pool, &a);
     if (a.early_hints) {
         apr_table_setn(r->notes, PUSH_REDIRECT_AHEAD_NOTE, "1");
     }
     push_redirect_apply(r, &a);
+    push_redirect_log_ahead(r, &exchange, &a, rv);
     return DECLINED;
 }
 

@@ -75,6 +75,13 @@ void *push_redirect_pool_alloc(void *pool, size_t size)
     return apr_palloc(pool, size);
 }
 
+static void set_env(request_rec *r, const char *name, const char *value)
+{
+    if (value) {
+        apr_table_setn(r->subprocess_env, name, value);
+    }
+}
+
 /* The 103 goes out first, before anything of the redirect. */
 void push_redirect_apply(request_rec *r, const push_redirect_answer *a)
 {
@@ -83,17 +90,12 @@ void push_redirect_apply(request_rec *r, const push_redirect_answer *a)
     if (a->early_hints) {
         push_redirect_send_early_hints(r, a->early_hints);
     }
-    for (i = 0; i < PUSH_REDIRECT_ENV_COUNT; i++) {
-        if (a->env[i].name) {
-            apr_table_setn(r->subprocess_env, a->env[i].name, a->env[i].value);
-        }
-    }
+    set_env(r, "PUSH_REDIRECT_EARLY_HINTS", a->early_hints_target);
+    set_env(r, "PUSH_REDIRECT_EARLY_HINTS_SKIPPED", a->early_hints_skipped);
+    set_env(r, "PUSH_REDIRECT", a->pushed);
+    set_env(r, "PUSH_REDIRECT_SKIPPED", a->skipped);
     for (i = 0; i < a->link_count; i++) {
         apr_table_addn(r->headers_out, "Link", a->links[i]);
-    }
-    for (i = 0; i < a->log_count; i++) {
-        ap_log_rerror(APLOG_MARK, a->log[i].error ? APLOG_ERR : APLOG_TRACE1,
-                      0, r, "%s", a->log[i].message);
     }
     if (a->strip_opt_out) {
         strip_opt_out(r);
@@ -135,7 +137,6 @@ void push_redirect_read_request(request_rec *r, int early_hints,
         .opt_out_env = opt_out,
         .vhost = push_redirect_vhost_identity(r->server),
         .local_port = r->connection->local_addr->port,
-        .log_trace = APLOGrtrace1(r),
         .early_hints = early_hints,
         .early_hints_sent =
             early_hints
@@ -158,15 +159,17 @@ static push_redirect_page *respond(request_rec *r,
     push_redirect_store store = hint_store_prepare(r);
     push_redirect_exchange exchange;
     push_redirect_answer answer;
+    push_redirect_result rv;
 
     push_redirect_read_request(r, conf->early_hints_on, &exchange);
     exchange.status = r->status;
     exchange.headers_out = fields_of(r->headers_out);
     exchange.err_headers_out = fields_of(r->err_headers_out);
-    push_redirect_respond(conf, &exchange, &store, push_redirect_pool_alloc,
-                          r->pool, &answer);
+    rv = push_redirect_respond(conf, &exchange, &store,
+                               push_redirect_pool_alloc, r->pool, &answer);
     hint_store_apply(r, &answer);
     push_redirect_apply(r, &answer);
+    push_redirect_log_answer(r, &exchange, &answer, rv);
     if (answer.page) {
         apr_pool_cleanup_register(r->pool, answer.page, free_page,
                                   apr_pool_cleanup_null);

@@ -45,8 +45,8 @@ void push_redirect_insert_filter(request_rec *r);
 void push_redirect_read_request(request_rec *r, int early_hints,
                                 push_redirect_exchange *x);
 void *push_redirect_pool_alloc(void *pool, size_t size);
-/* Sends the answer's 103, sets its variables, adds its Links, logs its
- * lines and strips the opt-out header if it says so. */
+/* Sends the answer's 103, sets its variables, adds its Links and strips
+ * the opt-out header if it says so. */
 void push_redirect_apply(request_rec *r, const push_redirect_answer *a);
 /* From ap_register_output_filter: adding by handle skips the name lookup. */
 extern ap_filter_rec_t *push_redirect_filter_handle;
@@ -62,6 +62,15 @@ bool push_redirect_authenticated(void *request);
 bool push_redirect_may_fetch(void *request, const char *target, size_t len);
 int push_redirect_stranger_may_fetch(void *request, const char *target,
                                      size_t len);
+
+/* log.c: the lines of an answer of push_redirect_respond, of
+ * push_redirect_ahead (`rv`: what the call returned). */
+void push_redirect_log_answer(request_rec *r, const push_redirect_exchange *x,
+                              const push_redirect_answer *a,
+                              push_redirect_result rv);
+void push_redirect_log_ahead(request_rec *r, const push_redirect_exchange *x,
+                             const push_redirect_answer *a,
+                             push_redirect_result rv);
 
 /* ahead.c: set in the initial request's notes once its 103 went out. */
 #define PUSH_REDIRECT_AHEAD_NOTE "push-redirect-early-hints-ahead"

@@ -181,6 +181,7 @@ def httpd(httpd_factory, module_so, raw_backend):
     h.write("htdocs/t.html", TARGET_BODY.decode())
     origin, port = h.origin("main"), h.port("main")
     raw_backend.add("nul-in-location", [b"Location: /t.\x00html"])
+    raw_backend.add("log-escaping", [LOGGED_LOCATION])
     for name, lines, _ in CASES + [NOT_REDIRECT]:
         status = 300 if name == "status-300" else STATUSES.get(name, 302)
         raw_backend.add(name, [substitute(line, origin, port, name) for line in lines], status)
@@ -191,6 +192,9 @@ def httpd(httpd_factory, module_so, raw_backend):
     LimitRequestFieldSize 70000
     ProxyIOBufferSize 131072
     H2MaxHeaderBlockLen 200000
+    <Location /raw/log-escaping>
+        LogLevel push_redirect:trace1
+    </Location>
     RewriteEngine on
     # Apache as the source: [NE] copies the decoded path, CR and LF included.
     RewriteRule ^/ne/(.*)$ /$1 [R=302,NE,L]
@@ -266,6 +270,25 @@ def test_nul_in_location_is_refused_by_the_proxy(httpd):
     r = clients.nghttp(httpd.url("main", "/raw/nul-in-location"), bodies=False)
     assert r.main.status == 502, r.describe()
     assert_untouched(httpd, r)
+
+
+# A quote, a backslash and a control byte (DEL), which the module logs as
+# they are and httpd escapes once, as it escapes every error-log message
+# (ap_escape_errorlog_item: a backslash doubled, a control byte in hex, a
+# quote as it is). Escaped by the module as well, they read `\"`, `\\\\`
+# and `\\x7f`.
+LOGGED_LOCATION = b'Location: /t"a\\b\x7fc.html'
+
+
+def test_a_hostile_location_is_logged_escaped_once(httpd):
+    r = clients.nghttp(httpd.url("main", "/raw/log-escaping"), bodies=False)
+    check_decision(httpd, r, "/raw/log-escaping", refused("bad-location"))
+    lines = [line for line in httpd.read_error_log().splitlines()
+             if "[push_redirect:trace1]" in line and "/raw/log-escaping" in line]
+    assert len(lines) == 1, lines
+    assert lines[0].endswith(
+        r'skip (bad-location) for 302 to GET /raw/log-escaping (Location: /t"a\\b\x7fc.html)'), \
+        lines[0]
 
 
 def test_not_redirect_status_is_untouched_and_opt_out_removed(httpd):

@@ -18,11 +18,6 @@
 #define PUSH_REDIRECT_RESPOND_FIRST 200
 
 /*
- The slots of `env` in `push_redirect_answer`.
- */
-#define PUSH_REDIRECT_ENV_COUNT 2
-
-/*
  The length of a record's key.
  */
 #define PUSH_REDIRECT_KEY_LEN 32
@@ -47,11 +42,6 @@
  costs a few seconds of learning, not half a minute.
  */
 #define PUSH_REDIRECT_PROBE_MS 1000
-
-/*
- The most lines one answer carries: the 103's, the push's, the learning's.
- */
-#define PUSH_REDIRECT_MAX_LOG_LINES 3
 
 /*
  What a fetch found.
@@ -271,11 +261,6 @@ typedef struct {
   const char *vhost;
   uint16_t local_port;
   /*
-   `trace1` is logged for this request: the answer then carries the
-   decision's log lines (an error line it carries whatever this says).
-   */
-  bool log_trace;
-  /*
    A 103 can go out for this request: what only a 103 needs is read.
    */
   bool early_hints;
@@ -336,24 +321,6 @@ typedef struct {
 typedef void *(*push_redirect_alloc_fn)(void *alloc_ctx, size_t size);
 
 /*
- A variable to set in the request's `subprocess_env`; a NULL `name`
- sets none.
- */
-typedef struct {
-  const char *name;
-  const char *value;
-} push_redirect_env;
-
-/*
- One line to log for this response: at `error` (with its `PRnnnn` tag)
- or at `trace1`.
- */
-typedef struct {
-  bool error;
-  const char *message;
-} push_redirect_log_line;
-
-/*
  Everything to do for one response. Strings are in memory from the alloc
  function or static; NULL means "nothing".
  */
@@ -368,13 +335,21 @@ typedef struct {
    */
   const char *early_hints;
   /*
-   The variables to set in `subprocess_env` (after the 103): the 103's
-   (`PUSH_REDIRECT_EARLY_HINTS`, the target path it is for, or
-   `PUSH_REDIRECT_EARLY_HINTS_SKIPPED`, why none), then the push's
-   (`PUSH_REDIRECT`, the pushed path+query, or `PUSH_REDIRECT_SKIPPED`,
-   why a redirect gets no Link).
+   The push side: the path+query its `Link` pushes (the variable
+   `PUSH_REDIRECT`), or why the redirect gets none
+   (`PUSH_REDIRECT_SKIPPED`, a token of docs/behaviour.md); both NULL
+   when nothing was decided.
    */
-  push_redirect_env env[PUSH_REDIRECT_ENV_COUNT];
+  const char *pushed;
+  const char *skipped;
+  /*
+   The 103 side: the target path whose hints it carries
+   (`PUSH_REDIRECT_EARLY_HINTS`), or why none goes out
+   (`PUSH_REDIRECT_EARLY_HINTS_SKIPPED`); both NULL when nothing was
+   decided.
+   */
+  const char *early_hints_target;
+  const char *early_hints_skipped;
   /*
    The record to store, `store_record_len` bytes under the
    `PUSH_REDIRECT_KEY_LEN` bytes of `store_key`, for `store_lifetime`
@@ -411,11 +386,6 @@ typedef struct {
    a failure, may have).
    */
   bool strip_opt_out;
-  /*
-   What to log, in order: one `ap_log_rerror` each.
-   */
-  push_redirect_log_line log[PUSH_REDIRECT_MAX_LOG_LINES];
-  size_t log_count;
 } push_redirect_answer;
 
 /*

@@ -14,7 +14,6 @@ use crate::handles::{
     push_redirect_declared_hints, push_redirect_excludes, push_redirect_statuses,
     push_redirect_switch, push_redirect_write_budget, try_ref,
 };
-use crate::log::{describe, describe_ahead, push_redirect_log_line, PUSH_REDIRECT_MAX_LOG_LINES};
 use crate::page::push_redirect_page;
 use crate::{ffi_panic_boundary, push_redirect_result};
 
@@ -207,12 +206,18 @@ pub struct push_redirect_answer {
     pub link_count: usize,
     /// The one `Link` value of a 103 to send before the response.
     pub early_hints: *const c_char,
-    /// The variables to set in `subprocess_env` (after the 103): the 103's
-    /// (`PUSH_REDIRECT_EARLY_HINTS`, the target path it is for, or
-    /// `PUSH_REDIRECT_EARLY_HINTS_SKIPPED`, why none), then the push's
-    /// (`PUSH_REDIRECT`, the pushed path+query, or `PUSH_REDIRECT_SKIPPED`,
-    /// why a redirect gets no Link).
-    pub env: [push_redirect_env; PUSH_REDIRECT_ENV_COUNT],
+    /// The push side: the path+query its `Link` pushes (the variable
+    /// `PUSH_REDIRECT`), or why the redirect gets none
+    /// (`PUSH_REDIRECT_SKIPPED`, a token of docs/behaviour.md); both NULL
+    /// when nothing was decided.
+    pub pushed: *const c_char,
+    pub skipped: *const c_char,
+    /// The 103 side: the target path whose hints it carries
+    /// (`PUSH_REDIRECT_EARLY_HINTS`), or why none goes out
+    /// (`PUSH_REDIRECT_EARLY_HINTS_SKIPPED`); both NULL when nothing was
+    /// decided.
+    pub early_hints_target: *const c_char,
+    pub early_hints_skipped: *const c_char,
     /// The record to store, `store_record_len` bytes under the
     /// `PUSH_REDIRECT_KEY_LEN` bytes of `store_key`, for `store_lifetime`
     /// seconds; NULL: nothing to store.
@@ -239,108 +244,15 @@ pub struct push_redirect_answer {
     /// Remove `X-Push-Redirect` from the response: it has one (or, after
     /// a failure, may have).
     pub strip_opt_out: bool,
-    /// What to log, in order: one `ap_log_rerror` each.
-    pub log: [push_redirect_log_line; PUSH_REDIRECT_MAX_LOG_LINES],
-    pub log_count: usize,
 }
-
-/// A variable to set in the request's `subprocess_env`; a NULL `name`
-/// sets none.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct push_redirect_env {
-    pub name: *const c_char,
-    pub value: *const c_char,
-}
-
-/// The slots of `env` in `push_redirect_answer`.
-pub const PUSH_REDIRECT_ENV_COUNT: usize = 2;
-
-/// The variables an answer sets: the 103's in the first slot, the push's in
-/// the second.
-#[derive(Clone, Copy)]
-enum Var {
-    EarlyHints,
-    EarlyHintsSkipped,
-    Pushed,
-    Skipped,
-}
-
-// One static string per name, so that which variable a slot holds is one
-// comparison of pointers (the log asks on every response).
-static EARLY_HINTS: &CStr = c"PUSH_REDIRECT_EARLY_HINTS";
-static EARLY_HINTS_SKIPPED: &CStr = c"PUSH_REDIRECT_EARLY_HINTS_SKIPPED";
-static PUSHED: &CStr = c"PUSH_REDIRECT";
-static SKIPPED: &CStr = c"PUSH_REDIRECT_SKIPPED";
-
-impl Var {
-    fn slot(self) -> usize {
-        match self {
-            Var::EarlyHints | Var::EarlyHintsSkipped => 0,
-            Var::Pushed | Var::Skipped => 1,
-        }
-    }
-
-    fn name(self) -> *const c_char {
-        match self {
-            Var::EarlyHints => EARLY_HINTS,
-            Var::EarlyHintsSkipped => EARLY_HINTS_SKIPPED,
-            Var::Pushed => PUSHED,
-            Var::Skipped => SKIPPED,
-        }
-        .as_ptr()
-    }
-}
-
-const NO_ENV: push_redirect_env = push_redirect_env {
-    name: ptr::null(),
-    value: ptr::null(),
-};
 
 impl push_redirect_answer {
-    fn set_env(&mut self, var: Var, value: *const c_char) {
-        self.env[var.slot()] = push_redirect_env {
-            name: var.name(),
-            value,
-        };
-    }
-
-    /// The value the answer sets for `var`, or NULL.
-    fn env_value(&self, var: Var) -> *const c_char {
-        let env = self.env[var.slot()];
-        if env.name == var.name() {
-            env.value
-        } else {
-            ptr::null()
-        }
-    }
-
-    /// `PUSH_REDIRECT`, or NULL.
-    pub(crate) fn pushed(&self) -> *const c_char {
-        self.env_value(Var::Pushed)
-    }
-
-    /// `PUSH_REDIRECT_SKIPPED`, or NULL.
-    pub(crate) fn skipped(&self) -> *const c_char {
-        self.env_value(Var::Skipped)
-    }
-
-    /// `PUSH_REDIRECT_EARLY_HINTS`, or NULL.
-    pub(crate) fn early_hints_target(&self) -> *const c_char {
-        self.env_value(Var::EarlyHints)
-    }
-
-    /// `PUSH_REDIRECT_EARLY_HINTS_SKIPPED`, or NULL.
-    pub(crate) fn early_hints_skipped(&self) -> *const c_char {
-        self.env_value(Var::EarlyHintsSkipped)
-    }
-
     fn skip(&mut self, token: &'static CStr) {
-        self.set_env(Var::Skipped, token.as_ptr());
+        self.skipped = token.as_ptr();
     }
 
     fn skip_early_hints(&mut self, token: &'static CStr) {
-        self.set_env(Var::EarlyHintsSkipped, token.as_ptr());
+        self.early_hints_skipped = token.as_ptr();
     }
 }
 
@@ -474,7 +386,7 @@ pub(crate) unsafe fn respond_with(
                                     answer.link_count += 1;
                                 }
                             }
-                            answer.set_env(Var::Pushed, target);
+                            answer.pushed = target;
                         }
                         None => answer.skip(reason_token(Reason::InternalError)),
                     }
@@ -515,8 +427,8 @@ impl Call {
 /// The boundary both calls that fill an answer share: `*answer` is emptied
 /// first, then filled by `body` (inside the panic boundary, with the
 /// settings' view, the exchange and the shim's pool), or as [`fail`] says
-/// when an argument is NULL or `body` panics; then its log lines are
-/// written. Unless `answer` is NULL it is always filled.
+/// when an argument is NULL or `body` panics. Unless `answer` is NULL it
+/// is always filled; the shim logs it.
 ///
 /// Inlined into each entry point, so that the respond call, which every
 /// redirect makes, pays for no indirection: `call` is a constant there.
@@ -560,16 +472,6 @@ pub(crate) unsafe fn answer_call(
             answer,
         )
     });
-    // Apart, so that a failure above is still logged.
-    if let Some(alloc) = alloc {
-        let mut pool = Pool { alloc, alloc_ctx };
-        ffi_panic_boundary!((), {
-            match call {
-                Call::Respond => describe(answer, exchange, result, &mut pool),
-                Call::Ahead => describe_ahead(answer, exchange, result, &mut pool),
-            }
-        });
-    }
     result
 }
 
@@ -594,7 +496,7 @@ pub(crate) unsafe fn write_early_hints(
                 Some((link, target)) => {
                     link.copy_from_slice(value.as_bytes());
                     answer.early_hints = link.as_ptr().cast();
-                    answer.set_env(Var::EarlyHints, target);
+                    answer.early_hints_target = target;
                 }
                 None => answer.skip_early_hints(reason_token(Reason::InternalError)),
             }
@@ -675,7 +577,10 @@ pub(crate) const EMPTY_ANSWER: push_redirect_answer = push_redirect_answer {
     links: [ptr::null(); PUSH_REDIRECT_MAX_LINKS],
     link_count: 0,
     early_hints: ptr::null(),
-    env: [NO_ENV; PUSH_REDIRECT_ENV_COUNT],
+    pushed: ptr::null(),
+    skipped: ptr::null(),
+    early_hints_target: ptr::null(),
+    early_hints_skipped: ptr::null(),
     store_key: ptr::null(),
     store_record: ptr::null(),
     store_record_len: 0,
@@ -687,11 +592,6 @@ pub(crate) const EMPTY_ANSWER: push_redirect_answer = push_redirect_answer {
     learned_from_html: 0,
     page: ptr::null_mut(),
     strip_opt_out: true,
-    log: [push_redirect_log_line {
-        error: false,
-        message: ptr::null(),
-    }; PUSH_REDIRECT_MAX_LOG_LINES],
-    log_count: 0,
 };
 
 /// The answer to a call that failed: nothing to add or send, and

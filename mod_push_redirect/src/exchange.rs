@@ -72,9 +72,6 @@ pub struct push_redirect_exchange {
     /// request came in on (the key of what is learned).
     pub vhost: *const c_char,
     pub local_port: u16,
-    /// `trace1` is logged for this request: the answer then carries the
-    /// decision's log lines (an error line it carries whatever this says).
-    pub log_trace: bool,
     /// A 103 can go out for this request: what only a 103 needs is read.
     pub early_hints: bool,
     /// `push_redirect_ahead` sent this request's 103 already (read only
@@ -278,7 +275,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// The first `Location` field, for the log.
+    /// The first `Location` field.
     pub(crate) fn location(&self) -> Option<&'a [u8]> {
         // SAFETY: a field value the shim handed over, NUL-terminated.
         (!self.location.is_null()).then(|| unsafe { bytes(self.location) })

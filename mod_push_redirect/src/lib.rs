@@ -26,7 +26,6 @@ mod answer;
 mod conftree;
 mod exchange;
 mod handles;
-mod log;
 mod page;
 mod settings;
 
@@ -35,7 +34,6 @@ pub use answer::*;
 pub use conftree::*;
 pub use exchange::*;
 pub use handles::*;
-pub use log::*;
 pub use page::*;
 pub use settings::*;
 
