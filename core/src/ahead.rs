@@ -6,8 +6,9 @@
 use std::cell::RefCell;
 
 use crate::chain::{follow, learned, page_early_hints, resolve_learned, Lookup};
-use crate::early_hints::{check_client, EarlyHints, EarlyHintsSkip};
+use crate::early_hints::check_client;
 use crate::exchange::{Exchange, Reason};
+use crate::hints::{EarlyHints, EarlyHintsSkip};
 use crate::learn::Store;
 use crate::origin::Requested;
 use crate::respond::Settings;

@@ -38,9 +38,9 @@ use std::sync::Arc;
 use url::Url;
 
 use crate::declared::DeclaredHints;
-use crate::early_hints::{EarlyHints, EarlyHintsSkip};
 use crate::exchange::{Policy, Reason};
 use crate::hints::HintList;
+use crate::hints::{EarlyHints, EarlyHintsSkip};
 use crate::link::link_value;
 use crate::origin::{page_path, path_and_query, Requested};
 use crate::plain::is_plain_path;

@@ -2,93 +2,12 @@
 
 use crate::chain::follow;
 use crate::declared::DeclaredHints;
-use crate::exchange::{Exchange, Policy, Reason};
-use crate::hints::HintList;
+use crate::exchange::{Exchange, Policy};
+use crate::hints::{EarlyHints, EarlyHintsDecision, EarlyHintsSkip};
 use crate::learn::Store;
 use crate::navigation::FetchMetadata;
 use crate::origin::{path_and_query, Requested};
 use crate::rules::{check_target, Rules};
-
-/// Why a redirect gets no 103. [`EarlyHintsSkip::as_str`] is logged and put
-/// in `PUSH_REDIRECT_EARLY_HINTS_SKIPPED`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EarlyHintsSkip {
-    /// One of the contract's rules that apply to Early Hints failed.
-    Rule(Reason),
-    /// HTTP/1.x: never a 103 there.
-    NotHttp2,
-    /// A pushed stream: there is no browser waiting on it.
-    PushedStream,
-    /// `Sec-Fetch-Mode` or `Sec-Fetch-Dest` say the request is not a
-    /// navigation (a `fetch()`, an image, a frame).
-    NotNavigation,
-    /// Neither declared nor learned hints for the target.
-    NoHints,
-    /// This response's 103 went out before the handler ran.
-    SentAhead,
-}
-
-impl EarlyHintsSkip {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            EarlyHintsSkip::Rule(reason) => reason.as_str(),
-            EarlyHintsSkip::NotHttp2 => "not-http2",
-            EarlyHintsSkip::PushedStream => "pushed-stream",
-            EarlyHintsSkip::NotNavigation => "not-navigation",
-            EarlyHintsSkip::NoHints => "no-hints",
-            EarlyHintsSkip::SentAhead => "sent-ahead",
-        }
-    }
-}
-
-/// The 103 to send before a redirect.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EarlyHints {
-    link: String,
-    count: usize,
-    target_path: String,
-}
-
-impl EarlyHints {
-    /// The value of the 103's one `Link` field: the hints joined by `, `.
-    pub fn link_value(&self) -> &str {
-        &self.link
-    }
-
-    /// How many hints it carries.
-    pub fn count(&self) -> usize {
-        self.count
-    }
-
-    /// The path of the page the hints are for.
-    pub fn target_path(&self) -> &str {
-        &self.target_path
-    }
-
-    /// The 103 carrying `hints` for the page at `page_path`; `None` when
-    /// there are none.
-    pub(crate) fn from_hints(hints: &HintList, page_path: &str) -> Option<EarlyHints> {
-        EarlyHints::from_link(&hints.field_value(), hints.hints.len(), page_path)
-    }
-
-    /// The 103 whose `Link` value is `link`, `count` hints joined as
-    /// [`HintList::field_value`] joins them; `None` when there are none.
-    pub(crate) fn from_link(link: &str, count: usize, page_path: &str) -> Option<EarlyHints> {
-        (count > 0).then(|| EarlyHints {
-            link: link.to_owned(),
-            count,
-            target_path: page_path.to_owned(),
-        })
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EarlyHintsDecision {
-    /// The status is not in `PushRedirectStatus`.
-    NotRedirect,
-    Send(EarlyHints),
-    Skip(EarlyHintsSkip),
-}
 
 /// Whether to send a 103 before this redirect, and with which hints:
 /// HTTP/2 only, a navigation, a GET whose target passes the contract's

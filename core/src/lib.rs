@@ -55,9 +55,12 @@ pub use chain::MAX_HOPS;
 pub use config::{parse_flag, ConfigError, ExcludeSet, StatusSet, STATUS_RANGE};
 pub use decide::{decide, Decision, Push};
 pub use declared::DeclaredHints;
-pub use early_hints::{early_hints, EarlyHints, EarlyHintsDecision, EarlyHintsSkip};
+pub use early_hints::early_hints;
 pub use exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
-pub use hints::{Hint, MAX_HINTS, MAX_HINTS_LEN, MAX_LEARNED_PATH_LEN};
+pub use hints::{
+    EarlyHints, EarlyHintsDecision, EarlyHintsSkip, Hint, MAX_HINTS, MAX_HINTS_LEN,
+    MAX_LEARNED_PATH_LEN,
+};
 pub use learn::{Fetch, Learn, Lesson, PageLearning, Store, Visitor, FETCH_BUF_LEN, MAX_LOOKUPS};
 pub use page::{NotScanned, PageScan, MAX_SCANNED_LEN};
 pub use record::{

@@ -108,7 +108,7 @@ typedef struct push_redirect_excludes push_redirect_excludes;
 
 /*
  A page being read (opaque): from a `push_redirect_answer`, owned by
- the shim until it is finished or freed.
+ the shim until it is finished or freed (page.rs).
  */
 typedef struct push_redirect_page push_redirect_page;
 

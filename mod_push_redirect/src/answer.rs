@@ -14,7 +14,6 @@ use crate::handles::{
     push_redirect_declared_hints, push_redirect_excludes, push_redirect_statuses,
     push_redirect_switch, push_redirect_write_budget, try_ref,
 };
-use crate::page::push_redirect_page;
 use crate::{ffi_panic_boundary, push_redirect_result};
 
 /// The most `Link` fields one answer adds.
@@ -196,6 +195,12 @@ impl Fetch for CFetch {
 /// `apr_palloc` on the request pool). Returns NULL on failure.
 pub type push_redirect_alloc_fn =
     Option<unsafe extern "C" fn(alloc_ctx: *mut c_void, size: usize) -> *mut c_void>;
+
+/// A page being read (opaque): from a `push_redirect_answer`, owned by
+/// the shim until it is finished or freed (page.rs).
+pub struct push_redirect_page {
+    _private: [u8; 0],
+}
 
 /// Everything to do for one response. Strings are in memory from the alloc
 /// function or static; NULL means "nothing".

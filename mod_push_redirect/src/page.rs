@@ -8,16 +8,10 @@ use std::ffi::c_void;
 use push_redirect_core::PageLearning;
 
 use crate::answer::{
-    push_redirect_alloc_fn, push_redirect_answer, push_redirect_store, with_store, write_learn,
-    Pool, EMPTY_ANSWER,
+    push_redirect_alloc_fn, push_redirect_answer, push_redirect_page, push_redirect_store,
+    with_store, write_learn, Pool, EMPTY_ANSWER,
 };
 use crate::{ffi_panic_boundary, push_redirect_result};
-
-/// A page being read (opaque): from a `push_redirect_answer`, owned by
-/// the shim until it is finished or freed.
-pub struct push_redirect_page {
-    _private: [u8; 0],
-}
 
 unsafe fn page_mut<'a>(page: *mut push_redirect_page) -> Option<&'a mut PageLearning> {
     page.cast::<PageLearning>().as_mut()

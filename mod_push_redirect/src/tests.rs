@@ -499,19 +499,13 @@ fn null_parameters_are_refused() {
             push_redirect_result::NullParameter
         );
         assert_eq!(text(answer.skipped).unwrap(), "internal-error");
-        assert_eq!(
-            text(answer.early_hints_skipped).unwrap(),
-            "internal-error"
-        );
+        assert_eq!(text(answer.early_hints_skipped).unwrap(), "internal-error");
         assert_eq!(
             respond(&push_on(), ptr::null(), Some(arena_alloc), &mut answer),
             push_redirect_result::NullParameter
         );
         assert_eq!(text(answer.skipped).unwrap(), "internal-error");
-        assert!(
-            answer.early_hints_skipped.is_null(),
-            "Early Hints are off"
-        );
+        assert!(answer.early_hints_skipped.is_null(), "Early Hints are off");
         assert_eq!(
             respond(&push_on(), &exchange, None, &mut answer),
             push_redirect_result::NullParameter
@@ -674,10 +668,7 @@ fn a_panic_while_deciding_is_an_internal_error_on_both_sides() {
     };
     assert_eq!(result, push_redirect_result::Panic);
     assert_eq!(text(answer.skipped).unwrap(), "internal-error");
-    assert_eq!(
-        text(answer.early_hints_skipped).unwrap(),
-        "internal-error"
-    );
+    assert_eq!(text(answer.early_hints_skipped).unwrap(), "internal-error");
     assert!(answer.link_count == 0 && answer.early_hints.is_null());
 }
 

@@ -1,6 +1,7 @@
 use super::*;
 use crate::config::ExcludeSet;
-use crate::hints::{hints_of, Hint, MAX_HINTS, MAX_HINTS_LEN};
+use crate::exchange::Reason;
+use crate::hints::{hints_of, Hint, HintList, MAX_HINTS, MAX_HINTS_LEN};
 use crate::link::link_values;
 use url::Url;
 
