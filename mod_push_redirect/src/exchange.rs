@@ -3,9 +3,9 @@
 //! the rules read is decided here, not in C.
 
 use std::ffi::{c_char, c_int, c_void};
-use std::mem::MaybeUninit;
 
 use push_redirect_core::Exchange;
+use smallvec::SmallVec;
 
 use crate::bytes;
 
@@ -120,54 +120,8 @@ unsafe fn key_is(key: *const c_char, name: &[u8], prefix: bool) -> bool {
 }
 
 /// The values of one field name, on the stack when there are few (a
-/// redirect rarely has more than one opt-out header or Link field). The
-/// inline slots past `len` are never read, so they start uninitialised: a
-/// response's snapshot then starts with nothing to copy.
-pub(crate) struct Values<'a> {
-    inline: [MaybeUninit<&'a [u8]>; 4],
-    heap: Vec<&'a [u8]>,
-    len: usize,
-}
-
-impl<'a> Values<'a> {
-    #[inline]
-    fn none() -> Values<'a> {
-        Values {
-            inline: [MaybeUninit::uninit(); 4],
-            heap: Vec::new(),
-            len: 0,
-        }
-    }
-
-    fn push(&mut self, value: &'a [u8]) {
-        if self.len < self.inline.len() {
-            self.inline[self.len] = MaybeUninit::new(value);
-        } else {
-            if self.heap.is_empty() {
-                let inline = self.inline_values().to_vec();
-                self.heap = inline;
-            }
-            self.heap.push(value);
-        }
-        self.len += 1;
-    }
-
-    fn inline_values(&self) -> &[&'a [u8]] {
-        let len = self.len.min(self.inline.len());
-        // SAFETY: push initialises the inline slots in order, so the first
-        // `len` of them (at most all) hold values; MaybeUninit<T> is laid
-        // out as T.
-        unsafe { std::slice::from_raw_parts(self.inline.as_ptr().cast(), len) }
-    }
-
-    pub(crate) fn as_slice(&self) -> &[&'a [u8]] {
-        if self.heap.is_empty() {
-            self.inline_values()
-        } else {
-            &self.heap
-        }
-    }
-}
+/// redirect rarely has more than one opt-out header or Link field).
+pub(crate) type Values<'a> = SmallVec<[&'a [u8]; 4]>;
 
 /// The request and response fields the rules read, from the shim's tables,
 /// read once so that [`Fields::view`] can borrow them.
@@ -204,13 +158,13 @@ impl<'a> Fields<'a> {
             has_authorization: false,
             sec_fetch_mode: None,
             sec_fetch_dest: None,
-            opt_out_values: Values::none(),
+            opt_out_values: Values::new(),
             locations: [b"", b""],
             location: std::ptr::null(),
             more_locations: false,
-            links: Values::none(),
-            cache_control: Values::none(),
-            set_cookies: Values::none(),
+            links: Values::new(),
+            cache_control: Values::new(),
+            set_cookies: Values::new(),
             content_encoding: None,
         }
     }
@@ -282,7 +236,7 @@ impl<'a> Fields<'a> {
     }
 
     #[inline(always)]
-    pub(crate) unsafe fn view(&'a self, exchange: &'a push_redirect_exchange) -> Exchange<'a> {
+    pub(crate) unsafe fn view<'v>(&'v self, exchange: &'v push_redirect_exchange) -> Exchange<'v> {
         let host = (!self.host.is_null()).then(|| bytes(self.host));
         let (server_name, server_port) = match (host, exchange.server_authority) {
             (None, Some(authority)) => {
@@ -323,14 +277,6 @@ impl<'a> Fields<'a> {
             sec_fetch_mode: self.sec_fetch_mode,
             sec_fetch_dest: self.sec_fetch_dest,
             early_hints_sent: exchange.early_hints_sent,
-        }
-    }
-}
-
-impl<'a> Extend<&'a [u8]> for Values<'a> {
-    fn extend<I: IntoIterator<Item = &'a [u8]>>(&mut self, values: I) {
-        for value in values {
-            self.push(value);
         }
     }
 }
