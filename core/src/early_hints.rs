@@ -15,8 +15,10 @@ use crate::rules::{check_target, Rules};
 pub enum EarlyHintsSkip {
     /// One of the contract's rules that apply to Early Hints failed.
     Rule(Reason),
-    /// HTTP/1.x: never a 103 there.
+    /// HTTP/1.x where `PushRedirectEarlyHintsHTTP1` is off.
     NotHttp2,
+    /// HTTP/1.0 (or older): never a 1xx there (RFC 9110, section 15.2).
+    Http1_0,
     /// A pushed stream: there is no browser waiting on it.
     PushedStream,
     /// `Sec-Fetch-Mode` or `Sec-Fetch-Dest` say the request is not a
@@ -33,6 +35,7 @@ impl EarlyHintsSkip {
         match self {
             EarlyHintsSkip::Rule(reason) => reason.as_str(),
             EarlyHintsSkip::NotHttp2 => "not-http2",
+            EarlyHintsSkip::Http1_0 => "http1.0",
             EarlyHintsSkip::PushedStream => "pushed-stream",
             EarlyHintsSkip::NotNavigation => "not-navigation",
             EarlyHintsSkip::NoHints => "no-hints",
@@ -91,7 +94,8 @@ pub enum EarlyHintsDecision {
 }
 
 /// Whether to send a 103 before this redirect, and with which hints:
-/// HTTP/2 only, a navigation, a GET whose target passes the contract's
+/// HTTP/2 (or HTTP/1.1 where `PushRedirectEarlyHintsHTTP1` is on), a
+/// navigation, a GET whose target passes the contract's
 /// opt-out, TLS, location, same-origin, self and exclude rules (not
 /// `push-disabled` nor `credentials`: the browser fetches the hints itself,
 /// with its own cookies). The hints are those of the page the learned
@@ -106,7 +110,7 @@ pub fn early_hints(
         return EarlyHintsDecision::NotRedirect;
     }
     let skip = EarlyHintsDecision::Skip;
-    if let Err(reason) = check_client(ex) {
+    if let Err(reason) = check_client(policy, ex) {
         return skip(reason);
     }
     match check_target(policy, ex, Rules::ClientFetches) {
@@ -121,12 +125,15 @@ pub fn early_hints(
 }
 
 /// The gates of a 103 before any rule, in their order: one has gone out
-/// already, HTTP/1.x, a pushed stream, not a navigation.
-pub(crate) fn check_client(ex: &Exchange<'_>) -> Result<(), EarlyHintsSkip> {
+/// already, HTTP/1.x (unless `PushRedirectEarlyHintsHTTP1` is on), HTTP/1.0
+/// (whatever it says), a pushed stream, not a navigation.
+pub(crate) fn check_client(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<(), EarlyHintsSkip> {
     if ex.early_hints_sent {
         Err(EarlyHintsSkip::SentAhead)
-    } else if !ex.http2 {
+    } else if !ex.http2 && !policy.early_hints_http1 {
         Err(EarlyHintsSkip::NotHttp2)
+    } else if !ex.http2 && ex.http1_0 {
+        Err(EarlyHintsSkip::Http1_0)
     } else if ex.pushed_stream {
         Err(EarlyHintsSkip::PushedStream)
     } else if !FetchMetadata::of(ex).is_navigation() {

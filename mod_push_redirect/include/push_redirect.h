@@ -155,6 +155,10 @@ typedef struct {
    `PushRedirectEarlyHintsFromHTML`, which the shim reads itself.
    */
   push_redirect_switch from_html;
+  /*
+   `PushRedirectEarlyHintsHTTP1`, which the shim reads itself.
+   */
+  push_redirect_switch early_hints_http1;
   push_redirect_statuses statuses;
   push_redirect_excludes *excludes;
   push_redirect_declared_hints *declared_hints;
@@ -241,6 +245,10 @@ typedef struct {
    */
   const char *uri;
   bool is_http2;
+  /*
+   The request is HTTP/1.0 or older (`r->proto_num`).
+   */
+  bool http1_0;
   /*
    mod_http2's `H2_PUSH` and `H2_PUSHED` for this request (NULL: not
    HTTP/2, or mod_http2 not loaded). `H2_PUSH` stays `on` on a pushed

@@ -35,12 +35,14 @@ impl Place {
 }
 
 /// What one server's part of the configuration says: its last
-/// `H2EarlyHints` (perhaps inside `<IfModule>`) and its first
-/// `PushRedirectEarlyHints On` at any depth.
+/// `H2EarlyHints` (perhaps inside `<IfModule>`), its first
+/// `PushRedirectEarlyHints On` at any depth, and whether it has a
+/// `PushRedirectEarlyHintsHTTP1 On` at any depth.
 #[derive(Default)]
 struct Part {
     h2_early_hints: Option<bool>,
     early_hints_on: Option<Place>,
+    early_hints_http1_on: bool,
 }
 
 /// Which part the nodes being walked belong to.
@@ -125,6 +127,8 @@ impl ConfTree {
             && part.early_hints_on.is_none()
         {
             part.early_hints_on = Some(place);
+        } else if directive.eq_ignore_ascii_case(b"PushRedirectEarlyHintsHTTP1") {
+            part.early_hints_http1_on |= first_word_is_on(args);
         }
     }
 
@@ -144,7 +148,12 @@ impl ConfTree {
                 );
                 warnings.extend(CString::new(line).ok());
             };
-            if let (Some(on), false) = (&main.early_hints_on, main.h2_early_hints == Some(true)) {
+            // A server whose 103s go out over HTTP/1.1 (behind a proxy)
+            // needs no mod_http2, and may have none to write it with.
+            if let (Some(on), false) = (
+                &main.early_hints_on,
+                main.h2_early_hints == Some(true) || main.early_hints_http1_on,
+            ) {
                 warn(on, b"the main server");
             }
             // A virtual host inherits the main server's settings it does
@@ -155,7 +164,7 @@ impl ConfTree {
                     main.early_hints_on
                         .as_ref()
                         .or(part.early_hints_on.as_ref()),
-                    h2 == Some(true),
+                    h2 == Some(true) || main.early_hints_http1_on || part.early_hints_http1_on,
                 ) {
                     warn(on, label);
                 }

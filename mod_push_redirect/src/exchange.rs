@@ -51,6 +51,8 @@ pub struct push_redirect_exchange {
     /// The decoded path of the request the client sent, for the log.
     pub uri: *const c_char,
     pub is_http2: bool,
+    /// The request is HTTP/1.0 or older (`r->proto_num`).
+    pub http1_0: bool,
     /// mod_http2's `H2_PUSH` and `H2_PUSHED` for this request (NULL: not
     /// HTTP/2, or mod_http2 not loaded). `H2_PUSH` stays `on` on a pushed
     /// stream, which mod_http2 never pushes from: `H2_PUSHED` is `PUSHED`
@@ -309,6 +311,7 @@ impl<'a> Fields<'a> {
             server_port,
             request_target: bytes(exchange.request_target),
             http2: exchange.is_http2,
+            http1_0: exchange.http1_0,
             h2_push: exchange.is_http2 && bytes(exchange.h2_push) == b"on",
             pushed_stream: exchange.is_http2 && bytes(exchange.h2_pushed) == b"PUSHED",
             has_cookie: self.has_cookie,

@@ -122,3 +122,36 @@ fn a_virtual_hosts_settings_stay_its_own() {
         "site.conf:5) applies to <VirtualHost 127.0.0.1:443>> (/etc/apache2/site.conf:3)"
     ));
 }
+
+#[test]
+fn a_server_whose_103s_go_out_over_http1_is_not_warned_about() {
+    let found = warnings(&[
+        Node("PushRedirectEarlyHints", "on", vec![]),
+        Node("PushRedirectEarlyHintsHTTP1", "on", vec![]),
+        vhost(vec![Node("PushRedirectEarlyHints", "on", vec![])]),
+        vhost(vec![
+            Node("PushRedirectEarlyHints", "on", vec![]),
+            Node("PushRedirectEarlyHintsHTTP1", "off", vec![]),
+        ]),
+    ]);
+    assert!(found.is_empty(), "{found:?}");
+    let own = warnings(&[
+        vhost(vec![Node(
+            "<Location",
+            "/app/>",
+            vec![
+                Node("PushRedirectEarlyHints", "on", vec![]),
+                Node("PushRedirectEarlyHintsHTTP1", "on", vec![]),
+            ],
+        )]),
+        vhost(vec![
+            Node("PushRedirectEarlyHints", "on", vec![]),
+            Node("PushRedirectEarlyHintsHTTP1", "off", vec![]),
+        ]),
+    ]);
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert!(
+        own[0].contains("(/etc/apache2/site.conf:5), where"),
+        "{own:?}"
+    );
+}
