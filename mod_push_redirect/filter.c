@@ -155,6 +155,7 @@ void push_redirect_read_request(request_rec *r, int early_hints,
     *x = (push_redirect_exchange){
         .method = first->method,
         .scheme = ap_http_scheme(first),
+        .trusted_proxy = push_redirect_from_trusted_proxy(first),
         .headers_in = fields_of(first->headers_in),
         .server_authority = server_authority,
         .request = first,

@@ -44,7 +44,9 @@ pub struct Exchange<'a> {
     pub status: i32,
     /// The method of the request the client sent.
     pub method: &'a [u8],
-    /// `http` or `https`, as Apache reports it for the client's request.
+    /// `http` or `https`: the scheme of the URL the client asked for, as
+    /// Apache reports it or, behind a proxy Apache trusts, as that proxy
+    /// says ([`client_scheme`](crate::client_scheme)).
     pub scheme: &'a [u8],
     /// The `Host` header (HTTP/2: `:authority`), when the client sent one.
     pub host: Option<&'a [u8]>,

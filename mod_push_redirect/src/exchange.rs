@@ -5,7 +5,7 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::mem::MaybeUninit;
 
-use push_redirect_core::Exchange;
+use push_redirect_core::{client_scheme, Exchange};
 
 use crate::bytes;
 
@@ -38,10 +38,16 @@ pub type push_redirect_authority_fn =
 pub struct push_redirect_exchange {
     pub status: c_int,
     pub method: *const c_char,
+    /// `ap_http_scheme` of the request the client sent.
     pub scheme: *const c_char,
+    /// The request came through a proxy Apache trusts (mod_remoteip took
+    /// the client's address from it, by a proxy list that names it): its
+    /// `X-Forwarded-Proto` is read, and says the scheme the client used.
+    pub trusted_proxy: bool,
     /// The header fields of the request the client sent: `Host`, `Cookie`,
-    /// `Authorization` and, with `early_hints`, `Sec-Fetch-Mode` and
-    /// `Sec-Fetch-Dest` are read from them, the first of each name.
+    /// `Authorization`, with `early_hints` `Sec-Fetch-Mode` and
+    /// `Sec-Fetch-Dest`, and with `trusted_proxy` `X-Forwarded-Proto` are
+    /// read from them, the first of each name.
     pub headers_in: push_redirect_fields,
     /// Called with `request` only when there is no `Host` field; NULL: the
     /// URL asked for is not known then.
@@ -184,6 +190,7 @@ pub(crate) struct Fields<'a> {
     has_authorization: bool,
     sec_fetch_mode: Option<&'a [u8]>,
     sec_fetch_dest: Option<&'a [u8]>,
+    forwarded_proto: Option<&'a [u8]>,
     pub(crate) opt_out_values: Values<'a>,
     /// The first Location and, when there is another, a stand-in for it:
     /// the rules only count the others.
@@ -209,6 +216,7 @@ impl<'a> Fields<'a> {
             has_authorization: false,
             sec_fetch_mode: None,
             sec_fetch_dest: None,
+            forwarded_proto: None,
             opt_out_values: Values::none(),
             locations: [b"", b""],
             location: std::ptr::null(),
@@ -244,6 +252,9 @@ impl<'a> Fields<'a> {
                     } else if key_is(key, b"Sec-Fetch-Dest", false) {
                         self.sec_fetch_dest = self.sec_fetch_dest.or_else(value);
                     }
+                }
+                b'x' if exchange.trusted_proxy && key_is(key, b"X-Forwarded-Proto", false) => {
+                    self.forwarded_proto = self.forwarded_proto.or_else(value);
                 }
                 _ => {}
             }
@@ -305,7 +316,11 @@ impl<'a> Fields<'a> {
         Exchange {
             status: exchange.status,
             method: bytes(exchange.method),
-            scheme: bytes(exchange.scheme),
+            scheme: client_scheme(
+                bytes(exchange.scheme),
+                exchange.trusted_proxy,
+                self.forwarded_proto,
+            ),
             host,
             server_name,
             server_port,

@@ -72,6 +72,7 @@ impl Request {
             status: self.status,
             method: self.keep("GET"),
             scheme: self.keep("https"),
+            trusted_proxy: false,
             headers_in: push_redirect_fields {
                 items: self.fields[2].as_ptr(),
                 count: self.fields[2].len(),
@@ -343,6 +344,7 @@ fn not_a_redirect_reads_nothing_but_the_status() {
         status: 204,
         method: 1 as *const c_char,
         scheme: 1 as *const c_char,
+        trusted_proxy: true,
         headers_in: push_redirect_fields {
             items: 8 as *const push_redirect_field,
             count: 1,
@@ -1050,6 +1052,27 @@ fn the_request_fields_are_read_from_headers_in_in_any_case() {
     assert_eq!(push_target(&request.exchange()), "/new");
     request.fields[2].reverse();
     assert_eq!(skip_reason(&request.exchange()), "cross-origin");
+}
+
+#[test]
+fn a_trusted_proxys_forwarded_proto_is_the_scheme_and_no_one_elses() {
+    let mut request = Request::redirect(302, Some("https://localhost:8443/new"));
+    request.field(2, "x-forwarded-proto", "https");
+    let from = |request: &mut Request, trusted_proxy| push_redirect_exchange {
+        scheme: c"http".as_ptr(),
+        trusted_proxy,
+        ..request.exchange()
+    };
+    assert_eq!(push_target(&from(&mut request, true)), "/new");
+    assert_eq!(skip_reason(&from(&mut request, false)), "insecure");
+    // A trusted proxy's http: the client's scheme, another origin.
+    let mut plain = Request::redirect(302, Some("https://localhost:8443/new"));
+    plain.field(2, "X-Forwarded-Proto", "http");
+    let https = push_redirect_exchange {
+        trusted_proxy: true,
+        ..plain.exchange()
+    };
+    assert_eq!(skip_reason(&https), "insecure");
 }
 
 #[test]
