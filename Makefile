@@ -36,11 +36,13 @@ PYTHON ?= /usr/bin/python3
 # README's minimal virtual host is tested on. The browser (chromium and its
 # driver; fonts-liberation, a Recommends of chromium): the Early Hints browser
 # test and bench. valgrind: the bench's instruction counts (make test runs a
-# short bench). redis-server, memcached: the shared-cache tests.
+# short bench). redis-server, memcached: the shared-cache tests. haproxy: the
+# proxy in front of Apache in the behind-a-proxy tests (their own child
+# process and config; Debian's service, which has no listener, is left alone).
 BUILD_PACKAGES  := make gcc libc6-dev apache2-dev ca-certificates
 DEMO_PACKAGES   := apache2 nghttp2-client openssl curl python3
 DJANGO_PACKAGES := python3-django gunicorn
-TEST_PACKAGES   := python3-pytest build-essential debhelper dpkg-dev fakeroot lintian ssl-cert chromium chromium-driver fonts-liberation valgrind redis-server memcached
+TEST_PACKAGES   := python3-pytest build-essential debhelper dpkg-dev fakeroot lintian ssl-cert chromium chromium-driver fonts-liberation valgrind redis-server memcached haproxy
 BENCH_PACKAGES  := valgrind chromium chromium-driver fonts-liberation
 FUZZ_PACKAGES   := g++
 

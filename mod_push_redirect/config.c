@@ -92,19 +92,20 @@ static const char *add_excludes(cmd_parms *cmd, void *dir_conf,
     return error;
 }
 
-/* PushRedirectEarlyHintsFromHTML: read here, as every directive is to be
- * (TAKE1 rather than FLAG, so that a bad value is named in the error, cut
- * as the core cuts one). */
-static const char *set_from_html(cmd_parms *cmd, void *dir_conf,
-                                 const char *value)
+/* The switches read here, as every directive is to be: the field of the
+ * settings is the command's info (TAKE1 rather than FLAG, so that a bad
+ * value is named in the error, cut as the core cuts one). */
+static const char *set_switch(cmd_parms *cmd, void *dir_conf,
+                              const char *value)
 {
-    push_redirect_conf *conf = dir_conf;
+    push_redirect_switch *field =
+        (push_redirect_switch *)((char *)dir_conf + (size_t)cmd->info);
 
     if (!strcasecmp(value, "on")) {
-        conf->from_html = PUSH_REDIRECT_SWITCH_ON;
+        *field = PUSH_REDIRECT_SWITCH_ON;
     }
     else if (!strcasecmp(value, "off")) {
-        conf->from_html = PUSH_REDIRECT_SWITCH_OFF;
+        *field = PUSH_REDIRECT_SWITCH_OFF;
     }
     else if (strlen(value) <= 120) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not On or Off",
@@ -121,6 +122,11 @@ static const char *set_from_html(cmd_parms *cmd, void *dir_conf,
 #define DIRECTIVE_SCOPES (RSRC_CONF | ACCESS_CONF | OR_FILEINFO)
 #define SWITCH(name, help) \
     AP_INIT_TAKE1(name, read_value, NULL, DIRECTIVE_SCOPES, help)
+/* A switch read by set_switch into the field of the settings. */
+#define OWN_SWITCH(name, field, help) \
+    AP_INIT_TAKE1(name, set_switch, \
+                  (void *)APR_OFFSETOF(push_redirect_conf, field), \
+                  DIRECTIVE_SCOPES, help)
 
 const command_rec push_redirect_cmds[] = {
     SWITCH("PushRedirect",
@@ -145,10 +151,13 @@ const command_rec push_redirect_cmds[] = {
     SWITCH("PushRedirectEarlyHintsAhead",
            "On to send the 103 before the handler runs, from what this URL "
            "led to last time (default Off; with PushRedirectEarlyHints On)"),
-    AP_INIT_TAKE1("PushRedirectEarlyHintsFromHTML", set_from_html, NULL,
-                  DIRECTIVE_SCOPES,
-                  "Off to learn a page's hints from its Link fields only, "
-                  "not from its HTML (default On)"),
+    OWN_SWITCH("PushRedirectEarlyHintsFromHTML", from_html,
+               "Off to learn a page's hints from its Link fields only, "
+               "not from its HTML (default On)"),
+    /* Behind a proxy (docs/behind-a-proxy.md). */
+    OWN_SWITCH("PushRedirectEarlyHintsHTTP1", early_hints_http1,
+               "On to send the 103 over HTTP/1.1 too, for a proxy in front "
+               "that relays it; never to HTTP/1.0 (default Off)"),
     /* PushRedirectEarlyHint <target-path> "<link-value>" */
     AP_INIT_TAKE2("PushRedirectEarlyHint", read_values, NULL,
                   DIRECTIVE_SCOPES,

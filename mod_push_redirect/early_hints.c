@@ -63,19 +63,27 @@ static void walk(push_redirect_conftree *tree, const ap_directive_t *node)
     }
 }
 
-/* mod_http2 forwards a 103 only with `H2EarlyHints on` (a server and
- * virtual-host setting it does not expose): read the configuration tree
- * once at startup and warn for each server where PushRedirectEarlyHints is
- * On and H2EarlyHints is not. .htaccess files are not seen. */
-void push_redirect_check_h2_early_hints(server_rec *s)
+/* The settings other modules do not expose, read from the configuration
+ * tree at startup (.htaccess files are not seen). */
+push_redirect_conftree *push_redirect_read_conftree(void)
 {
     push_redirect_conftree *tree = push_redirect_conftree_new();
+
+    walk(tree, ap_conftree);
+    return tree;
+}
+
+/* mod_http2 forwards a 103 only with `H2EarlyHints on` (a server and
+ * virtual-host setting it does not expose): warn for each server where
+ * PushRedirectEarlyHints is On and H2EarlyHints is not, unless its 103s
+ * go out over HTTP/1.1 (PushRedirectEarlyHintsHTTP1). */
+void push_redirect_check_h2_early_hints(server_rec *s,
+                                        push_redirect_conftree *tree)
+{
     const char *warning;
     size_t i;
 
-    walk(tree, ap_conftree);
     for (i = 0; (warning = push_redirect_conftree_warning(tree, i)); i++) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s", warning);
     }
-    push_redirect_conftree_free(tree);
 }

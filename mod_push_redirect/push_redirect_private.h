@@ -76,14 +76,36 @@ void push_redirect_log_ahead(request_rec *r, const push_redirect_exchange *x,
 #define PUSH_REDIRECT_AHEAD_NOTE "push-redirect-early-hints-ahead"
 void push_redirect_ahead_register_hooks(void);
 
+/* What the module knows of each server, set from post_config, once every
+ * server has one of its own (push_redirect_vhost_identities). */
+typedef struct {
+    /* vhost.c: the identity of the virtual host, half of a learned
+     * record's key. */
+    const char *identity;
+    /* proxy.c: mod_remoteip takes the client's address only from proxies
+     * a list names, here. */
+    int trusts_proxy;
+} push_redirect_server_conf;
+
 /* vhost.c: the identity of the virtual host that answered, half of a
  * learned record's key; set for every server from post_config. */
 void *push_redirect_create_server_conf(apr_pool_t *p, server_rec *s);
+push_redirect_server_conf *push_redirect_server_conf_of(const server_rec *s);
 void push_redirect_vhost_identities(apr_pool_t *pconf, server_rec *main_server);
 const char *push_redirect_vhost_identity(const server_rec *s);
 
-/* early_hints.c */
+/* early_hints.c: the configuration tree read at start-up (conftree.rs),
+ * to be freed with push_redirect_conftree_free. */
 void push_redirect_send_early_hints(request_rec *r, const char *link_value);
-void push_redirect_check_h2_early_hints(server_rec *s);
+push_redirect_conftree *push_redirect_read_conftree(void);
+void push_redirect_check_h2_early_hints(server_rec *s,
+                                        push_redirect_conftree *tree);
+
+/* proxy.c: behind a proxy (docs/behind-a-proxy.md). Which servers trust
+ * the proxy in front, from the configuration tree; and whether a request
+ * came through one they trust. */
+void push_redirect_trust_proxies(server_rec *main_server,
+                                 push_redirect_conftree *tree);
+int push_redirect_from_trusted_proxy(const request_rec *r);
 
 #endif

@@ -28,22 +28,22 @@
 
 APLOG_USE_MODULE(push_redirect);
 
-typedef struct {
-    const char *identity;
-} server_conf;
-
 void *push_redirect_create_server_conf(apr_pool_t *p, server_rec *s)
 {
-    server_conf *conf = apr_pcalloc(p, sizeof(*conf));
+    push_redirect_server_conf *conf = apr_pcalloc(p, sizeof(*conf));
 
     conf->identity = s->server_hostname;
     return conf;
 }
 
+push_redirect_server_conf *push_redirect_server_conf_of(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &push_redirect_module);
+}
+
 const char *push_redirect_vhost_identity(const server_rec *s)
 {
-    const server_conf *conf =
-        ap_get_module_config(s->module_config, &push_redirect_module);
+    const push_redirect_server_conf *conf = push_redirect_server_conf_of(s);
 
     return conf->identity ? conf->identity : s->server_hostname;
 }
@@ -120,8 +120,7 @@ static void each_clash(apr_pool_t *p, server_rec *main_server,
 
 static void set_identity(apr_pool_t *p, server_rec *s, const char *identity)
 {
-    server_conf *conf = ap_get_module_config(s->module_config,
-                                             &push_redirect_module);
+    push_redirect_server_conf *conf = push_redirect_server_conf_of(s);
     size_t len = strlen(identity);
     char digest[APR_SHA1PW_IDLEN + 32];
 

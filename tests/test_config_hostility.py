@@ -93,7 +93,8 @@ def test_regex_the_crate_refuses_fails_naming_the_directive(workdir, module_so, 
 def test_every_context_accepts_every_directive(workdir, module_so, context):
     body = "\n    ".join(["PushRedirect On", "PushRedirectStatus 301 308",
                           "PushRedirectExclude ^/a ^/b", "PushRedirectRequireTLS Off",
-                          "PushRedirectWithCredentials On"])
+                          "PushRedirectWithCredentials On",
+                          "PushRedirectEarlyHintsHTTP1 On"])
     code, out = config_test(workdir, module_so, context.format(d=body))
     assert code == 0 and "Syntax OK" in out, out
 

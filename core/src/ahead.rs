@@ -29,8 +29,9 @@ pub enum Ahead {
 /// is the request as the 103 at the redirect reads it, with no response
 /// yet (no status, `Location`, `Link` or `X-Push-Redirect`).
 ///
-/// The gates are those of the 103 at the redirect, in its order: HTTP/2,
-/// not a pushed stream, a navigation, then rules 1 to 3 (the opt-out
+/// The gates are those of the 103 at the redirect, in its order: HTTP/2
+/// (or HTTP/1.1 where `PushRedirectEarlyHintsHTTP1` is on), not a pushed
+/// stream, a navigation, then rules 1 to 3 (the opt-out
 /// variable, GET, TLS unless `PushRedirectRequireTLS Off`). A response's
 /// `X-Push-Redirect: off` cannot hold back what went out before it.
 ///
@@ -76,8 +77,8 @@ fn decide_ahead(
     may_fetch: &mut dyn FnMut(&str) -> bool,
 ) -> Result<EarlyHints, EarlyHintsSkip> {
     let rule = EarlyHintsSkip::Rule;
-    check_client(ex)?;
     let policy = settings.policy();
+    check_client(&policy, ex)?;
     check_shared(&policy, ex).map_err(rule)?;
     let mut requested = Requested::of(ex).ok_or(rule(Reason::BadLocation))?;
     let no_hints = EarlyHintsSkip::NoHints;

@@ -10,7 +10,8 @@ use crate::origin::{path_and_query, Requested};
 use crate::rules::{check_target, Rules};
 
 /// Whether to send a 103 before this redirect, and with which hints:
-/// HTTP/2 only, a navigation, a GET whose target passes the contract's
+/// HTTP/2 (or HTTP/1.1 where `PushRedirectEarlyHintsHTTP1` is on), a
+/// navigation, a GET whose target passes the contract's
 /// opt-out, TLS, location, same-origin, self and exclude rules (not
 /// `push-disabled` nor `credentials`: the browser fetches the hints itself,
 /// with its own cookies). The hints are those of the page the learned
@@ -25,7 +26,7 @@ pub fn early_hints(
         return EarlyHintsDecision::NotRedirect;
     }
     let skip = EarlyHintsDecision::Skip;
-    if let Err(reason) = check_client(ex) {
+    if let Err(reason) = check_client(policy, ex) {
         return skip(reason);
     }
     match check_target(policy, ex, Rules::ClientFetches) {
@@ -40,12 +41,15 @@ pub fn early_hints(
 }
 
 /// The gates of a 103 before any rule, in their order: one has gone out
-/// already, HTTP/1.x, a pushed stream, not a navigation.
-pub(crate) fn check_client(ex: &Exchange<'_>) -> Result<(), EarlyHintsSkip> {
+/// already, HTTP/1.x (unless `PushRedirectEarlyHintsHTTP1` is on), HTTP/1.0
+/// (whatever it says), a pushed stream, not a navigation.
+pub(crate) fn check_client(policy: &Policy<'_>, ex: &Exchange<'_>) -> Result<(), EarlyHintsSkip> {
     if ex.early_hints_sent {
         Err(EarlyHintsSkip::SentAhead)
-    } else if !ex.http2 {
+    } else if !ex.http2 && !policy.early_hints_http1 {
         Err(EarlyHintsSkip::NotHttp2)
+    } else if !ex.http2 && ex.http1_0 {
+        Err(EarlyHintsSkip::Http1_0)
     } else if ex.pushed_stream {
         Err(EarlyHintsSkip::PushedStream)
     } else if !FetchMetadata::of(ex).is_navigation() {

@@ -17,6 +17,9 @@ pub struct Policy<'a> {
     pub require_tls: bool,
     /// `PushRedirectWithCredentials`.
     pub with_credentials: bool,
+    /// `PushRedirectEarlyHintsHTTP1`: a 103 goes out over HTTP/1.1 too, for
+    /// a proxy in front that relays it.
+    pub early_hints_http1: bool,
 }
 
 impl Default for Policy<'_> {
@@ -26,6 +29,7 @@ impl Default for Policy<'_> {
             excludes: None,
             require_tls: true,
             with_credentials: false,
+            early_hints_http1: false,
         }
     }
 }
@@ -40,7 +44,9 @@ pub struct Exchange<'a> {
     pub status: i32,
     /// The method of the request the client sent.
     pub method: &'a [u8],
-    /// `http` or `https`, as Apache reports it for the client's request.
+    /// `http` or `https`: the scheme of the URL the client asked for, as
+    /// Apache reports it or, behind a proxy Apache trusts, as that proxy
+    /// says ([`client_scheme`](crate::client_scheme)).
     pub scheme: &'a [u8],
     /// The `Host` header (HTTP/2: `:authority`), when the client sent one.
     pub host: Option<&'a [u8]>,
@@ -52,6 +58,9 @@ pub struct Exchange<'a> {
     pub request_target: &'a [u8],
     /// Whether the request came over HTTP/2.
     pub http2: bool,
+    /// The request is HTTP/1.0 (or older): no 1xx response may go to it
+    /// (RFC 9110, section 15.2), whatever the directives say.
+    pub http1_0: bool,
     /// mod_http2's `H2_PUSH` for this request is `on` (server config, client
     /// SETTINGS_ENABLE_PUSH, Accept-Push-Policy).
     pub h2_push: bool,

@@ -232,8 +232,10 @@ impl HintList {
 pub enum EarlyHintsSkip {
     /// One of the contract's rules that apply to Early Hints failed.
     Rule(Reason),
-    /// HTTP/1.x: never a 103 there.
+    /// HTTP/1.x where `PushRedirectEarlyHintsHTTP1` is off.
     NotHttp2,
+    /// HTTP/1.0 (or older): never a 1xx there (RFC 9110, section 15.2).
+    Http1_0,
     /// A pushed stream: there is no browser waiting on it.
     PushedStream,
     /// `Sec-Fetch-Mode` or `Sec-Fetch-Dest` say the request is not a
@@ -250,6 +252,7 @@ impl EarlyHintsSkip {
         match self {
             EarlyHintsSkip::Rule(reason) => reason.as_str(),
             EarlyHintsSkip::NotHttp2 => "not-http2",
+            EarlyHintsSkip::Http1_0 => "http1.0",
             EarlyHintsSkip::PushedStream => "pushed-stream",
             EarlyHintsSkip::NotNavigation => "not-navigation",
             EarlyHintsSkip::NoHints => "no-hints",

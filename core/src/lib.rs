@@ -45,6 +45,7 @@ mod navigation;
 mod origin;
 mod page;
 mod plain;
+mod proxy;
 mod record;
 mod respond;
 mod rules;
@@ -63,6 +64,7 @@ pub use hints::{
 };
 pub use learn::{Fetch, Learn, Lesson, PageLearning, Store, Visitor, FETCH_BUF_LEN, MAX_LOOKUPS};
 pub use page::{NotScanned, PageScan, MAX_SCANNED_LEN};
+pub use proxy::client_scheme;
 pub use record::{
     check_learnable, parse_cache, parse_lifetime, plan_write, without_query, CacheSpec, LearnInput,
     NotLearned, Record, RecordKey, Write, WriteBudget, WriteRate, DEFAULT_CACHE,

@@ -38,7 +38,7 @@ impl<'a> FetchMetadata<'a> {
 }
 
 /// Without the optional white space (SP, HTAB) around a field value.
-fn trim_ows(value: &[u8]) -> &[u8] {
+pub(crate) fn trim_ows(value: &[u8]) -> &[u8] {
     let ows = |b: &u8| *b == b' ' || *b == b'\t';
     let start = value.iter().position(|b| !ows(b)).unwrap_or(value.len());
     let end = value.iter().rposition(|b| !ows(b)).map_or(start, |i| i + 1);

@@ -58,6 +58,9 @@ pub struct Settings<'a> {
     /// `PushRedirectEarlyHintsFromHTML` (default On): a 200's HTML teaches
     /// its hints too.
     pub from_html: Switch,
+    /// `PushRedirectEarlyHintsHTTP1` (default Off): a 103 goes out over
+    /// HTTP/1.1 as well, for a proxy in front that relays it.
+    pub early_hints_http1: Switch,
     /// `PushRedirectStatus` (default [`StatusSet::DEFAULT`]).
     pub statuses: Option<StatusSet>,
     pub excludes: Option<&'a ExcludeSet>,
@@ -86,6 +89,7 @@ impl<'a> Settings<'a> {
             excludes: self.excludes,
             require_tls: self.require_tls.or(default.require_tls),
             with_credentials: self.with_credentials.or(default.with_credentials),
+            early_hints_http1: self.early_hints_http1.or(default.early_hints_http1),
         }
     }
 
@@ -172,7 +176,7 @@ pub struct Response<'a> {
 /// The one decision for a response: rules 1-3 and the Location (6) once,
 /// the target resolved once, the push-only rules (4, 5, 11) on the push
 /// side only, and the 103 with its own tokens (`sent-ahead`, `not-http2`,
-/// `pushed-stream`, `not-navigation`, `no-hints`) first, as
+/// `http1.0`, `pushed-stream`, `not-navigation`, `no-hints`) first, as
 /// [`crate::early_hints`] gives them. The learned chain from the target is
 /// followed once, for the 103 (its final page's hints) and for a push (its
 /// further hops); what the response teaches goes into the answer.
@@ -228,7 +232,7 @@ pub fn respond<'a>(
         }
     });
     let mut chain: Option<Chain> = None;
-    let early_hints = early_hints_on.then(|| match check_client(ex) {
+    let early_hints = early_hints_on.then(|| match check_client(&policy, ex) {
         Err(skip) => EarlyHintsDecision::Skip(skip),
         Ok(()) => {
             match shared.and_then(|()| first_hop(&policy, ex, one, &mut checked, &mut resolved)) {

@@ -239,6 +239,7 @@ fn run(case: &Case) -> Decision<'static> {
         excludes: (!case.excludes.is_empty()).then_some(&excludes),
         require_tls: !tls_off,
         with_credentials: has_cookie && opt_out_env,
+        ..Policy::default()
     };
     let opt_out_values: Vec<&[u8]> = case.opt_out_values.iter().map(|v| v.as_bytes()).collect();
     let locations: Vec<&[u8]> = case.locations.iter().map(Vec::as_slice).collect();

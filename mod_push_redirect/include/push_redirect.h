@@ -144,6 +144,10 @@ typedef struct {
    `PushRedirectEarlyHintsFromHTML`, which the shim reads itself.
    */
   push_redirect_switch from_html;
+  /*
+   `PushRedirectEarlyHintsHTTP1`, which the shim reads itself.
+   */
+  push_redirect_switch early_hints_http1;
   push_redirect_statuses statuses;
   push_redirect_excludes *excludes;
   push_redirect_declared_hints *declared_hints;
@@ -210,11 +214,21 @@ typedef void (*push_redirect_authority_fn)(void *request, const char **name, uin
 typedef struct {
   int status;
   const char *method;
+  /*
+   `ap_http_scheme` of the request the client sent.
+   */
   const char *scheme;
   /*
+   The request came through a proxy Apache trusts (mod_remoteip took
+   the client's address from it, by a proxy list that names it): its
+   `X-Forwarded-Proto` is read, and says the scheme the client used.
+   */
+  bool trusted_proxy;
+  /*
    The header fields of the request the client sent: `Host`, `Cookie`,
-   `Authorization` and, with `early_hints`, `Sec-Fetch-Mode` and
-   `Sec-Fetch-Dest` are read from them, the first of each name.
+   `Authorization`, with `early_hints` `Sec-Fetch-Mode` and
+   `Sec-Fetch-Dest`, and with `trusted_proxy` `X-Forwarded-Proto` are
+   read from them, the first of each name.
    */
   push_redirect_fields headers_in;
   /*
@@ -229,6 +243,10 @@ typedef struct {
    */
   const char *uri;
   bool is_http2;
+  /*
+   The request is HTTP/1.0 or older (`r->proto_num`).
+   */
+  bool http1_0;
   /*
    mod_http2's `H2_PUSH` and `H2_PUSHED` for this request (NULL: not
    HTTP/2, or mod_http2 not loaded). `H2_PUSH` stays `on` on a pushed
@@ -500,6 +518,21 @@ void push_redirect_conftree_leave(push_redirect_conftree *tree);
  As for `push_redirect_conftree_enter`.
  */
 const char *push_redirect_conftree_warning(push_redirect_conftree *tree, size_t n);
+
+/*
+ Whether the server whose `<VirtualHost>` section the walk entered at
+ `filename`:`line` (NULL `filename`: the main server) trusts the proxy
+ in front: a proxy list of mod_remoteip's applies to it
+ (`RemoteIPInternalProxy`, `RemoteIPTrustedProxy` or their `List` forms,
+ its own or the main server's) and `RemoteIPProxyProtocol On` is nowhere.
+ A server the walk did not see trusts none.
+
+ # Safety
+ As for [`push_redirect_conftree_enter`].
+ */
+bool push_redirect_conftree_trusts_proxy(push_redirect_conftree *tree,
+                                         const char *filename,
+                                         int line);
 
 /*
  Releases a walk; NULL is ignored.

@@ -32,6 +32,8 @@ pub struct push_redirect_settings {
     pub ahead: push_redirect_switch,
     /// `PushRedirectEarlyHintsFromHTML`, which the shim reads itself.
     pub from_html: push_redirect_switch,
+    /// `PushRedirectEarlyHintsHTTP1`, which the shim reads itself.
+    pub early_hints_http1: push_redirect_switch,
     pub statuses: push_redirect_statuses,
     pub excludes: *mut push_redirect_excludes,
     pub declared_hints: *mut push_redirect_declared_hints,
@@ -269,6 +271,7 @@ pub(crate) unsafe fn settings_view(settings: &push_redirect_settings) -> Setting
         early_hints: settings.early_hints.into(),
         ahead: settings.ahead.into(),
         from_html: settings.from_html.into(),
+        early_hints_http1: settings.early_hints_http1.into(),
         statuses: settings.statuses.set(),
         excludes: try_ref(settings.excludes),
         declared: try_ref(settings.declared_hints),
@@ -677,6 +680,7 @@ fn early_hints_skip_token(skip: EarlyHintsSkip) -> &'static CStr {
     match skip {
         EarlyHintsSkip::Rule(reason) => reason_token(reason),
         EarlyHintsSkip::NotHttp2 => c"not-http2",
+        EarlyHintsSkip::Http1_0 => c"http1.0",
         EarlyHintsSkip::PushedStream => c"pushed-stream",
         EarlyHintsSkip::NotNavigation => c"not-navigation",
         EarlyHintsSkip::NoHints => c"no-hints",

@@ -1,8 +1,10 @@
-//! The start-up check of `PushRedirectEarlyHints` against mod_http2's
-//! `H2EarlyHints`, a server and virtual-host setting mod_http2 does not
-//! expose: the shim walks Apache's configuration tree and reports each
-//! node here; what the nodes mean, and which servers get a warning, is
-//! decided here.
+//! What the shim reads of Apache's configuration tree at start-up, for
+//! settings other modules do not expose: the check of
+//! `PushRedirectEarlyHints` against mod_http2's `H2EarlyHints` (a server and
+//! virtual-host setting), and which servers name the proxies in front with
+//! mod_remoteip (docs/behind-a-proxy.md). The shim walks the tree and
+//! reports each node here; what the nodes mean, which servers get a
+//! warning and which trust a proxy, is decided here.
 
 use std::ffi::{c_char, c_int, CString};
 use std::ptr;
@@ -35,13 +37,26 @@ impl Place {
 }
 
 /// What one server's part of the configuration says: its last
-/// `H2EarlyHints` (perhaps inside `<IfModule>`) and its first
-/// `PushRedirectEarlyHints On` at any depth.
+/// `H2EarlyHints` (perhaps inside `<IfModule>`), its first
+/// `PushRedirectEarlyHints On` at any depth, whether it has a
+/// `PushRedirectEarlyHintsHTTP1 On` at any depth, and whether it names
+/// proxies for mod_remoteip.
 #[derive(Default)]
 struct Part {
     h2_early_hints: Option<bool>,
     early_hints_on: Option<Place>,
+    early_hints_http1_on: bool,
+    proxy_list: bool,
 }
+
+/// mod_remoteip's directives that name the proxies whose address header it
+/// takes; without any, it takes the header from every peer.
+const PROXY_LISTS: [&[u8]; 4] = [
+    b"RemoteIPInternalProxy",
+    b"RemoteIPInternalProxyList",
+    b"RemoteIPTrustedProxy",
+    b"RemoteIPTrustedProxyList",
+];
 
 /// Which part the nodes being walked belong to.
 #[derive(Clone, Copy, PartialEq)]
@@ -57,6 +72,11 @@ pub(crate) struct ConfTree {
     main: Part,
     /// Each `<VirtualHost>`: how the warning names it, and its part.
     virtual_hosts: Vec<(Vec<u8>, Part)>,
+    /// Where each `<VirtualHost>` was written, in the same order.
+    places: Vec<Place>,
+    /// mod_remoteip's `RemoteIPProxyProtocol On` somewhere: an address
+    /// from a PROXY header, which no proxy list vouches for.
+    proxy_protocol: bool,
     /// The regions of the nodes entered and not yet left.
     open: Vec<Region>,
     /// The warnings of the tree walked so far; `None` after a change.
@@ -106,6 +126,7 @@ impl ConfTree {
                 place.write_into(&mut label);
                 label.push(b')');
                 self.virtual_hosts.push((label, Part::default()));
+                self.places.push(place);
                 Region::VirtualHost(self.virtual_hosts.len() - 1)
             } else {
                 Region::Ignored
@@ -126,7 +147,33 @@ impl ConfTree {
             && part.early_hints_on.is_none()
         {
             part.early_hints_on = Some(place);
+        } else if directive.eq_ignore_ascii_case(b"PushRedirectEarlyHintsHTTP1") {
+            part.early_hints_http1_on |= first_word_is_on(args);
+        } else if PROXY_LISTS
+            .iter()
+            .any(|name| directive.eq_ignore_ascii_case(name))
+        {
+            part.proxy_list = true;
+        } else if directive.eq_ignore_ascii_case(b"RemoteIPProxyProtocol") {
+            self.proxy_protocol |= first_word_is_on(args);
         }
+    }
+
+    /// Whether the server whose `<VirtualHost>` was written at `place`
+    /// (`None`: the main server) trusts the proxy in front: mod_remoteip
+    /// takes the client's address only from the proxies a list names (its
+    /// own, or the main server's, as mod_remoteip merges them), and no
+    /// PROXY protocol header, which no list vouches for, can give one.
+    fn trusts_proxy(&self, place: Option<&Place>) -> bool {
+        let part = match place {
+            None => Some(&self.main),
+            Some(place) => self
+                .places
+                .iter()
+                .position(|p| p.filename == place.filename && p.line == place.line)
+                .map(|i| &self.virtual_hosts[i].1),
+        };
+        !self.proxy_protocol && part.is_some_and(|part| part.proxy_list || self.main.proxy_list)
     }
 
     fn warnings(&mut self) -> &[CString] {
@@ -145,7 +192,12 @@ impl ConfTree {
                 );
                 warnings.extend(CString::new(line).ok());
             };
-            if let (Some(on), false) = (&main.early_hints_on, main.h2_early_hints == Some(true)) {
+            // A server whose 103s go out over HTTP/1.1 (behind a proxy)
+            // needs no mod_http2, and may have none to write it with.
+            if let (Some(on), false) = (
+                &main.early_hints_on,
+                main.h2_early_hints == Some(true) || main.early_hints_http1_on,
+            ) {
                 warn(on, b"the main server");
             }
             // A virtual host inherits the main server's settings it does
@@ -156,7 +208,7 @@ impl ConfTree {
                     main.early_hints_on
                         .as_ref()
                         .or(part.early_hints_on.as_ref()),
-                    h2 == Some(true),
+                    h2 == Some(true) || main.early_hints_http1_on || part.early_hints_http1_on,
                 ) {
                     warn(on, label);
                 }
@@ -229,6 +281,32 @@ pub unsafe extern "C" fn push_redirect_conftree_warning(
         try_mut(tree)
             .and_then(|tree| tree.warnings().get(n))
             .map_or(ptr::null(), |warning| warning.as_ptr())
+    })
+}
+
+/// Whether the server whose `<VirtualHost>` section the walk entered at
+/// `filename`:`line` (NULL `filename`: the main server) trusts the proxy
+/// in front: a proxy list of mod_remoteip's applies to it
+/// (`RemoteIPInternalProxy`, `RemoteIPTrustedProxy` or their `List` forms,
+/// its own or the main server's) and `RemoteIPProxyProtocol On` is nowhere.
+/// A server the walk did not see trusts none.
+///
+/// # Safety
+/// As for [`push_redirect_conftree_enter`].
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_conftree_trusts_proxy(
+    tree: *mut push_redirect_conftree,
+    filename: *const c_char,
+    line: c_int,
+) -> bool {
+    ffi_panic_boundary!(false, {
+        try_mut(tree).is_some_and(|tree| {
+            let place = (!filename.is_null()).then(|| Place {
+                filename: text(filename),
+                line,
+            });
+            tree.trusts_proxy(place.as_ref())
+        })
     })
 }
 

@@ -4,7 +4,7 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
-use push_redirect_core::Exchange;
+use push_redirect_core::{client_scheme, Exchange};
 use smallvec::SmallVec;
 
 use crate::bytes;
@@ -38,10 +38,16 @@ pub type push_redirect_authority_fn =
 pub struct push_redirect_exchange {
     pub status: c_int,
     pub method: *const c_char,
+    /// `ap_http_scheme` of the request the client sent.
     pub scheme: *const c_char,
+    /// The request came through a proxy Apache trusts (mod_remoteip took
+    /// the client's address from it, by a proxy list that names it): its
+    /// `X-Forwarded-Proto` is read, and says the scheme the client used.
+    pub trusted_proxy: bool,
     /// The header fields of the request the client sent: `Host`, `Cookie`,
-    /// `Authorization` and, with `early_hints`, `Sec-Fetch-Mode` and
-    /// `Sec-Fetch-Dest` are read from them, the first of each name.
+    /// `Authorization`, with `early_hints` `Sec-Fetch-Mode` and
+    /// `Sec-Fetch-Dest`, and with `trusted_proxy` `X-Forwarded-Proto` are
+    /// read from them, the first of each name.
     pub headers_in: push_redirect_fields,
     /// Called with `request` only when there is no `Host` field; NULL: the
     /// URL asked for is not known then.
@@ -51,6 +57,8 @@ pub struct push_redirect_exchange {
     /// The decoded path of the request the client sent, for the log.
     pub uri: *const c_char,
     pub is_http2: bool,
+    /// The request is HTTP/1.0 or older (`r->proto_num`).
+    pub http1_0: bool,
     /// mod_http2's `H2_PUSH` and `H2_PUSHED` for this request (NULL: not
     /// HTTP/2, or mod_http2 not loaded). `H2_PUSH` stays `on` on a pushed
     /// stream, which mod_http2 never pushes from: `H2_PUSHED` is `PUSHED`
@@ -133,6 +141,7 @@ pub(crate) struct Fields<'a> {
     has_authorization: bool,
     sec_fetch_mode: Option<&'a [u8]>,
     sec_fetch_dest: Option<&'a [u8]>,
+    forwarded_proto: Option<&'a [u8]>,
     pub(crate) opt_out_values: Values<'a>,
     /// The first Location and, when there is another, a stand-in for it:
     /// the rules only count the others.
@@ -158,6 +167,7 @@ impl<'a> Fields<'a> {
             has_authorization: false,
             sec_fetch_mode: None,
             sec_fetch_dest: None,
+            forwarded_proto: None,
             opt_out_values: Values::new(),
             locations: [b"", b""],
             location: std::ptr::null(),
@@ -193,6 +203,9 @@ impl<'a> Fields<'a> {
                     } else if key_is(key, b"Sec-Fetch-Dest", false) {
                         self.sec_fetch_dest = self.sec_fetch_dest.or_else(value);
                     }
+                }
+                b'x' if exchange.trusted_proxy && key_is(key, b"X-Forwarded-Proto", false) => {
+                    self.forwarded_proto = self.forwarded_proto.or_else(value);
                 }
                 _ => {}
             }
@@ -254,12 +267,17 @@ impl<'a> Fields<'a> {
         Exchange {
             status: exchange.status,
             method: bytes(exchange.method),
-            scheme: bytes(exchange.scheme),
+            scheme: client_scheme(
+                bytes(exchange.scheme),
+                exchange.trusted_proxy,
+                self.forwarded_proto,
+            ),
             host,
             server_name,
             server_port,
             request_target: bytes(exchange.request_target),
             http2: exchange.is_http2,
+            http1_0: exchange.http1_0,
             h2_push: exchange.is_http2 && bytes(exchange.h2_push) == b"on",
             pushed_stream: exchange.is_http2 && bytes(exchange.h2_pushed) == b"PUSHED",
             has_cookie: self.has_cookie,

@@ -117,6 +117,7 @@ pub unsafe extern "C" fn push_redirect_settings_merge(
             early_hints: switch(inner.early_hints, outer.early_hints),
             ahead: switch(inner.ahead, outer.ahead),
             from_html: switch(inner.from_html, outer.from_html),
+            early_hints_http1: switch(inner.early_hints_http1, outer.early_hints_http1),
             statuses: if inner.statuses != push_redirect_statuses::default() {
                 inner.statuses
             } else {

@@ -72,6 +72,7 @@ impl Request {
             status: self.status,
             method: self.keep("GET"),
             scheme: self.keep("https"),
+            trusted_proxy: false,
             headers_in: push_redirect_fields {
                 items: self.fields[2].as_ptr(),
                 count: self.fields[2].len(),
@@ -82,6 +83,7 @@ impl Request {
             request_target: self.keep(self.target),
             uri: self.keep(self.target),
             is_http2: true,
+            http1_0: false,
             h2_push: c"on".as_ptr(),
             h2_pushed: ptr::null(),
             opt_out_env: false,
@@ -165,6 +167,7 @@ pub(crate) fn settings(
         early_hints,
         ahead: push_redirect_switch::Unset,
         from_html: push_redirect_switch::Unset,
+        early_hints_http1: push_redirect_switch::Unset,
         statuses: push_redirect_statuses::default(),
         excludes: ptr::null_mut(),
         declared_hints: ptr::null_mut(),
@@ -341,6 +344,7 @@ fn not_a_redirect_reads_nothing_but_the_status() {
         status: 204,
         method: 1 as *const c_char,
         scheme: 1 as *const c_char,
+        trusted_proxy: true,
         headers_in: push_redirect_fields {
             items: 8 as *const push_redirect_field,
             count: 1,
@@ -351,6 +355,7 @@ fn not_a_redirect_reads_nothing_but_the_status() {
         request_target: 1 as *const c_char,
         uri: 1 as *const c_char,
         is_http2: true,
+        http1_0: true,
         h2_push: 1 as *const c_char,
         h2_pushed: 1 as *const c_char,
         opt_out_env: false,
@@ -1015,4 +1020,77 @@ fn the_request_fields_are_read_from_headers_in_in_any_case() {
     assert_eq!(push_target(&request.exchange()), "/new");
     request.fields[2].reverse();
     assert_eq!(skip_reason(&request.exchange()), "cross-origin");
+}
+
+#[test]
+fn a_trusted_proxys_forwarded_proto_is_the_scheme_and_no_one_elses() {
+    let mut request = Request::redirect(302, Some("https://localhost:8443/new"));
+    request.field(2, "x-forwarded-proto", "https");
+    let from = |request: &mut Request, trusted_proxy| push_redirect_exchange {
+        scheme: c"http".as_ptr(),
+        trusted_proxy,
+        ..request.exchange()
+    };
+    assert_eq!(push_target(&from(&mut request, true)), "/new");
+    assert_eq!(skip_reason(&from(&mut request, false)), "insecure");
+    // A trusted proxy's http: the client's scheme, another origin.
+    let mut plain = Request::redirect(302, Some("https://localhost:8443/new"));
+    plain.field(2, "X-Forwarded-Proto", "http");
+    let https = push_redirect_exchange {
+        trusted_proxy: true,
+        ..plain.exchange()
+    };
+    assert_eq!(skip_reason(&https), "insecure");
+}
+
+#[test]
+fn early_hints_http1_is_merged_and_http1_0_reaches_the_core() {
+    let set = |switch| push_redirect_settings {
+        early_hints_http1: switch,
+        ..settings(push_redirect_switch::Unset, push_redirect_switch::On)
+    };
+    let mut merged = set(push_redirect_switch::Unset);
+    for (outer, inner, expected) in [
+        (
+            push_redirect_switch::On,
+            push_redirect_switch::Unset,
+            push_redirect_switch::On,
+        ),
+        (
+            push_redirect_switch::On,
+            push_redirect_switch::Off,
+            push_redirect_switch::Off,
+        ),
+        (
+            push_redirect_switch::Unset,
+            push_redirect_switch::On,
+            push_redirect_switch::On,
+        ),
+    ] {
+        unsafe { push_redirect_settings_merge(&mut merged, &set(outer), &set(inner)) };
+        assert_eq!(merged.early_hints_http1, expected);
+    }
+    let mut request = Request::redirect(302, Some("/new"));
+    let skipped = |settings: &push_redirect_settings, exchange: &push_redirect_exchange| {
+        let (_, answer) = run_with(settings, exchange, ptr::null(), &mut Arena::default());
+        text(answer.early_hints_skipped).unwrap()
+    };
+    let h1_1 = push_redirect_exchange {
+        is_http2: false,
+        ..request.exchange()
+    };
+    let h1_0 = push_redirect_exchange {
+        http1_0: true,
+        ..request.exchange()
+    };
+    assert_eq!(
+        skipped(&set(push_redirect_switch::Unset), &h1_1),
+        "not-http2"
+    );
+    assert_eq!(skipped(&set(push_redirect_switch::On), &h1_1), "no-hints");
+    let h1_0 = push_redirect_exchange {
+        is_http2: false,
+        ..h1_0
+    };
+    assert_eq!(skipped(&set(push_redirect_switch::On), &h1_0), "http1.0");
 }

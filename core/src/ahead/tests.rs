@@ -326,6 +326,38 @@ fn the_gates_of_the_103_in_their_order() {
 }
 
 #[test]
+fn over_http1_1_only_where_early_hints_http1_is_on_and_never_to_http1_0() {
+    let mut case = Case::new(&[("/p", page(&[CSS]))]);
+    let http1 = Settings {
+        early_hints_http1: Switch::On,
+        ..Settings::default()
+    };
+    let mut ex = get("/p");
+    ex.http2 = false;
+    assert_eq!(
+        case.skipped(&Settings::default(), &ex, NAVIGATE),
+        "not-http2"
+    );
+    match case.ahead(&http1, &ex, NAVIGATE) {
+        Ahead::Send(hints) => assert_eq!(hints.link_value(), CSS),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        case.skipped(
+            &http1,
+            &ex,
+            FetchMetadata {
+                mode: Some(b"no-cors"),
+                dest: Some(b"style")
+            }
+        ),
+        "not-navigation"
+    );
+    ex.http1_0 = true;
+    assert_eq!(case.skipped(&http1, &ex, NAVIGATE), "http1.0");
+}
+
+#[test]
 fn plain_http_with_tls_not_required_and_credentials_still_get_one() {
     let mut case = Case::new(&[("/p", page(&[CSS]))]);
     let settings = Settings {

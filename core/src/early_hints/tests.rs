@@ -339,3 +339,87 @@ fn which_redirects_get_a_103() {
     assert_eq!(EarlyHintsSkip::Rule(Reason::OptOut).as_str(), "opt-out");
     assert_eq!(EarlyHintsSkip::NoHints.as_str(), "no-hints");
 }
+
+#[test]
+fn http1_1_gets_one_only_where_early_hints_http1_is_on_and_http1_0_never() {
+    let set = declared(&[("/new", "</static/app.css>; rel=preload; as=style")]);
+    let run = |ex: &Exchange<'_>, policy: &Policy<'_>| early_hints(policy, Some(&set), None, ex);
+    let skip = |s| EarlyHintsDecision::Skip(s);
+    let http1 = Policy {
+        early_hints_http1: true,
+        ..Policy::default()
+    };
+    let h1_1 = Exchange {
+        http2: false,
+        ..redirect("/new")
+    };
+    let h1_0 = Exchange {
+        http1_0: true,
+        ..h1_1
+    };
+    assert_eq!(
+        run(&h1_1, &Policy::default()),
+        skip(EarlyHintsSkip::NotHttp2)
+    );
+    assert_eq!(
+        run(&h1_0, &Policy::default()),
+        skip(EarlyHintsSkip::NotHttp2)
+    );
+    match run(&h1_1, &http1) {
+        EarlyHintsDecision::Send(hints) => {
+            assert_eq!(
+                hints.link_value(),
+                "</static/app.css>; rel=preload; as=style"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(run(&h1_0, &http1), skip(EarlyHintsSkip::Http1_0));
+    assert_eq!(EarlyHintsSkip::Http1_0.as_str(), "http1.0");
+    // HTTP/2 is as it was.
+    assert!(matches!(
+        run(&redirect("/new"), &http1),
+        EarlyHintsDecision::Send(_)
+    ));
+    // Every other gate and rule holds over HTTP/1.1: navigations only, the
+    // TLS rule, the opt-out, the target's rules.
+    let fetch = Exchange {
+        sec_fetch_mode: Some(b"cors"),
+        ..h1_1
+    };
+    assert_eq!(run(&fetch, &http1), skip(EarlyHintsSkip::NotNavigation));
+    let navigation = Exchange {
+        sec_fetch_mode: Some(b"navigate"),
+        sec_fetch_dest: Some(b"document"),
+        ..h1_1
+    };
+    assert!(matches!(
+        run(&navigation, &http1),
+        EarlyHintsDecision::Send(_)
+    ));
+    for (ex, reason) in [
+        (
+            Exchange {
+                scheme: b"http",
+                ..h1_1
+            },
+            Reason::Insecure,
+        ),
+        (
+            Exchange {
+                opt_out_env: true,
+                ..h1_1
+            },
+            Reason::OptOut,
+        ),
+        (
+            Exchange {
+                http2: false,
+                ..redirect("https://other.example/new")
+            },
+            Reason::CrossOrigin,
+        ),
+    ] {
+        assert_eq!(run(&ex, &http1), skip(EarlyHintsSkip::Rule(reason)));
+    }
+}

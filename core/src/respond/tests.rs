@@ -904,3 +904,100 @@ fn an_authenticated_visitor_teaches_nothing() {
         Store::new(&mut memory, Some(&budget), None, 0).with_visitor(&mut authenticated);
     assert!(respond(&both, &page, Some(&mut store)).learn.is_none());
 }
+
+#[test]
+fn over_http1_1_the_103_goes_out_only_with_early_hints_http1_and_never_to_http1_0() {
+    let (mut memory, budget) = taught_chain();
+    let early = settings(Switch::Off, Switch::On);
+    let http1 = Settings {
+        early_hints_http1: Switch::On,
+        ..early
+    };
+    let h1_1 = Exchange {
+        http2: false,
+        h2_push: false,
+        ..at("/c1", 302, &[b"/c2"])
+    };
+    let answer = respond_stored(&early, &h1_1, &mut memory, &budget);
+    assert_eq!(
+        answer.early_hints,
+        Some(EarlyHintsDecision::Skip(EarlyHintsSkip::NotHttp2))
+    );
+    let answer = respond_stored(&http1, &h1_1, &mut memory, &budget);
+    assert_eq!(
+        sent(&answer),
+        Some((
+            "</chain.css>; rel=preload; as=style".into(),
+            "/page.html".into()
+        ))
+    );
+    let h1_0 = Exchange {
+        http1_0: true,
+        ..h1_1
+    };
+    let answer = respond_stored(&http1, &h1_0, &mut memory, &budget);
+    assert_eq!(
+        answer.early_hints,
+        Some(EarlyHintsDecision::Skip(EarlyHintsSkip::Http1_0))
+    );
+    // The push side is as it was over HTTP/1.x: the Link, for whoever
+    // reads it.
+    let both = Settings {
+        push: Switch::On,
+        ..http1
+    };
+    let answer = respond_stored(&both, &h1_0, &mut memory, &budget);
+    assert!(matches!(answer.push, Some(Decision::Push(_))), "{answer:?}");
+}
+
+#[test]
+fn behind_a_trusted_proxy_the_url_asked_for_has_the_scheme_the_proxy_says() {
+    let (mut memory, budget) = taught_chain();
+    let early = settings(Switch::Off, Switch::On);
+    // An application behind the proxy writes its own https URLs.
+    let from_proxy = |scheme| Exchange {
+        scheme,
+        http2: false,
+        ..at("/c1", 302, &[b"https://example.com/c2"])
+    };
+    let http1 = Settings {
+        early_hints_http1: Switch::On,
+        ..early
+    };
+    let said = crate::client_scheme(b"http", true, Some(b"https"));
+    assert!(sent(&respond_stored(
+        &http1,
+        &from_proxy(said),
+        &mut memory,
+        &budget
+    ))
+    .is_some());
+    // Apache's own scheme alone: plain HTTP, and another origin.
+    let answer = respond_stored(&http1, &from_proxy(b"http"), &mut memory, &budget);
+    assert_eq!(
+        answer.early_hints,
+        Some(EarlyHintsDecision::Skip(EarlyHintsSkip::Rule(
+            Reason::Insecure
+        )))
+    );
+    let tls_off = Settings {
+        require_tls: Switch::Off,
+        ..http1
+    };
+    let answer = respond_stored(&tls_off, &from_proxy(b"http"), &mut memory, &budget);
+    assert_eq!(
+        answer.early_hints,
+        Some(EarlyHintsDecision::Skip(EarlyHintsSkip::Rule(
+            Reason::CrossOrigin
+        )))
+    );
+    // An untrusted peer's header changes nothing.
+    let forged = crate::client_scheme(b"http", false, Some(b"https"));
+    let answer = respond_stored(&http1, &from_proxy(forged), &mut memory, &budget);
+    assert_eq!(
+        answer.early_hints,
+        Some(EarlyHintsDecision::Skip(EarlyHintsSkip::Rule(
+            Reason::Insecure
+        )))
+    );
+}

@@ -122,3 +122,100 @@ fn a_virtual_hosts_settings_stay_its_own() {
         "site.conf:5) applies to <VirtualHost 127.0.0.1:443> (/etc/apache2/site.conf:3)"
     ));
 }
+
+#[test]
+fn a_server_whose_103s_go_out_over_http1_is_not_warned_about() {
+    let found = warnings(&[
+        Node("PushRedirectEarlyHints", "on", vec![]),
+        Node("PushRedirectEarlyHintsHTTP1", "on", vec![]),
+        vhost(vec![Node("PushRedirectEarlyHints", "on", vec![])]),
+        vhost(vec![
+            Node("PushRedirectEarlyHints", "on", vec![]),
+            Node("PushRedirectEarlyHintsHTTP1", "off", vec![]),
+        ]),
+    ]);
+    assert!(found.is_empty(), "{found:?}");
+    let own = warnings(&[
+        vhost(vec![Node(
+            "<Location",
+            "/app/>",
+            vec![
+                Node("PushRedirectEarlyHints", "on", vec![]),
+                Node("PushRedirectEarlyHintsHTTP1", "on", vec![]),
+            ],
+        )]),
+        vhost(vec![
+            Node("PushRedirectEarlyHints", "on", vec![]),
+            Node("PushRedirectEarlyHintsHTTP1", "off", vec![]),
+        ]),
+    ]);
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert!(
+        own[0].contains("(/etc/apache2/site.conf:5), where"),
+        "{own:?}"
+    );
+}
+
+/// Which of the main server (None) and the virtual hosts at these lines
+/// trust the proxy in front, after walking `nodes`.
+fn trusting(nodes: &[Node], lines: &[c_int]) -> Vec<bool> {
+    let mut tree = ConfTree::default();
+    walk(&mut tree, nodes, &mut 0);
+    let places = lines.iter().map(|&line| Place {
+        filename: b"/etc/apache2/site.conf".to_vec(),
+        line,
+    });
+    std::iter::once(tree.trusts_proxy(None))
+        .chain(places.map(|place| tree.trusts_proxy(Some(&place))))
+        .collect()
+}
+
+#[test]
+fn a_server_trusts_the_proxy_a_remoteip_list_names_its_own_or_the_main_servers() {
+    for list in [
+        "RemoteIPInternalProxy",
+        "RemoteIPInternalProxyList",
+        "remoteiptrustedproxy",
+        "RemoteIPTrustedProxyList",
+    ] {
+        let main = [vhost(vec![]), Node(list, "10.0.0.1", vec![]), vhost(vec![])];
+        assert_eq!(trusting(&main, &[1, 3]), [true, true, true], "{list}");
+        let own = [vhost(vec![]), vhost(vec![Node(list, "10.0.0.1", vec![])])];
+        assert_eq!(trusting(&own, &[1, 2]), [false, false, true], "{list}");
+    }
+}
+
+#[test]
+fn no_list_no_trust() {
+    // mod_remoteip without a list takes the header from every peer.
+    let header_only = [
+        Node("RemoteIPHeader", "X-Forwarded-For", vec![]),
+        vhost(vec![Node("RemoteIPHeader", "X-Forwarded-For", vec![])]),
+    ];
+    assert_eq!(trusting(&header_only, &[2]), [false, false]);
+    // A list in a virtual host Apache does not take (one inside another).
+    let ignored = [vhost(vec![vhost(vec![Node(
+        "RemoteIPInternalProxy",
+        "10.0.0.1",
+        vec![],
+    )])])];
+    assert_eq!(trusting(&ignored, &[1, 2]), [false, false, false]);
+    // A server the walk did not see.
+    let listed = [Node("RemoteIPInternalProxy", "10.0.0.1", vec![])];
+    assert_eq!(trusting(&listed, &[7]), [true, false]);
+}
+
+#[test]
+fn the_proxy_protocol_anywhere_leaves_no_server_trusting() {
+    let nodes = [
+        Node("RemoteIPInternalProxy", "10.0.0.1", vec![]),
+        vhost(vec![Node("RemoteIPTrustedProxy", "192.0.2.1", vec![])]),
+        vhost(vec![Node("RemoteIPProxyProtocol", "On", vec![])]),
+    ];
+    assert_eq!(trusting(&nodes, &[2, 4]), [false, false, false]);
+    let off = [
+        Node("RemoteIPInternalProxy", "10.0.0.1", vec![]),
+        vhost(vec![Node("RemoteIPProxyProtocol", "Off", vec![])]),
+    ];
+    assert_eq!(trusting(&off, &[2]), [true, true]);
+}
