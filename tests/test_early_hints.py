@@ -251,6 +251,31 @@ PushRedirectEarlyHintsLifetime 1
     assert code == 0, out
 
 
+def test_a_virtual_host_whose_early_hints_are_on_in_a_section_only_learns_its_pages(
+        httpd_factory, module_so):
+    """The virtual host's lines of the module's are all inside sections: a
+    push-only page outside the Early Hints one teaches all the same, and a
+    redirect in it gets the page's hints (apachectl -t once crashed on this
+    configuration)."""
+    h = httpd_factory("early-hints-section-only", module=module_so)
+    h.write("htdocs/page.html", "page\n")
+    h.add_vhost("main", f"""
+    H2EarlyHints on
+    <Location /x/>
+        PushRedirectEarlyHints On
+    </Location>
+    <Location /page.html>
+        PushRedirect On
+        Header add Link "{L_CSS}"
+    </Location>
+    Redirect /x/old /page.html
+""")
+    h.start()
+    assert get(h, "/page.html").main.status == 200
+    r = get(h, "/x/old")
+    assert r.main.status == 302 and early_hints_links(r) == [L_CSS], r.describe()
+
+
 def test_warns_at_startup_where_h2_early_hints_is_off(httpd_factory, module_so):
     h = httpd_factory("early-hints-noh2", module=module_so)
     h.write("htdocs/new.html", "new\n")

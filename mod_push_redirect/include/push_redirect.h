@@ -154,8 +154,8 @@ typedef struct {
   /*
    Some scope of this virtual host's server configuration turns
    `PushRedirectEarlyHints` on: the shim marks the server's defaults
-   with `push_redirect_settings_mark_server`, and every scope merged
-   from them is marked too.
+   when it reads that line, and every scope merged from them is marked
+   too.
    */
   bool server_sends_hints;
   /*
@@ -543,6 +543,62 @@ bool push_redirect_conftree_trusts_proxy(push_redirect_conftree *tree,
 void push_redirect_conftree_free(push_redirect_conftree *tree);
 
 /*
+ A new, empty pattern set, to be released with [`push_redirect_excludes_free`].
+ */
+push_redirect_excludes *push_redirect_excludes_new(void);
+
+/*
+ Compiles `pattern` and adds it to `set`. On `InvalidValue` the set is
+ unchanged and `err` names the pattern and the problem. Not thread-safe:
+ call it while reading the configuration only.
+
+ # Safety
+ `set` is from [`push_redirect_excludes_new`] or NULL; `pattern` is a
+ NUL-terminated string or NULL; `err` points to `err_len` writable bytes or is NULL.
+ */
+push_redirect_result push_redirect_excludes_add(push_redirect_excludes *set,
+                                                const char *pattern,
+                                                char *err,
+                                                size_t err_len);
+
+/*
+ Releases a set from [`push_redirect_excludes_new`]; NULL is ignored.
+
+ # Safety
+ `set` is NULL or was returned by `push_redirect_excludes_new` and is not used again.
+ */
+void push_redirect_excludes_free(push_redirect_excludes *set);
+
+/*
+ A new, empty set of declared hints, to be released with
+ [`push_redirect_declared_hints_free`].
+ */
+push_redirect_declared_hints *push_redirect_declared_hints_new(void);
+
+/*
+ Adds one `PushRedirectEarlyHint <target_path> <link_value>` to `set`. On
+ `InvalidValue` the set is unchanged and `err` names the value. Not
+ thread-safe: call it while reading the configuration only.
+
+ # Safety
+ `set` is from [`push_redirect_declared_hints_new`] or NULL; the strings
+ are NUL-terminated or NULL; `err` points to `err_len` writable bytes or is NULL.
+ */
+push_redirect_result push_redirect_declared_hints_add(push_redirect_declared_hints *set,
+                                                      const char *target_path,
+                                                      const char *link_value,
+                                                      char *err,
+                                                      size_t err_len);
+
+/*
+ Releases a set from [`push_redirect_declared_hints_new`]; NULL is ignored.
+
+ # Safety
+ `set` is NULL or was returned by `push_redirect_declared_hints_new` and is not used again.
+ */
+void push_redirect_declared_hints_free(push_redirect_declared_hints *set);
+
+/*
  Parses `PushRedirectEarlyHintsLifetime <seconds>` into `*out`.
 
  # Safety
@@ -678,67 +734,6 @@ push_redirect_result push_redirect_page_finish(push_redirect_page *page,
  `page` is NULL or from an answer and neither finished nor freed.
  */
 void push_redirect_page_free(push_redirect_page *page);
-
-/*
- Reads the arguments of one line of the directive `name` (as the command
- table spells it) into `settings`: `On|Off` for the switches, the whole
- argument string of `PushRedirectStatus`, one pattern of
- `PushRedirectExclude`, the target path and the link-value (`value2`) of
- `PushRedirectEarlyHint` (whose lines accumulate in a scope; a scope that
- has any replaces the inherited ones). On `InvalidValue`, `err` names the
- value and the problem; on any other failure it says which, naming the
- last value.
-
- # Safety
- `settings` is NULL or valid for reads and writes, its handles from
- their constructors; `name`, `value` and `value2` are NUL-terminated or
- NULL; `err` points to `err_len` writable bytes or is NULL.
- */
-push_redirect_result push_redirect_settings_read(push_redirect_settings *settings,
-                                                 const char *name,
-                                                 const char *value,
-                                                 const char *value2,
-                                                 char *err,
-                                                 size_t err_len);
-
-/*
- Fills `merged` with `inner`'s directives where it sets them and
- `outer`'s elsewhere, resolved. The sets are shared, not copied: they
- stay the scopes' own. NULL arguments are ignored.
-
- # Safety
- `merged` is NULL or writable; `outer` and `inner` are NULL or valid for
- reads, and none of the three overlap.
- */
-void push_redirect_settings_merge(push_redirect_settings *merged,
-                                  const push_redirect_settings *outer,
-                                  const push_redirect_settings *inner);
-
-/*
- Marks `server`, a virtual host's (or the main server's) default
- settings, as sending hints when `scope`, read from that server's part
- of the configuration, turns `PushRedirectEarlyHints` on; resolves it.
- A 200 teaches the store only where a 103 can go out in its virtual
- host. NULL arguments are ignored.
-
- # Safety
- `server` is NULL or valid for reads and writes, `scope` NULL or valid
- for reads (they may be the same settings).
- */
-void push_redirect_settings_mark_server(push_redirect_settings *server,
-                                        const push_redirect_settings *scope);
-
-/*
- Releases the sets a scope made (not those it inherits: a merged scope
- owns none), with the signature of an APR pool cleanup, for
- `apr_pool_cleanup_register` on the pool of `settings`. Returns 0
- (`APR_SUCCESS`); NULL is ignored.
-
- # Safety
- `settings` is NULL or a scope's settings from the shim's create
- function, whose sets nothing uses any more.
- */
-int push_redirect_settings_release(void *settings);
 
 #ifdef __cplusplus
 }  // extern "C"

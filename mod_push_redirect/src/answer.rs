@@ -39,8 +39,8 @@ pub struct push_redirect_settings {
     pub declared_hints: *mut push_redirect_declared_hints,
     /// Some scope of this virtual host's server configuration turns
     /// `PushRedirectEarlyHints` on: the shim marks the server's defaults
-    /// with `push_redirect_settings_mark_server`, and every scope merged
-    /// from them is marked too.
+    /// when it reads that line, and every scope merged from them is marked
+    /// too.
     pub server_sends_hints: bool,
     /// Derived from the fields above by `push_redirect_settings_resolve`,
     /// so that the shim needs no call for most responses: whether the

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use push_redirect_core::{
-    parse_cache, parse_flag, parse_lifetime, ConfigError, DeclaredHints, ExcludeSet, StatusSet,
-    Switch, WriteBudget,
+    parse_cache, parse_lifetime, ConfigError, DeclaredHints, ExcludeSet, StatusSet, Switch,
+    WriteBudget,
 };
 
 use crate::{directive_boundary, ffi_panic_boundary, parse_directive, push_redirect_result};
@@ -237,48 +237,9 @@ unsafe fn parse_into<T, V>(
     })
 }
 
-/// Parses the arguments of `PushRedirectStatus` (codes separated by white
-/// space) into `*out`. On `InvalidValue`, `err` holds a NUL-terminated
-/// message naming the value.
-///
-/// # Safety
-/// `args` is a NUL-terminated string or NULL; `out` is writable or NULL;
-/// `err` points to `err_len` writable bytes or is NULL.
-pub(crate) unsafe fn push_redirect_statuses_parse(
-    args: *const c_char,
-    out: *mut push_redirect_statuses,
-    err: *mut c_char,
-    err_len: usize,
-) -> push_redirect_result {
-    parse_into(args, out, err, err_len, StatusSet::parse, |set| {
-        let bits = set.bits();
-        push_redirect_statuses {
-            bits: [bits as u64, (bits >> 64) as u64],
-        }
-    })
-}
-
-/// Parses an `On|Off` argument (any case) into `*out`.
-///
-/// # Safety
-/// As for [`push_redirect_statuses_parse`].
-pub(crate) unsafe fn push_redirect_switch_parse(
-    value: *const c_char,
-    out: *mut push_redirect_switch,
-    err: *mut c_char,
-    err_len: usize,
-) -> push_redirect_result {
-    parse_into(value, out, err, err_len, parse_flag, |flag| {
-        if flag {
-            push_redirect_switch::On
-        } else {
-            push_redirect_switch::Off
-        }
-    })
-}
-
 /// A new, empty pattern set, to be released with [`push_redirect_excludes_free`].
-pub(crate) fn push_redirect_excludes_new() -> *mut push_redirect_excludes {
+#[no_mangle]
+pub extern "C" fn push_redirect_excludes_new() -> *mut push_redirect_excludes {
     new_handle(ExcludeSet::new)
 }
 
@@ -288,8 +249,9 @@ pub(crate) fn push_redirect_excludes_new() -> *mut push_redirect_excludes {
 ///
 /// # Safety
 /// `set` is from [`push_redirect_excludes_new`] or NULL; `pattern` is a
-/// NUL-terminated string or NULL; `err` as for [`push_redirect_statuses_parse`].
-pub(crate) unsafe fn push_redirect_excludes_add(
+/// NUL-terminated string or NULL; `err` points to `err_len` writable bytes or is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_excludes_add(
     set: *mut push_redirect_excludes,
     pattern: *const c_char,
     err: *mut c_char,
@@ -310,13 +272,15 @@ pub(crate) unsafe fn push_redirect_excludes_add(
 ///
 /// # Safety
 /// `set` is NULL or was returned by `push_redirect_excludes_new` and is not used again.
-pub(crate) unsafe fn push_redirect_excludes_free(set: *mut push_redirect_excludes) {
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_excludes_free(set: *mut push_redirect_excludes) {
     free_handle(set)
 }
 
 /// A new, empty set of declared hints, to be released with
 /// [`push_redirect_declared_hints_free`].
-pub(crate) fn push_redirect_declared_hints_new() -> *mut push_redirect_declared_hints {
+#[no_mangle]
+pub extern "C" fn push_redirect_declared_hints_new() -> *mut push_redirect_declared_hints {
     new_handle(DeclaredHints::new)
 }
 
@@ -326,8 +290,9 @@ pub(crate) fn push_redirect_declared_hints_new() -> *mut push_redirect_declared_
 ///
 /// # Safety
 /// `set` is from [`push_redirect_declared_hints_new`] or NULL; the strings
-/// are NUL-terminated or NULL; `err` as for [`push_redirect_statuses_parse`].
-pub(crate) unsafe fn push_redirect_declared_hints_add(
+/// are NUL-terminated or NULL; `err` points to `err_len` writable bytes or is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_declared_hints_add(
     set: *mut push_redirect_declared_hints,
     target_path: *const c_char,
     link_value: *const c_char,
@@ -353,7 +318,8 @@ pub(crate) unsafe fn push_redirect_declared_hints_add(
 ///
 /// # Safety
 /// `set` is NULL or was returned by `push_redirect_declared_hints_new` and is not used again.
-pub(crate) unsafe fn push_redirect_declared_hints_free(set: *mut push_redirect_declared_hints) {
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_declared_hints_free(set: *mut push_redirect_declared_hints) {
     free_handle(set)
 }
 

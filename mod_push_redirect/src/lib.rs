@@ -27,7 +27,6 @@ mod conftree;
 mod exchange;
 mod handles;
 mod page;
-mod settings;
 
 pub use ahead::*;
 pub use answer::*;
@@ -35,7 +34,6 @@ pub use conftree::*;
 pub use exchange::*;
 pub use handles::*;
 pub use page::*;
-pub use settings::*;
 
 /// Runs `$body`; a panic inside it yields `$on_panic` instead of unwinding
 /// across the C boundary.

@@ -238,6 +238,15 @@ fn push_target(exchange: &push_redirect_exchange) -> String {
     text(run(exchange).pushed).expect("a push")
 }
 
+/// `PushRedirectStatus` with `codes`, as the shim reads it.
+fn status_bits(codes: &[u32]) -> push_redirect_statuses {
+    let mut statuses = push_redirect_statuses::default();
+    for code in codes {
+        statuses.bits[(code - 300) as usize / 64] |= 1 << ((code - 300) % 64);
+    }
+    statuses
+}
+
 #[test]
 fn a_push_writes_link_value_and_target_into_one_allocation() {
     let mut arena = Arena::default();
@@ -311,26 +320,14 @@ fn the_resolved_settings_come_from_the_raw_ones_and_the_cores_defaults() {
         "a 200 teaches"
     );
     // A push-only scope of a virtual host where some scope turns Early
-    // Hints on: its 200s teach the 103s sent there.
+    // Hints on (the shim marks the server's defaults): its 200s teach the
+    // 103s sent there.
     let mut marked = push_on();
-    unsafe { push_redirect_settings_mark_server(&mut marked, &on) };
-    assert!(
-        !marked.server_sends_hints,
-        "a push-only scope marks nothing"
-    );
-    unsafe { push_redirect_settings_mark_server(&mut marked, &early) };
-    assert!(marked.server_sends_hints && responds_to(&marked, 200));
-    let mut merged = push_on();
-    unsafe { push_redirect_settings_merge(&mut merged, &marked, &on) };
-    assert!(
-        responds_to(&merged, 200),
-        "a scope merged from a marked one is marked"
-    );
-    assert!(!marked.early_hints_on);
+    marked.server_sends_hints = true;
+    let marked = resolved(marked);
+    assert!(responds_to(&marked, 200) && !marked.early_hints_on);
     let mut some = push_on();
-    unsafe {
-        push_redirect_statuses_parse(c"300 399".as_ptr(), &mut some.statuses, ptr::null_mut(), 0);
-    }
+    some.statuses = status_bits(&[300, 399]);
     let some = resolved(some);
     assert!(responds_to(&some, 300) && responds_to(&some, 399) && !responds_to(&some, 302));
     unsafe { push_redirect_settings_resolve(ptr::null_mut()) };
@@ -380,17 +377,9 @@ fn not_a_redirect_reads_nothing_but_the_status() {
 fn statuses_and_excludes_from_directives_steer_the_decision() {
     let mut err = [0 as c_char; 256];
     let mut with = push_on();
+    with.statuses = status_bits(&[303, 307]);
     let excludes = push_redirect_excludes_new();
     unsafe {
-        assert_eq!(
-            push_redirect_statuses_parse(
-                c"303 307".as_ptr(),
-                &mut with.statuses,
-                err.as_mut_ptr(),
-                err.len()
-            ),
-            push_redirect_result::Ok
-        );
         assert_eq!(
             push_redirect_excludes_add(excludes, c"^/new".as_ptr(), err.as_mut_ptr(), err.len()),
             push_redirect_result::Ok
@@ -515,21 +504,8 @@ fn null_parameters_are_refused() {
             respond(&push_on(), &exchange, None, &mut answer),
             push_redirect_result::NullParameter
         );
-        let mut statuses = push_redirect_statuses::default();
-        assert_eq!(
-            push_redirect_statuses_parse(ptr::null(), &mut statuses, ptr::null_mut(), 0),
-            push_redirect_result::NullParameter
-        );
-        assert_eq!(
-            push_redirect_statuses_parse(c"301".as_ptr(), ptr::null_mut(), ptr::null_mut(), 0),
-            push_redirect_result::NullParameter
-        );
         assert_eq!(
             push_redirect_excludes_add(ptr::null_mut(), c"x".as_ptr(), ptr::null_mut(), 0),
-            push_redirect_result::NullParameter
-        );
-        assert_eq!(
-            push_redirect_switch_parse(c"on".as_ptr(), ptr::null_mut(), ptr::null_mut(), 0),
             push_redirect_result::NullParameter
         );
         push_redirect_excludes_free(ptr::null_mut());
@@ -546,33 +522,7 @@ fn null_parameters_are_refused() {
 #[test]
 fn config_errors_are_written_to_the_buffer_and_cut_to_fit() {
     let mut err = [0 as c_char; 256];
-    let mut statuses = push_redirect_statuses::default();
-    let mut flag = push_redirect_switch::Unset;
     unsafe {
-        assert_eq!(
-            push_redirect_statuses_parse(
-                c"301 299".as_ptr(),
-                &mut statuses,
-                err.as_mut_ptr(),
-                err.len()
-            ),
-            push_redirect_result::InvalidValue
-        );
-        assert_eq!(statuses, push_redirect_statuses::default());
-        assert_eq!(
-            text(err.as_ptr()).unwrap(),
-            "'299' is not a redirect status (expected 300 to 399)"
-        );
-        assert_eq!(
-            push_redirect_switch_parse(c"maybe".as_ptr(), &mut flag, err.as_mut_ptr(), err.len()),
-            push_redirect_result::InvalidValue
-        );
-        assert_eq!(text(err.as_ptr()).unwrap(), "'maybe' is not On or Off");
-        assert_eq!(
-            push_redirect_switch_parse(c"ON".as_ptr(), &mut flag, err.as_mut_ptr(), err.len()),
-            push_redirect_result::Ok
-        );
-        assert_eq!(flag, push_redirect_switch::On);
         let excludes = push_redirect_excludes_new();
         assert_eq!(
             push_redirect_excludes_add(excludes, c"(".as_ptr(), err.as_mut_ptr(), err.len()),
@@ -593,24 +543,19 @@ fn config_errors_are_written_to_the_buffer_and_cut_to_fit() {
             push_redirect_result::InvalidValue
         );
         assert_eq!(text(err.as_ptr()).unwrap(), "'\u{fffd}' is not valid UTF-8");
-        push_redirect_excludes_free(excludes);
 
         let mut small = [0x7f as c_char; 8];
         assert_eq!(
-            push_redirect_switch_parse(
-                c"maybe".as_ptr(),
-                &mut flag,
-                small.as_mut_ptr(),
-                small.len()
-            ),
+            push_redirect_excludes_add(excludes, c"(".as_ptr(), small.as_mut_ptr(), small.len()),
             push_redirect_result::InvalidValue
         );
-        assert_eq!(text(small.as_ptr()).unwrap(), "'maybe'");
+        assert_eq!(text(small.as_ptr()).unwrap(), "'(' is ");
         // A zero-length buffer is never written.
         assert_eq!(
-            push_redirect_switch_parse(c"maybe".as_ptr(), &mut flag, small.as_mut_ptr(), 0),
+            push_redirect_excludes_add(excludes, c"(".as_ptr(), small.as_mut_ptr(), 0),
             push_redirect_result::InvalidValue
         );
+        push_redirect_excludes_free(excludes);
     }
 }
 
@@ -930,84 +875,6 @@ fn a_probed_store_stays_off_until_a_probe_answers() {
 }
 
 #[test]
-fn directives_are_read_merged_and_released_by_scope() {
-    let mut err = [0 as c_char; 512];
-    let read = |settings: &mut push_redirect_settings,
-                name: &CStr,
-                value: &CStr,
-                err: &mut [c_char]| unsafe {
-        push_redirect_settings_read(
-            settings,
-            name.as_ptr(),
-            value.as_ptr(),
-            ptr::null(),
-            err.as_mut_ptr(),
-            err.len(),
-        )
-    };
-    let mut outer = settings(push_redirect_switch::Unset, push_redirect_switch::Unset);
-    let mut inner = settings(push_redirect_switch::Unset, push_redirect_switch::Unset);
-    assert_eq!(
-        read(&mut outer, c"PushRedirect", c"on", &mut err),
-        push_redirect_result::Ok
-    );
-    assert!(outer.active, "resolved as it is read");
-    assert_eq!(
-        read(&mut outer, c"PushRedirectExclude", c"^/x", &mut err),
-        push_redirect_result::Ok
-    );
-    assert_eq!(
-        read(&mut inner, c"PushRedirectStatus", c"307", &mut err),
-        push_redirect_result::Ok
-    );
-    assert_eq!(
-        read(&mut inner, c"PushRedirectRequireTLS", c"maybe", &mut err),
-        push_redirect_result::InvalidValue
-    );
-    assert_eq!(text(err.as_ptr()).unwrap(), "'maybe' is not On or Off");
-    assert_eq!(
-        read(&mut inner, c"PushRedirectNothing", c"x", &mut err),
-        push_redirect_result::NullParameter
-    );
-    assert_eq!(
-        text(err.as_ptr()).unwrap(),
-        "internal error (2) reading 'x'"
-    );
-    let hint = unsafe {
-        push_redirect_settings_read(
-            &mut inner,
-            c"PushRedirectEarlyHint".as_ptr(),
-            c"/new".as_ptr(),
-            c"</s.css>; rel=preload; as=style".as_ptr(),
-            err.as_mut_ptr(),
-            err.len(),
-        )
-    };
-    assert_eq!(hint, push_redirect_result::Ok);
-
-    let mut merged = settings(push_redirect_switch::Off, push_redirect_switch::Off);
-    unsafe { push_redirect_settings_merge(&mut merged, &outer, &inner) };
-    assert_eq!(merged.push, push_redirect_switch::On, "inherited");
-    assert_eq!(merged.statuses, inner.statuses, "the inner scope's");
-    assert_eq!(merged.excludes, outer.excludes);
-    assert_eq!(merged.declared_hints, inner.declared_hints);
-    assert!(merged.active && responds_to(&merged, 307) && !responds_to(&merged, 302));
-
-    unsafe {
-        assert_eq!(
-            push_redirect_settings_release(ptr::addr_of_mut!(outer).cast()),
-            0
-        );
-        assert_eq!(
-            push_redirect_settings_release(ptr::addr_of_mut!(inner).cast()),
-            0
-        );
-        assert_eq!(push_redirect_settings_release(ptr::null_mut()), 0);
-    }
-    assert!(outer.excludes.is_null() && inner.declared_hints.is_null());
-}
-
-#[test]
 fn the_request_fields_are_read_from_headers_in_in_any_case() {
     for (name, value) in [("cookie", "a=b"), ("AUTHORIZATION", "Basic eDp5")] {
         let mut request = Request::redirect(302, Some("/new"));
@@ -1044,32 +911,11 @@ fn a_trusted_proxys_forwarded_proto_is_the_scheme_and_no_one_elses() {
 }
 
 #[test]
-fn early_hints_http1_is_merged_and_http1_0_reaches_the_core() {
+fn early_hints_http1_and_http1_0_reach_the_core() {
     let set = |switch| push_redirect_settings {
         early_hints_http1: switch,
         ..settings(push_redirect_switch::Unset, push_redirect_switch::On)
     };
-    let mut merged = set(push_redirect_switch::Unset);
-    for (outer, inner, expected) in [
-        (
-            push_redirect_switch::On,
-            push_redirect_switch::Unset,
-            push_redirect_switch::On,
-        ),
-        (
-            push_redirect_switch::On,
-            push_redirect_switch::Off,
-            push_redirect_switch::Off,
-        ),
-        (
-            push_redirect_switch::Unset,
-            push_redirect_switch::On,
-            push_redirect_switch::On,
-        ),
-    ] {
-        unsafe { push_redirect_settings_merge(&mut merged, &set(outer), &set(inner)) };
-        assert_eq!(merged.early_hints_http1, expected);
-    }
     let mut request = Request::redirect(302, Some("/new"));
     let skipped = |settings: &push_redirect_settings, exchange: &push_redirect_exchange| {
         let (_, answer) = run_with(settings, exchange, ptr::null(), &mut Arena::default());
