@@ -24,16 +24,20 @@ use push_redirect_core::ConfigError;
 mod ahead;
 mod answer;
 mod conftree;
+mod counts;
 mod exchange;
 mod handles;
+mod info;
 mod page;
 mod settings;
 
 pub use ahead::*;
 pub use answer::*;
 pub use conftree::*;
+pub use counts::*;
 pub use exchange::*;
 pub use handles::*;
+pub use info::*;
 pub use page::*;
 pub use settings::*;
 
