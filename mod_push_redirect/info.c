@@ -70,16 +70,19 @@ static const char *forget(request_rec *r, const char *url)
     for (i = 1; i >= 0; i--) {
         unsigned int len = 0;
 
-        rv = v.threaded ? (store_threads_store(keys[i], NULL, 0, 0) ? APR_EAGAIN
-                                                                    : APR_ENOSPC)
-                        : hint_store_call(r->server, r->pool, keys[i],
-                                          PUSH_REDIRECT_KEY_LEN, NULL, &len, 0,
-                                          push_redirect_write_budget_epoch(v.budget));
+        if (v.threaded) {
+            rv = store_threads_store(keys[i], NULL, 0, 0) ? APR_EAGAIN
+                                                          : APR_ENOSPC;
+        }
+        else {
+            rv = hint_store_call(r->server, r->pool, keys[i],
+                                 PUSH_REDIRECT_KEY_LEN, NULL, &len, 0,
+                                 push_redirect_write_budget_epoch(v.budget));
+        }
     }
-    return rv == APR_SUCCESS              ? "removed"
+    return rv == APR_SUCCESS ? "removed"
            : APR_STATUS_IS_NOTFOUND(rv) ? "not-stored"
-           : rv == APR_EAGAIN           ? "queued"
-                                        : "failed";
+           : rv == APR_EAGAIN ? "queued" : "failed";
 }
 
 /* What `url` leads to, with the settings of its own scope. */
@@ -107,16 +110,15 @@ static int explain(request_rec *r, const char *url, push_redirect_info *info)
     return rv == PUSH_REDIRECT_RESULT_OK ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
-static int info_handler(request_rec *r)
+/* The handler's request, out of line: its frame is not paid for by the
+ * requests of other handlers. */
+static int __attribute__((noinline)) answer(request_rec *r)
 {
     int bad = 0, json, rv;
     const char *format, *url, *forgotten = NULL;
     char *forget_url;
     push_redirect_info info;
 
-    if (!r->handler || strcmp(r->handler, HANDLER)) {
-        return DECLINED;
-    }
     format = field(r, "format", &bad);
     url = field(r, "url", &bad);
     forget_url = field(r, "forget", &bad);
@@ -151,6 +153,16 @@ static int info_handler(request_rec *r)
     (json ? push_redirect_info_json : push_redirect_info_html)(r, url, &info,
                                                                forgotten);
     return OK;
+}
+
+/* Every request that reaches a handler asks: the first byte first. */
+static int info_handler(request_rec *r)
+{
+    if (!r->handler || r->handler[0] != HANDLER[0]
+        || strcmp(r->handler, HANDLER)) {
+        return DECLINED;
+    }
+    return answer(r);
 }
 
 void push_redirect_info_register_hooks(void)
