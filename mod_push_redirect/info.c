@@ -95,6 +95,8 @@ static int explain(request_rec *r, const char *url, push_redirect_info *info)
     push_redirect_info_request q = {
         .target = url,
         .scheme = ap_http_scheme(r),
+        .trusted_proxy = push_redirect_from_trusted_proxy(r),
+        .forwarded_proto = apr_table_get(r->headers_in, "X-Forwarded-Proto"),
         .host = apr_table_get(r->headers_in, "Host"),
         .server_name = ap_get_server_name_for_url(r),
         .server_port = ap_get_server_port(r),

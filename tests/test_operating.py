@@ -117,6 +117,10 @@ def site(httpd_factory, module_so, raw):
     <Location /learn/linked>
         Header always add Link "</learn/page-1.html>; rel=preload"
     </Location>
+    Redirect 302 /learn/h1/old /learn/page-0.html
+    <Location /learn/h1/>
+        PushRedirectEarlyHintsHTTP1 On
+    </Location>
     Redirect 302 /learn/declared /learn/declared.html
     Redirect 302 /learn/unknown /learn/never.html
     RedirectMatch 302 ^/learn/c0$ /learn/c1
@@ -163,11 +167,12 @@ def h2(h, path, *options, headers=(), data=None):
 EXPECTED = {
     "Linked": 7, "FurtherHopsLinked": 1,
     "SkippedOptOut": 1, "SkippedMethod": 1, "SkippedInsecure": 1,
-    "SkippedPushDisabled": 5, "SkippedCredentials": 3, "SkippedNoLocation": 1,
+    "SkippedPushDisabled": 5, "SkippedCredentials": 5, "SkippedNoLocation": 1,
     "SkippedBadLocation": 1, "SkippedCrossOrigin": 1, "SkippedSelf": 1,
     "SkippedExcluded": 1, "SkippedAlreadyLinked": 1, "SkippedInternalError": 0,
-    "EarlyHintsAhead": 1, "EarlyHintsAtRedirect": 7, "EarlyHintsDeclared": 1,
+    "EarlyHintsAhead": 1, "EarlyHintsAtRedirect": 8, "EarlyHintsDeclared": 1,
     "EarlyHintsSkippedSentAhead": 1, "EarlyHintsSkippedNotHttp2": 1,
+    "EarlyHintsSkippedHttp10": 1,
     "EarlyHintsSkippedPushedStream": 3, "EarlyHintsSkippedNotNavigation": 1,
     "EarlyHintsSkippedOptOut": 1, "EarlyHintsSkippedMethod": 1,
     "EarlyHintsSkippedInsecure": 0, "EarlyHintsSkippedNoLocation": 1,
@@ -176,7 +181,7 @@ EXPECTED = {
     "EarlyHintsSkippedNoHints": 3, "EarlyHintsSkippedInternalError": 0,
     "LearnedRedirects": 11, "LearnedPagesFromLink": 5, "LearnedPagesFromHTML": 1,
     "LearnedPagesWithoutHints": 0,
-    "LookupsFound": 9, "LookupsMissed": 23, "LookupsUnanswered": 0,
+    "LookupsFound": 10, "LookupsMissed": 23, "LookupsUnanswered": 0,
     "WritesRefused": 0, "StoreFailures": 0, "StoreBackoffSeconds": 0,
 }
 
@@ -211,6 +216,12 @@ def send_known_traffic(h):
     assert r.status == 302
     r = clients.curl(h.url("plain", "/learn/old-plain", scheme="http"))
     assert r.status == 302
+    # PushRedirectEarlyHintsHTTP1: a 103 over HTTP/1.1, never over HTTP/1.0.
+    r = clients.curl(h.url("main", "/learn/h1/old"), headers=[COOKIE])
+    assert r.status == 302 and r.informational != [], r.describe()
+    r = clients.curl(h.url("main", "/learn/h1/old"), headers=[COOKIE],
+                     options=("--http1.0", "--no-alpn"))
+    assert r.status == 302 and r.informational == [], r.describe()
     # Ahead of the handler: learned once, then a second navigation gets its
     # 103 before the backend answers (with a cookie: nothing to learn).
     assert early_hints_links(h2(h, "/ahead/old")) == [PAGE_CSS]

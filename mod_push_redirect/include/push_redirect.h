@@ -443,8 +443,9 @@ typedef struct {
 /*
  The URL asked about, and what a fresh anonymous navigation to it
  would be: a GET over HTTP/2 with the scheme and `Host` of the request
- that asks, to the virtual host that answers it. Strings are
- NUL-terminated.
+ that asks (its scheme as the filter reads it: Apache's, or a trusted
+ proxy's `X-Forwarded-Proto`), to the virtual host that answers it.
+ Strings are NUL-terminated.
  */
 typedef struct {
   /*
@@ -452,6 +453,12 @@ typedef struct {
    */
   const char *target;
   const char *scheme;
+  /*
+   The request came through a proxy Apache trusts, and its
+   `X-Forwarded-Proto` (NULL: none).
+   */
+  bool trusted_proxy;
+  const char *forwarded_proto;
   /*
    NULL: none; the server's name and port stand in.
    */

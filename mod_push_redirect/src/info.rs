@@ -6,7 +6,7 @@
 use std::ffi::{c_char, c_void};
 use std::ptr;
 
-use push_redirect_core::{explain, Exchange, RecordKey, MAX_HINTS, MAX_HOPS};
+use push_redirect_core::{client_scheme, explain, Exchange, RecordKey, MAX_HINTS, MAX_HOPS};
 
 use crate::answer::{push_redirect_settings, push_redirect_store, settings_view, with_store, Pool};
 use crate::handles::try_ref;
@@ -14,13 +14,18 @@ use crate::{bytes, ffi_panic_boundary, push_redirect_alloc_fn, push_redirect_res
 
 /// The URL asked about, and what a fresh anonymous navigation to it
 /// would be: a GET over HTTP/2 with the scheme and `Host` of the request
-/// that asks, to the virtual host that answers it. Strings are
-/// NUL-terminated.
+/// that asks (its scheme as the filter reads it: Apache's, or a trusted
+/// proxy's `X-Forwarded-Proto`), to the virtual host that answers it.
+/// Strings are NUL-terminated.
 #[repr(C)]
 pub struct push_redirect_info_request {
     /// A path and query as a client would send it (`/old?x=1`).
     pub target: *const c_char,
     pub scheme: *const c_char,
+    /// The request came through a proxy Apache trusts, and its
+    /// `X-Forwarded-Proto` (NULL: none).
+    pub trusted_proxy: bool,
+    pub forwarded_proto: *const c_char,
     /// NULL: none; the server's name and port stand in.
     pub host: *const c_char,
     pub server_name: *const c_char,
@@ -134,7 +139,11 @@ pub unsafe extern "C" fn push_redirect_explain(
         let mut pool = Pool { alloc, alloc_ctx };
         let ex = Exchange {
             method: b"GET",
-            scheme: bytes(request.scheme),
+            scheme: client_scheme(
+                bytes(request.scheme),
+                request.trusted_proxy,
+                (!request.forwarded_proto.is_null()).then(|| bytes(request.forwarded_proto)),
+            ),
             host: (!request.host.is_null()).then(|| bytes(request.host)),
             server_name: bytes(request.server_name),
             server_port: request.server_port,

@@ -1,6 +1,6 @@
 //! The handler's questions through the C ABI.
 
-use std::ffi::{c_char, c_void};
+use std::ffi::{c_char, c_void, CStr};
 use std::ptr;
 
 use super::*;
@@ -31,10 +31,24 @@ fn info_of(
     store: *const push_redirect_store,
     arena: &mut Arena,
 ) -> push_redirect_info {
+    info_through(settings, target, store, arena, (c"https", false, None))
+}
+
+/// [`info_of`] asked with this scheme, through a trusted proxy or not,
+/// with this `X-Forwarded-Proto`.
+fn info_through(
+    settings: &push_redirect_settings,
+    target: &str,
+    store: *const push_redirect_store,
+    arena: &mut Arena,
+    (scheme, trusted_proxy, forwarded_proto): (&CStr, bool, Option<&CStr>),
+) -> push_redirect_info {
     let target = std::ffi::CString::new(target).unwrap();
     let request = push_redirect_info_request {
         target: target.as_ptr(),
-        scheme: c"https".as_ptr(),
+        scheme: scheme.as_ptr(),
+        trusted_proxy,
+        forwarded_proto: forwarded_proto.map_or(ptr::null(), CStr::as_ptr),
         host: c"localhost:8443".as_ptr(),
         server_name: c"localhost".as_ptr(),
         server_port: 8443,
@@ -95,6 +109,15 @@ fn a_learned_redirect_shows_its_record_chain_and_103_and_an_unknown_url_nothing(
     let info = info_of(&off, "/old", &store, &mut arena);
     assert_eq!(text(info.no_early_hints).as_deref(), Some("off"));
     assert_eq!(info.hop_count, 1, "the chain is shown all the same");
+
+    // Asked over plain HTTP: a navigation so would get none, unless a
+    // proxy Apache trusts says the client used https.
+    let http = (c"http", false, Some(c"https"));
+    let info = info_through(&on, "/old", &store, &mut arena, http);
+    assert_eq!(text(info.no_early_hints).as_deref(), Some("insecure"));
+    let proxied = (c"http", true, Some(c"https"));
+    let info = info_through(&on, "/old", &store, &mut arena, proxied);
+    assert_eq!(text(info.early_hints).as_deref(), Some(CSS));
 
     // Without a store, and while it is backed off.
     let info = info_of(&on, "/old", ptr::null(), &mut arena);
