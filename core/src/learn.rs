@@ -15,7 +15,7 @@ use crate::record::{
     check_learnable, forbids_sharing_any, plan_write, without_query, Fingerprint, Held, LearnInput,
     Record, RecordKey, Settled, Write, WriteBudget, DEFAULT_LIFETIME_SECS, KEY_LEN,
 };
-use crate::tally::{Event, Tally};
+use crate::tally::Event;
 
 mod page;
 
@@ -69,9 +69,6 @@ pub struct Store<'a> {
     /// What Apache knows of the visitor; `None`: an anonymous visitor who
     /// may fetch every URL (the core's own tests).
     pub visitor: Option<&'a mut dyn Visitor>,
-    /// Where lookups, refused writes and records written are counted;
-    /// `None`: nowhere.
-    pub tally: Option<&'a dyn Tally>,
     lookups: usize,
 }
 
@@ -111,20 +108,14 @@ impl<'a> Store<'a> {
             lifetime_secs,
             now_ms,
             visitor: None,
-            tally: None,
             lookups: 0,
         }
     }
 
-    /// The store, counting its events in `tally`.
-    pub fn with_tally(mut self, tally: &'a dyn Tally) -> Store<'a> {
-        self.tally = Some(tally);
-        self
-    }
-
+    /// Counts `event` where the budget does ([`WriteBudget::with_tally`]).
     fn count(&self, event: Event) {
-        if let Some(tally) = self.tally {
-            tally.count(event);
+        if let Some(budget) = self.budget {
+            budget.count(event);
         }
     }
 

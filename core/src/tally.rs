@@ -25,10 +25,18 @@ pub enum Event {
     LearnedPageWithoutHints,
 }
 
-/// Where the store's events are counted. Counting must be cheap and
-/// never fail: the module adds one to a counter of shared memory.
-pub trait Tally {
+/// Where the store's events are counted: a process's
+/// [`WriteBudget`](crate::WriteBudget) holds one, which the threads of the
+/// process share. Counting must be cheap and never fail: the module adds
+/// one to a counter of shared memory.
+pub trait Tally: Send + Sync {
     fn count(&self, event: Event);
+}
+
+impl<T: Tally + ?Sized> Tally for std::sync::Arc<T> {
+    fn count(&self, event: Event) {
+        (**self).count(event);
+    }
 }
 
 /// What a page's record counts as, from how many hints it holds and how
@@ -45,23 +53,23 @@ pub(crate) fn learned_page(hints: usize, from_html: usize) -> Event {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use std::cell::RefCell;
+    use std::sync::Mutex;
 
     use super::*;
 
     /// The events counted, in order.
     #[derive(Default)]
-    pub(crate) struct Recorded(pub(crate) RefCell<Vec<Event>>);
+    pub(crate) struct Recorded(Mutex<Vec<Event>>);
 
     impl Tally for Recorded {
         fn count(&self, event: Event) {
-            self.0.borrow_mut().push(event);
+            self.0.lock().unwrap().push(event);
         }
     }
 
     impl Recorded {
         pub(crate) fn events(&self) -> Vec<Event> {
-            self.0.borrow().clone()
+            self.0.lock().unwrap().clone()
         }
     }
 

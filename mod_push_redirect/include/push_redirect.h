@@ -764,7 +764,8 @@ bool push_redirect_write_budget_probed(const push_redirect_write_budget *budget,
 
 /*
  Explains what `request` leads to with the URL's `settings`, from what
- `store` holds, into `*info`. The lookups are not counted. A NULL
+ `store` holds, into `*info`. The lookups are not counted, nor noted
+ among what the child settled. A NULL
  argument or a caught panic is an error, with `*info` empty.
 
  # Safety

@@ -619,12 +619,7 @@ pub(crate) unsafe fn with_store<T>(
     let mut core_store = store.zip(fetch.as_mut()).zip(visitor.as_mut()).map(
         |(((store, budget), fetch), visitor)| {
             let lifetime = (store.lifetime > 0).then_some(store.lifetime);
-            let store = Store::new(fetch, Some(&budget.writes), lifetime, budget.now_ms())
-                .with_visitor(visitor);
-            match &budget.counts {
-                Some(counts) => store.with_tally(counts),
-                None => store,
-            }
+            Store::new(fetch, Some(&budget.writes), lifetime, budget.now_ms()).with_visitor(visitor)
         },
     );
     call(core_store.as_mut())

@@ -167,6 +167,7 @@ pub extern "C" fn push_redirect_counter_describe(counter: usize) -> push_redirec
 }
 
 /// One child's slot.
+#[derive(Clone, Copy)]
 pub(crate) struct Counts(&'static [AtomicU64; PUSH_REDIRECT_COUNTERS]);
 
 impl Counts {

@@ -449,7 +449,10 @@ pub unsafe extern "C" fn push_redirect_write_budget_new(
 ) -> *mut push_redirect_write_budget {
     let counts = Counts::of(counts);
     new_handle(|| ChildBudget {
-        writes: WriteBudget::default(),
+        writes: match counts {
+            Some(counts) => WriteBudget::default().with_tally(Box::new(counts)),
+            None => WriteBudget::default(),
+        },
         origin: Instant::now(),
         probed,
         resume_at_ms: AtomicU64::new(0),

@@ -109,7 +109,8 @@ pub const PUSH_REDIRECT_INFO_HOPS: usize = 4;
 const _: () = assert!(PUSH_REDIRECT_INFO_HINTS == MAX_HINTS && PUSH_REDIRECT_INFO_HOPS == MAX_HOPS);
 
 /// Explains what `request` leads to with the URL's `settings`, from what
-/// `store` holds, into `*info`. The lookups are not counted. A NULL
+/// `store` holds, into `*info`. The lookups are not counted, nor noted
+/// among what the child settled. A NULL
 /// argument or a caught panic is an error, with `*info` empty.
 ///
 /// # Safety
@@ -162,7 +163,9 @@ pub unsafe extern "C" fn push_redirect_explain(
             .is_some_and(|budget| !budget.usable());
         let (explanation, state) = with_store(store, |store| match store {
             Some(store) => {
-                store.tally = None;
+                // Without the child's budget: its lookups are not counted,
+                // and leave what the child settled as it was.
+                store.budget = None;
                 let explanation = explain(&settings_view(settings), &ex, Some(&mut *store));
                 let answered = store.fetch.all_answered();
                 (explanation, if answered { c"ok" } else { c"unanswered" })

@@ -4,7 +4,7 @@ use super::*;
 use crate::config::ExcludeSet;
 use crate::declared::DeclaredHints;
 use crate::learn::{Fetch, Store};
-use crate::record::RecordKey;
+use crate::record::{RecordKey, WriteBudget};
 use crate::respond::Switch;
 use crate::tally::tests::Recorded;
 use crate::tally::Event;
@@ -244,10 +244,11 @@ fn without_a_store_nothing_is_learned() {
 }
 
 #[test]
-fn its_lookups_count_as_any_others_when_the_store_has_a_tally() {
+fn its_lookups_count_as_any_others_where_the_budget_counts() {
     let mut store = bytes(&[("/old", redirect("/new")), ("/new", page(&[CSS]))]);
-    let recorded = Recorded::default();
-    let mut s = Store::new(&mut store, None, None, 0).with_tally(&recorded);
+    let recorded = std::sync::Arc::new(Recorded::default());
+    let budget = WriteBudget::default().with_tally(Box::new(recorded.clone()));
+    let mut s = Store::new(&mut store, Some(&budget), None, 0);
     explain(&hints_on(), &navigation("/old?q"), Some(&mut s));
     // /old?q: none; /old: the redirect; /new: the page.
     assert_eq!(

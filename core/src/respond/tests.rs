@@ -1014,10 +1014,11 @@ fn the_store_counts_its_lookups_writes_and_refusals() {
         burst: 2,
         per_second: 1,
     };
-    let (mut memory, budget) = (Memory::default(), WriteBudget::new(one, one));
-    let recorded = Recorded::default();
+    let recorded = std::sync::Arc::new(Recorded::default());
+    let budget = WriteBudget::new(one, one).with_tally(Box::new(recorded.clone()));
+    let mut memory = Memory::default();
     let counted = |ex: &Exchange<'_>, memory: &mut Memory, html: &[u8]| {
-        let mut store = Store::new(memory, Some(&budget), None, 0).with_tally(&recorded);
+        let mut store = Store::new(memory, Some(&budget), None, 0);
         let response = respond(&on, ex, Some(&mut store));
         let learn = match response.page {
             Some(mut page) => {
@@ -1062,7 +1063,7 @@ fn the_store_counts_its_lookups_writes_and_refusals() {
     );
     // A store that does not answer.
     let mut unanswering = Unanswering;
-    let mut store = Store::new(&mut unanswering, Some(&budget), None, 10_000).with_tally(&recorded);
+    let mut store = Store::new(&mut unanswering, Some(&budget), None, 10_000);
     respond(&on, &at("/old", 302, &[b"/page.html"]), Some(&mut store));
     assert_eq!(recorded.events()[7..], [LookupUnanswered, LookupUnanswered]);
 }
