@@ -115,8 +115,9 @@ void push_redirect_info_html(request_rec *r, const char *url,
     }
     else {
         ap_rprintf(r, "<p>Record of <code>%s</code>: a page with %"
-                      APR_SIZE_T_FMT " hints.</p>\n",
-                   html(r, info->record_of), info->hint_count);
+                      APR_SIZE_T_FMT " hint%s.</p>\n",
+                   html(r, info->record_of), info->hint_count,
+                   info->hint_count == 1 ? "" : "s");
         html_list(r, "ul", info->hints, info->hint_count);
     }
     ap_rputs("<h2>Chain</h2>\n", r);
@@ -130,10 +131,11 @@ void push_redirect_info_html(request_rec *r, const char *url,
     ap_rputs("<h2>103 for a fresh anonymous navigation</h2>\n", r);
     if (info->early_hints) {
         ap_rprintf(r, "<p>Sent %s, for the page <code>%s</code>: %" APR_SIZE_T_FMT
-                      " hints, %" APR_SIZE_T_FMT " of them declared.</p>\n"
+                      " hint%s, %" APR_SIZE_T_FMT " of them declared.</p>\n"
                       "<pre>Link: %s</pre>\n",
                    info->early_hints_ahead ? "ahead of the handler" : "at the redirect",
                    html(r, info->early_hints_for), info->early_hints_count,
+                   info->early_hints_count == 1 ? "" : "s",
                    info->early_hints_declared, html(r, info->early_hints));
     }
     else {

@@ -316,7 +316,8 @@ def test_info_shows_the_record_chain_and_103_of_a_learned_redirect(site):
     html = page.body.decode()
     assert "a redirect to <code>/learn/page-2.html</code>" in html
     assert "<li><code>/learn/page-2.html</code></li>" in html
-    assert "Sent at the redirect, for the page <code>/learn/page-2.html</code>" in html
+    assert ("Sent at the redirect, for the page <code>/learn/page-2.html</code>: 1 hint, "
+            "0 of them declared.") in html
     assert "&lt;/s/page.css&gt;; rel=preload; as=style" in html
     # The page itself: its hints; a page gets a 103 only ahead.
     got = json.loads(info(h, "/learn/page-2.html").body)
