@@ -142,10 +142,11 @@ apr_status_t hint_store_call(server_rec *s, apr_pool_t *p,
     if (rv != APR_SUCCESS) {
         return APR_EBUSY;
     }
-    rv = expiry ? conf.provider->store(conf.ready, s, key, key_len, expiry,
-                                       data, *len, p)
-                : conf.provider->retrieve(conf.ready, s, key, key_len, data,
-                                          len, p);
+    rv = !data   ? conf.provider->remove(conf.ready, s, key, key_len, p)
+         : expiry ? conf.provider->store(conf.ready, s, key, key_len, expiry,
+                                         data, *len, p)
+                  : conf.provider->retrieve(conf.ready, s, key, key_len, data,
+                                            len, p);
     if (conf.mutex) {
         apr_global_mutex_unlock(conf.mutex);
     }
@@ -153,10 +154,11 @@ apr_status_t hint_store_call(server_rec *s, apr_pool_t *p,
         && push_redirect_write_budget_fail(budget, epoch)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PRLOGNO(0102)
                      "hint store %s: %s failed; not used %s", conf.value,
-                     expiry ? "store" : "fetch",
+                     !data ? "remove" : expiry ? "store" : "fetch",
                      threaded ? "until it answers again"
                               : "for " APR_STRINGIFY(
                                     PUSH_REDIRECT_BACKOFF_SECS) " s");
+        push_redirect_counts_backoff(threaded ? 0 : PUSH_REDIRECT_BACKOFF_SECS);
     }
     return rv;
 }
@@ -339,7 +341,8 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     /* A provider safe across threads and processes on its own is one on
      * the network (memcache, redis, a third party's): it can hang. */
     threaded = conf.ready && !conf.mutex;
-    budget = push_redirect_write_budget_new(threaded);
+    budget = push_redirect_write_budget_new(threaded,
+                                            push_redirect_counts_child());
     if (!threaded) {
         /* Released, and the global cleared, with the child's pool. A
          * store thread's budget is never released: one stuck in a call
@@ -355,6 +358,12 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
                      "child; nothing is learned here");
         conf.ready = NULL;
     }
+}
+
+void hint_store_view_get(hint_store_view *view)
+{
+    *view = (hint_store_view){conf.value, conf.provider, conf.ready,
+                              conf.mutex, threaded, budget};
 }
 
 void hint_store_register_hooks(apr_pool_t *p)

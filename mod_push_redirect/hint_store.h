@@ -11,6 +11,9 @@
 
 #include "httpd.h"
 #include "http_config.h"
+#include "ap_socache.h"
+
+#include "apr_global_mutex.h"
 
 #include "push_redirect.h"
 
@@ -49,8 +52,9 @@ push_redirect_store hint_store_prepare(request_rec *r);
 void hint_store_apply(request_rec *r, const push_redirect_answer *answer);
 
 /* One call of the provider (under the mutex for those that need it): a
- * store when `expiry` is set, else a fetch of at most *len bytes into
- * `data`. `epoch` is the budget's when the call began. */
+ * remove when `data` is NULL, a store when `expiry` is set, else a fetch
+ * of at most *len bytes into `data`. `epoch` is the budget's when the
+ * call began. */
 apr_status_t hint_store_call(server_rec *s, apr_pool_t *p,
                              const unsigned char *key, unsigned int key_len,
                              unsigned char *data, unsigned int *len,
@@ -58,6 +62,20 @@ apr_status_t hint_store_call(server_rec *s, apr_pool_t *p,
 /* Whether a call that returned `rv` found the store answering (a miss
  * is an answer). */
 int hint_store_answered(apr_status_t rv);
+
+/* The store as this child has it, for the status page and the info
+ * handler: the directive's value, the provider and its instance (NULL:
+ * none in this child), the mutex it is called under (NULL: none), whether
+ * the store threads call it, and the child's budget. */
+typedef struct {
+    const char *value;
+    const ap_socache_provider_t *provider;
+    ap_socache_instance_t *instance;
+    apr_global_mutex_t *mutex;
+    int threaded;
+    const push_redirect_write_budget *budget;
+} hint_store_view;
+void hint_store_view_get(hint_store_view *view);
 
 /* store_threads.c: the child's threads that alone call a provider that
  * can hang. Started from child_init; stopped with `pchild`. */
@@ -72,8 +90,9 @@ push_redirect_fetched hint_store_fetched(apr_status_t rv);
 push_redirect_fetched store_threads_fetch(const unsigned char *key,
                                           unsigned char *buf,
                                           unsigned int *len);
-/* A store queued for the store threads; dropped when none can take it. */
-void store_threads_store(const unsigned char *key, const unsigned char *data,
-                         unsigned int len, apr_time_t expiry);
+/* A store queued for the store threads, a remove when `data` is NULL;
+ * dropped when none can take it (false). */
+int store_threads_store(const unsigned char *key, const unsigned char *data,
+                        unsigned int len, apr_time_t expiry);
 
 #endif /* PUSH_REDIRECT_HINT_STORE_H */

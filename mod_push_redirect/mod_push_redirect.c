@@ -11,8 +11,10 @@
  * the handler, early_hints.c sends the 103, hint_store.c keeps what is
  * learned, store_threads.c calls a store that can hang off the requests'
  * threads, vhost.c names the virtual host it is learned for, proxy.c tells
- * a request from a proxy Apache trusts. The behaviour
- * is the contract of docs/behaviour.md.
+ * a request from a proxy Apache trusts; counts.c and status.c make the
+ * module's server-status section, info.c and info_page.c the
+ * push-redirect-info handler. The behaviour is the contract of
+ * docs/behaviour.md; the operator's view, docs/operating.md.
  */
 
 #include "push_redirect_private.h"
@@ -72,6 +74,9 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     push_redirect_ahead_register_hooks();
     hint_store_register_hooks(p);
+    push_redirect_counts_register_hooks();
+    push_redirect_status_register_hooks();
+    push_redirect_info_register_hooks();
 }
 
 AP_DECLARE_MODULE(push_redirect) = {

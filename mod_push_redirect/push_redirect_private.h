@@ -94,6 +94,34 @@ push_redirect_server_conf *push_redirect_server_conf_of(const server_rec *s);
 void push_redirect_vhost_identities(apr_pool_t *pconf, server_rec *main_server);
 const char *push_redirect_vhost_identity(const server_rec *s);
 
+/* counts.c: the counters of the server-status section, one slot per
+ * child in shared memory. This child's slot (NULL: none), for its write
+ * budget; a back-off of the store that began, due to end `secs` later (0:
+ * when a probe finds it answering), and one that ended; the sums over
+ * every slot, the milliseconds backed off and since when they count
+ * (false: nothing is counted). */
+void push_redirect_counts_register_hooks(void);
+apr_uint64_t *push_redirect_counts_child(void);
+void push_redirect_counts_backoff(int secs);
+void push_redirect_counts_backoff_end(void);
+int push_redirect_counts_sum(apr_uint64_t *sum, apr_uint64_t *backoff_ms,
+                             apr_time_t *since);
+
+/* status.c: the section of server-status (mod_status's status_hook);
+ * info.c: the push-redirect-info handler. */
+void push_redirect_status_register_hooks(void);
+void push_redirect_info_register_hooks(void);
+
+/* info_page.c: the handler's pages; `forgotten` (NULL: no forget asked)
+ * is what became of the URL's record. */
+void push_redirect_info_form(request_rec *r);
+void push_redirect_info_html(request_rec *r, const char *url,
+                             const push_redirect_info *info,
+                             const char *forgotten);
+void push_redirect_info_json(request_rec *r, const char *url,
+                             const push_redirect_info *info,
+                             const char *forgotten);
+
 /* early_hints.c: the configuration tree read at start-up (conftree.rs),
  * to be freed with push_redirect_conftree_free. */
 void push_redirect_send_early_hints(request_rec *r, const char *link_value);

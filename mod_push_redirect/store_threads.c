@@ -40,6 +40,7 @@ enum state { FREE, QUEUED, RUNNING, FETCHED, ABANDONED }; /* DONE: httpd's */
 typedef struct {
     enum state state;
     int fetch;            /* else a store, which nobody waits for */
+    int remove;           /* a store that removes */
     apr_uint64_t order;   /* first queued, first run */
     apr_time_t started;   /* running since */
     apr_uint64_t epoch;   /* the store's epoch then */
@@ -73,6 +74,7 @@ static void hung(apr_uint64_t epoch, const char *what, int ms)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, st->s, PRLOGNO(0112)
                      "hint store %s: a %s did not answer within %d ms; not "
                      "used until it answers again", st->name, what, ms);
+        push_redirect_counts_backoff(0);
         apr_thread_cond_broadcast(st->work);
     }
 }
@@ -99,6 +101,7 @@ static slot_t *queue(int fetch, const unsigned char *key)
     }
     empty->state = QUEUED;
     empty->fetch = fetch;
+    empty->remove = 0;
     empty->order = ++st->queued;
     memcpy(empty->key, key, PUSH_REDIRECT_KEY_LEN);
     apr_thread_cond_signal(st->work);
@@ -140,18 +143,22 @@ push_redirect_fetched store_threads_fetch(const unsigned char *key,
     return fetched;
 }
 
-void store_threads_store(const unsigned char *key, const unsigned char *data,
-                         unsigned int len, apr_time_t expiry)
+int store_threads_store(const unsigned char *key, const unsigned char *data,
+                        unsigned int len, apr_time_t expiry)
 {
-    slot_t *slot;
+    slot_t *slot = NULL;
 
     apr_thread_mutex_lock(st->lock); /* filled before a thread can take it */
     if (len <= PUSH_REDIRECT_FETCH_BUF_LEN && (slot = queue(0, key))) {
-        memcpy(slot->data, data, len);
+        if (data) {
+            memcpy(slot->data, data, len);
+        }
+        slot->remove = !data;
         slot->len = len;
         slot->expiry = expiry;
     }
     apr_thread_mutex_unlock(st->lock);
+    return slot != NULL;
 }
 
 static slot_t *next_job(void)
@@ -194,7 +201,7 @@ static void run(slot_t *slot, int me)
     slot->started = apr_time_now();
     slot->epoch = push_redirect_write_budget_epoch(st->budget);
     if (push_redirect_write_budget_usable(st->budget)) {
-        rv = call(me, slot->key, slot->data, &len,
+        rv = call(me, slot->key, slot->remove ? NULL : slot->data, &len,
                   slot->fetch ? 0 : slot->expiry, slot->epoch);
     }
     if (slot->state == ABANDONED || !slot->fetch) {
@@ -223,6 +230,7 @@ static void probe(int me)
                                           hint_store_answered(rv))) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, st->s, PRLOGNO(0113)
                      "hint store %s answers again", st->name);
+        push_redirect_counts_backoff_end();
     }
 }
 

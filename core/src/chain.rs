@@ -157,10 +157,14 @@ pub(crate) fn page_early_hints(
             .ok_or(EarlyHintsSkip::NoHints);
     }
     let mut hints = HintList::default();
-    for hint in declared.chain(learned_hints) {
+    for hint in declared {
         hints.push(hint.clone());
     }
-    EarlyHints::from_hints(&hints, path).ok_or(EarlyHintsSkip::NoHints)
+    let declared = hints.hints.len();
+    for hint in learned_hints {
+        hints.push(hint.clone());
+    }
+    EarlyHints::from_hints(&hints, declared, path).ok_or(EarlyHintsSkip::NoHints)
 }
 
 /// One further hop of a pushed redirect: its target and whether it gets a
@@ -179,12 +183,10 @@ impl HopLink {
 }
 
 impl Chain {
-    #[cfg(test)]
     pub(crate) fn hops(&self) -> &[String] {
         &self.hops
     }
 
-    #[cfg(test)]
     pub(crate) fn end(&self) -> &End {
         &self.end
     }

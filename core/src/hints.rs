@@ -266,6 +266,7 @@ impl EarlyHintsSkip {
 pub struct EarlyHints {
     link: String,
     count: usize,
+    declared: usize,
     target_path: String,
 }
 
@@ -280,15 +281,28 @@ impl EarlyHints {
         self.count
     }
 
+    /// How many of them are declared (`PushRedirectEarlyHint`), the first
+    /// ones.
+    pub fn declared(&self) -> usize {
+        self.declared
+    }
+
     /// The path of the page the hints are for.
     pub fn target_path(&self) -> &str {
         &self.target_path
     }
 
-    /// The 103 carrying `hints` for the page at `page_path`; `None` when
-    /// there are none.
-    pub(crate) fn from_hints(hints: &HintList, page_path: &str) -> Option<EarlyHints> {
-        EarlyHints::from_link(&hints.field_value(), hints.hints.len(), page_path)
+    /// The 103 carrying `hints` for the page at `page_path`, the first
+    /// `declared` of them declared; `None` when there are none.
+    pub(crate) fn from_hints(
+        hints: &HintList,
+        declared: usize,
+        page_path: &str,
+    ) -> Option<EarlyHints> {
+        let mut early_hints =
+            EarlyHints::from_link(&hints.field_value(), hints.hints.len(), page_path)?;
+        early_hints.declared = declared;
+        Some(early_hints)
     }
 
     /// The 103 whose `Link` value is `link`, `count` hints joined as
@@ -297,6 +311,7 @@ impl EarlyHints {
         (count > 0).then(|| EarlyHints {
             link: link.to_owned(),
             count,
+            declared: 0,
             target_path: page_path.to_owned(),
         })
     }

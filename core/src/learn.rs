@@ -15,6 +15,7 @@ use crate::record::{
     check_learnable, forbids_sharing_any, plan_write, without_query, Fingerprint, Held, LearnInput,
     Record, RecordKey, Settled, Write, WriteBudget, DEFAULT_LIFETIME_SECS, KEY_LEN,
 };
+use crate::tally::Event;
 
 mod page;
 
@@ -47,6 +48,12 @@ pub trait Fetch {
     /// settled on the strength of it.
     fn all_answered(&self) -> bool {
         true
+    }
+
+    /// Whether the last fetch got an answer (a miss is one): what a
+    /// lookup is counted as ([`Tally`]).
+    fn last_answered(&self) -> bool {
+        self.all_answered()
     }
 }
 
@@ -105,6 +112,13 @@ impl<'a> Store<'a> {
         }
     }
 
+    /// Counts `event` where the budget does ([`WriteBudget::with_tally`]).
+    fn count(&self, event: Event) {
+        if let Some(budget) = self.budget {
+            budget.count(event);
+        }
+    }
+
     /// The store with what Apache knows of the visitor.
     pub fn with_visitor(mut self, visitor: &'a mut dyn Visitor) -> Store<'a> {
         self.visitor = Some(visitor);
@@ -144,11 +158,22 @@ impl<'a> Store<'a> {
             return None;
         }
         self.lookups += 1;
-        let bytes = self.fetch.fetch(key.as_bytes())?;
-        match self.budget {
+        let Some(bytes) = self.fetch.fetch(key.as_bytes()) else {
+            self.count(match self.fetch.last_answered() {
+                true => Event::LookupMissed,
+                false => Event::LookupUnanswered,
+            });
+            return None;
+        };
+        let record = match self.budget {
             Some(budget) => budget.validated().record(bytes),
             None => Record::parse(bytes).map(Arc::new),
-        }
+        };
+        self.count(match record {
+            Some(_) => Event::LookupFound,
+            None => Event::LookupMissed,
+        });
+        record
     }
 
     /// The key of `target` on this virtual host, hashed once per process
@@ -213,7 +238,11 @@ impl<'a> Store<'a> {
         let lesson = self.lesson(ex, Taught::Redirect(target))?;
         let record = Record::redirect(target)?;
         let (current, fallback) = self.records(&lesson);
-        self.teach(&lesson, record, current, fallback, None)
+        let learn = self.teach(&lesson, record, current, fallback, None)?;
+        if learn.record.is_some() {
+            self.count(Event::LearnedRedirect);
+        }
+        Some(learn)
     }
 
     /// What a 200 teaches: its `Link` hints at once; with `html`, the
@@ -344,6 +373,7 @@ impl<'a> Store<'a> {
         // Storing what a lookup would find without the key says the same
         // as removing it, and the shim needs no remove.
         if !budget.take(&lesson.target, self.now_ms) {
+            self.count(Event::WriteRefused);
             return None;
         }
         // A page whose hints are not all public yet is not settled: the

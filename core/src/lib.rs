@@ -38,6 +38,7 @@ mod decide;
 mod declared;
 mod early_hints;
 mod exchange;
+mod explain;
 mod hints;
 mod learn;
 mod link;
@@ -50,6 +51,7 @@ mod record;
 mod respond;
 mod rules;
 mod table;
+mod tally;
 
 pub use ahead::{ahead, Ahead};
 pub use chain::MAX_HOPS;
@@ -58,6 +60,7 @@ pub use decide::{decide, Decision, Push};
 pub use declared::DeclaredHints;
 pub use early_hints::early_hints;
 pub use exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
+pub use explain::{explain, ChainEnd, Explanation, NoEarlyHints, Preview};
 pub use hints::{
     EarlyHints, EarlyHintsDecision, EarlyHintsSkip, Hint, MAX_HINTS, MAX_HINTS_LEN,
     MAX_LEARNED_PATH_LEN,
@@ -72,3 +75,4 @@ pub use record::{
     MAX_RECORD_LEN,
 };
 pub use respond::{respond, Response, Settings, Step, Switch};
+pub use tally::{Event, Tally};

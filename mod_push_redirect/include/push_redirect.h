@@ -29,6 +29,11 @@
 #define PUSH_REDIRECT_FETCH_BUF_LEN 16384
 
 /*
+ The counters of one slot.
+ */
+#define PUSH_REDIRECT_COUNTERS 41
+
+/*
  How long a store that failed is left alone, at most: its provider logs
  each failure itself, so calling it on every request would fill the
  error log. A provider called by the request's thread (shmcb, dbm) is
@@ -42,6 +47,13 @@
  costs a few seconds of learning, not half a minute.
  */
 #define PUSH_REDIRECT_PROBE_MS 1000
+
+/*
+ The most hints of a record, and hops of a chain, the page shows: all.
+ */
+#define PUSH_REDIRECT_INFO_HINTS 16
+
+#define PUSH_REDIRECT_INFO_HOPS 4
 
 /*
  What a fetch found.
@@ -407,6 +419,16 @@ typedef struct {
 } push_redirect_answer;
 
 /*
+ What the status page prints for a counter: its `server-status?auto`
+ key, its label, and the heading of its group (static strings).
+ */
+typedef struct {
+  const char *name;
+  const char *label;
+  const char *group;
+} push_redirect_counter_text;
+
+/*
  `PushRedirectEarlyHintsCache` as the shim uses it: the provider's name,
  NUL-terminated (empty for `none`), and its arguments, `args_len` bytes
  at `args` (inside the value parsed, or static), NULL for the
@@ -417,6 +439,94 @@ typedef struct {
   const char *args;
   size_t args_len;
 } push_redirect_cache_spec;
+
+/*
+ The URL asked about, and what a fresh anonymous navigation to it
+ would be: a GET over HTTP/2 with the scheme and `Host` of the request
+ that asks (its scheme as the filter reads it: Apache's, or a trusted
+ proxy's `X-Forwarded-Proto`), to the virtual host that answers it.
+ Strings are NUL-terminated.
+ */
+typedef struct {
+  /*
+   A path and query as a client would send it (`/old?x=1`).
+   */
+  const char *target;
+  const char *scheme;
+  /*
+   The request came through a proxy Apache trusts, and its
+   `X-Forwarded-Proto` (NULL: none).
+   */
+  bool trusted_proxy;
+  const char *forwarded_proto;
+  /*
+   NULL: none; the server's name and port stand in.
+   */
+  const char *host;
+  const char *server_name;
+  uint16_t server_port;
+  /*
+   The virtual host's identity and the port the request came in on:
+   the records' key.
+   */
+  const char *vhost;
+  uint16_t local_port;
+  /*
+   `no-push-redirect` is set for the URL.
+   */
+  bool opt_out_env;
+} push_redirect_info_request;
+
+/*
+ What the URL leads to. Strings are from the alloc function or static;
+ NULL means "none".
+ */
+typedef struct {
+  /*
+   The URL whose record was found: the URL, or its path without the
+   query; NULL: nothing is learned for it.
+   */
+  const char *record_of;
+  /*
+   A page's record: its hints, each a `Link` value.
+   */
+  const char *hints[PUSH_REDIRECT_INFO_HINTS];
+  size_t hint_count;
+  /*
+   A redirect's record: its target.
+   */
+  const char *redirect_to;
+  /*
+   The targets of the chain the redirect leads to, in order.
+   */
+  const char *hops[PUSH_REDIRECT_INFO_HOPS];
+  size_t hop_count;
+  /*
+   How the chain ends: `page`, `unknown`, `loop`, `too-long` or the
+   reason a hop does not resolve; NULL without a chain.
+   */
+  const char *chain_end;
+  /*
+   The 103's one `Link` value, the page it is for, how many hints it
+   carries and how many of them are declared, and whether it goes out
+   ahead of the handler (else at the redirect)...
+   */
+  const char *early_hints;
+  const char *early_hints_for;
+  size_t early_hints_count;
+  size_t early_hints_declared;
+  bool early_hints_ahead;
+  /*
+   ...or why none would go out.
+   */
+  const char *no_early_hints;
+  /*
+   The store as this child sees it: `ok`, `none` (nothing is learned
+   here), `backed-off` (it failed lately), `unanswered` (a lookup got
+   no answer in time).
+   */
+  const char *store;
+} push_redirect_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -543,6 +653,11 @@ bool push_redirect_conftree_trusts_proxy(push_redirect_conftree *tree,
 void push_redirect_conftree_free(push_redirect_conftree *tree);
 
 /*
+ The text of counter `counter`; all NULL past the last.
+ */
+push_redirect_counter_text push_redirect_counter_describe(size_t counter);
+
+/*
  A new, empty pattern set, to be released with [`push_redirect_excludes_free`].
  */
 push_redirect_excludes *push_redirect_excludes_new(void);
@@ -631,8 +746,15 @@ push_redirect_result push_redirect_cache_spec_parse(const char *value,
  with `push_redirect_write_budget_release`. `probed`: the store is
  called by the child's store threads, and a back-off ends only when a
  probe finds it answering (`push_redirect_write_budget_probed`).
+ `counts`: the child's slot of `PUSH_REDIRECT_COUNTERS` counters, where
+ every call with this budget counts what it decided (NULL: nowhere).
+
+ # Safety
+ `counts` is NULL or points to `PUSH_REDIRECT_COUNTERS` 64-bit counters,
+ 8-byte aligned, that live as long as the process and that every
+ process changes only with atomic operations.
  */
-push_redirect_write_budget *push_redirect_write_budget_new(bool probed);
+push_redirect_write_budget *push_redirect_write_budget_new(bool probed, uint64_t *counts);
 
 /*
  Releases the budget `*slot` points to and clears `*slot`, with the
@@ -695,6 +817,56 @@ bool push_redirect_write_budget_probe_due(const push_redirect_write_budget *budg
  As for `push_redirect_write_budget_usable`.
  */
 bool push_redirect_write_budget_probed(const push_redirect_write_budget *budget, bool answered);
+
+/*
+ Explains what `request` leads to with the URL's `settings`, from what
+ `store` holds, into `*info`. The lookups are not counted, nor noted
+ among what the child settled. A NULL
+ argument or a caught panic is an error, with `*info` empty.
+
+ # Safety
+ `settings` and `request` are valid for reads, their strings
+ NUL-terminated; `store` as for
+ `push_redirect_respond`; `info` is
+ writable.
+ */
+push_redirect_result push_redirect_explain(const push_redirect_settings *settings,
+                                           const push_redirect_info_request *request,
+                                           const push_redirect_store *store,
+                                           push_redirect_alloc_fn alloc,
+                                           void *alloc_ctx,
+                                           push_redirect_info *info);
+
+/*
+ Writes the keys of the records of `target` (a path and query, `len`
+ bytes) on the virtual host `vhost` that answers on `port`: its record's
+ into `key`, that of its page's hints not yet public into
+ `unconfirmed` (`PUSH_REDIRECT_KEY_LEN` bytes each). False, and nothing
+ written, when the URL has no key (not a path, too long).
+
+ # Safety
+ `vhost` is NUL-terminated; `target` is valid for `len` bytes; `key` and
+ `unconfirmed` are writable for `PUSH_REDIRECT_KEY_LEN` bytes.
+ */
+bool push_redirect_record_keys(const char *vhost,
+                               uint16_t port,
+                               const char *target,
+                               size_t len,
+                               uint8_t *key,
+                               uint8_t *unconfirmed);
+
+/*
+ `text` as a JSON string, quotes included, from the alloc function:
+ `"`, `\` and control characters escaped, and `<`, `>`, `&`, U+2028 and
+ U+2029 too (so that it can stand in HTML or JavaScript); bytes that are
+ not UTF-8 become U+FFFD. NULL becomes `null`; NULL on a failure.
+
+ # Safety
+ `text` is NULL or NUL-terminated.
+ */
+const char *push_redirect_json_string(const char *text,
+                                      push_redirect_alloc_fn alloc,
+                                      void *alloc_ctx);
 
 /*
  The next `len` bytes of the page's body, as they go out. Returns whether

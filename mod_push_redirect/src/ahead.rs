@@ -6,8 +6,9 @@ use std::ffi::c_void;
 use push_redirect_core::{ahead, Ahead, EarlyHintsDecision};
 
 use crate::answer::{
-    answer_call, push_redirect_alloc_fn, push_redirect_answer, push_redirect_exchange,
-    push_redirect_settings, push_redirect_store, with_store, write_early_hints, Call, Fields,
+    answer_call, count_failure, counts_of, push_redirect_alloc_fn, push_redirect_answer,
+    push_redirect_exchange, push_redirect_settings, push_redirect_store, with_store,
+    write_early_hints, Call, Fields,
 };
 use crate::push_redirect_result;
 
@@ -31,7 +32,8 @@ pub unsafe extern "C" fn push_redirect_ahead(
     alloc_ctx: *mut c_void,
     answer: *mut push_redirect_answer,
 ) -> push_redirect_result {
-    answer_call(
+    let counts = counts_of(store);
+    let result = answer_call(
         Call::Ahead,
         settings,
         exchange,
@@ -47,10 +49,12 @@ pub unsafe extern "C" fn push_redirect_ahead(
                 Ahead::Send(hints) => EarlyHintsDecision::Send(hints),
                 Ahead::Skip(skip) => EarlyHintsDecision::Skip(skip),
             };
-            write_early_hints(answer, pool, decision);
+            write_early_hints(answer, pool, decision, Call::Ahead, counts);
             push_redirect_result::Ok
         },
-    )
+    );
+    count_failure(result, answer, Call::Ahead, counts);
+    result
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use push_redirect_core::{
     Response, Settings, Step, Store, Visitor, FETCH_BUF_LEN, KEY_LEN,
 };
 
+use crate::counts::{early_hints_skipped, push_redirect_counter, skipped, Counts};
 pub(crate) use crate::exchange::{push_redirect_exchange, Fields};
 use crate::handles::{
     push_redirect_declared_hints, push_redirect_excludes, push_redirect_statuses,
@@ -254,12 +255,23 @@ pub struct push_redirect_answer {
 }
 
 impl push_redirect_answer {
-    fn skip(&mut self, token: &'static CStr) {
-        self.skipped = token.as_ptr();
+    /// The redirect gets no `Link`, for `reason`.
+    fn skip(&mut self, reason: Reason, counts: Option<&Counts>) {
+        self.skipped = reason_token(reason).as_ptr();
+        if let Some(counts) = counts {
+            counts.add(skipped(reason), 1);
+        }
     }
 
-    fn skip_early_hints(&mut self, token: &'static CStr) {
-        self.early_hints_skipped = token.as_ptr();
+    /// The redirect gets no 103, for `skip`; counted for a response's
+    /// decision only (one ahead of the handler is not, the response's is).
+    fn skip_early_hints(&mut self, skip: EarlyHintsSkip, call: Call, counts: Option<&Counts>) {
+        self.early_hints_skipped = early_hints_skip_token(skip).as_ptr();
+        if let (Call::Respond, Some(counts), Some(counter)) =
+            (call, counts, early_hints_skipped(skip))
+        {
+            counts.add(counter, 1);
+        }
     }
 }
 
@@ -349,7 +361,8 @@ pub(crate) unsafe fn respond_with(
     alloc_ctx: *mut c_void,
     answer: *mut push_redirect_answer,
 ) -> push_redirect_result {
-    answer_call(
+    let counts = counts_of(store);
+    let result = answer_call(
         Call::Respond,
         settings,
         exchange,
@@ -395,19 +408,30 @@ pub(crate) unsafe fn respond_with(
                                 }
                             }
                             answer.pushed = target;
+                            if let Some(counts) = counts {
+                                counts.add(push_redirect_counter::Linked, 1);
+                                if answer.link_count > 1 {
+                                    counts.add(
+                                        push_redirect_counter::FurtherHopsLinked,
+                                        answer.link_count as u64 - 1,
+                                    );
+                                }
+                            }
                         }
-                        None => answer.skip(reason_token(Reason::InternalError)),
+                        None => answer.skip(Reason::InternalError, counts),
                     }
                 }
-                Some(Decision::Skip(reason)) => answer.skip(reason_token(reason)),
+                Some(Decision::Skip(reason)) => answer.skip(reason, counts),
                 Some(Decision::NotRedirect) | None => {}
             }
             if let Some(decision) = response.early_hints {
-                write_early_hints(answer, pool, decision);
+                write_early_hints(answer, pool, decision, Call::Respond, counts);
             }
             push_redirect_result::Ok
         },
-    )
+    );
+    count_failure(result, answer, Call::Respond, counts);
+    result
 }
 
 /// Which call an answer is for.
@@ -491,25 +515,39 @@ unsafe fn empty(answer: *mut push_redirect_answer, call: Call) {
     (*answer).strip_opt_out = call.strips_opt_out();
 }
 
-/// The 103 side of an answer: its `Link` value and page, or why none.
+/// The 103 side of an answer: its `Link` value and page, or why none;
+/// counted in `counts` as `call` makes it.
 pub(crate) unsafe fn write_early_hints(
     answer: &mut push_redirect_answer,
     pool: &mut Pool,
     decision: EarlyHintsDecision,
+    call: Call,
+    counts: Option<&Counts>,
 ) {
     match decision {
         EarlyHintsDecision::Send(hints) => {
             let value = hints.link_value();
-            match pool.strings(value.len(), hints.target_path()) {
-                Some((link, target)) => {
-                    link.copy_from_slice(value.as_bytes());
-                    answer.early_hints = link.as_ptr().cast();
-                    answer.early_hints_target = target;
+            let Some((link, target)) = pool.strings(value.len(), hints.target_path()) else {
+                let internal = EarlyHintsSkip::Rule(Reason::InternalError);
+                return answer.skip_early_hints(internal, call, counts);
+            };
+            link.copy_from_slice(value.as_bytes());
+            answer.early_hints = link.as_ptr().cast();
+            answer.early_hints_target = target;
+            if let Some(counts) = counts {
+                counts.add(
+                    match call {
+                        Call::Respond => push_redirect_counter::EarlyHintsAtRedirect,
+                        Call::Ahead => push_redirect_counter::EarlyHintsAhead,
+                    },
+                    1,
+                );
+                if hints.declared() > 0 {
+                    counts.add(push_redirect_counter::EarlyHintsDeclared, 1);
                 }
-                None => answer.skip_early_hints(reason_token(Reason::InternalError)),
             }
         }
-        EarlyHintsDecision::Skip(skip) => answer.skip_early_hints(early_hints_skip_token(skip)),
+        EarlyHintsDecision::Skip(skip) => answer.skip_early_hints(skip, call, counts),
         EarlyHintsDecision::NotRedirect => {}
     }
 }
@@ -544,6 +582,12 @@ pub(crate) unsafe fn write_learn(
     answer.store_lifetime = learn.lifetime_secs;
     answer.learned = learn.hints;
     answer.learned_from_html = learn.from_html;
+}
+
+/// The child's counters, from the budget of `store`; `None` for NULL.
+#[inline]
+pub(crate) unsafe fn counts_of<'s>(store: *const push_redirect_store) -> Option<&'s Counts> {
+    try_ref(store.as_ref()?.budget)?.counts.as_ref()
 }
 
 /// Runs `call` with the core's view of `store`: none for NULL, no fetch,
@@ -619,12 +663,36 @@ unsafe fn fail(
         }
         (Call::Respond, None) => (true, true),
     };
-    let token = reason_token(Reason::InternalError);
     if push {
-        answer.skip(token);
+        answer.skip(Reason::InternalError, None);
     }
     if early_hints {
-        answer.skip_early_hints(token);
+        answer.skip_early_hints(EarlyHintsSkip::Rule(Reason::InternalError), call, None);
+    }
+}
+
+/// Counts a call that failed ([`fail`]) as `internal-error` on each side
+/// its answer says so.
+pub(crate) unsafe fn count_failure(
+    result: push_redirect_result,
+    answer: *const push_redirect_answer,
+    call: Call,
+    counts: Option<&Counts>,
+) {
+    let (Some(answer), Some(counts)) = (answer.as_ref(), counts) else {
+        return;
+    };
+    if matches!(result, push_redirect_result::Ok) {
+        return;
+    }
+    if !answer.skipped.is_null() {
+        counts.add(skipped(Reason::InternalError), 1);
+    }
+    let internal = early_hints_skipped(EarlyHintsSkip::Rule(Reason::InternalError));
+    if let (Call::Respond, false, Some(counter)) =
+        (call, answer.early_hints_skipped.is_null(), internal)
+    {
+        counts.add(counter, 1);
     }
 }
 

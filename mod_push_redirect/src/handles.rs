@@ -11,6 +11,7 @@ use push_redirect_core::{
     WriteBudget,
 };
 
+use crate::counts::{push_redirect_counter, Counts};
 use crate::{directive_boundary, ffi_panic_boundary, parse_directive, push_redirect_result};
 
 /// Ties an opaque C type to the Rust value behind its pointers (as
@@ -56,6 +57,8 @@ pub(crate) struct ChildBudget {
     /// that (one abandoned to a hang that fails at last) says nothing of
     /// the store as it is now.
     epoch: AtomicU64,
+    /// The child's counters for the status page; `None`: not counted.
+    pub(crate) counts: Option<Counts>,
 }
 
 impl ChildBudget {
@@ -101,6 +104,9 @@ impl ChildBudget {
             .is_ok();
         if started {
             self.backoff_ms.store(backoff_ms, Ordering::Release);
+            if let Some(counts) = &self.counts {
+                counts.add(push_redirect_counter::StoreFailures, 1);
+            }
         }
         started
     }
@@ -395,15 +401,30 @@ pub unsafe extern "C" fn push_redirect_cache_spec_parse(
 /// with `push_redirect_write_budget_release`. `probed`: the store is
 /// called by the child's store threads, and a back-off ends only when a
 /// probe finds it answering (`push_redirect_write_budget_probed`).
+/// `counts`: the child's slot of `PUSH_REDIRECT_COUNTERS` counters, where
+/// every call with this budget counts what it decided (NULL: nowhere).
+///
+/// # Safety
+/// `counts` is NULL or points to `PUSH_REDIRECT_COUNTERS` 64-bit counters,
+/// 8-byte aligned, that live as long as the process and that every
+/// process changes only with atomic operations.
 #[no_mangle]
-pub extern "C" fn push_redirect_write_budget_new(probed: bool) -> *mut push_redirect_write_budget {
+pub unsafe extern "C" fn push_redirect_write_budget_new(
+    probed: bool,
+    counts: *mut u64,
+) -> *mut push_redirect_write_budget {
+    let counts = Counts::of(counts);
     new_handle(|| ChildBudget {
-        writes: WriteBudget::default(),
+        writes: match counts {
+            Some(counts) => WriteBudget::default().with_tally(Box::new(counts)),
+            None => WriteBudget::default(),
+        },
         origin: Instant::now(),
         probed,
         resume_at_ms: AtomicU64::new(0),
         backoff_ms: AtomicU64::new(0),
         epoch: AtomicU64::new(0),
+        counts,
     })
 }
 

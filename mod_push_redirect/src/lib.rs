@@ -24,15 +24,19 @@ use push_redirect_core::ConfigError;
 mod ahead;
 mod answer;
 mod conftree;
+mod counts;
 mod exchange;
 mod handles;
+mod info;
 mod page;
 
 pub use ahead::*;
 pub use answer::*;
 pub use conftree::*;
+pub use counts::*;
 pub use exchange::*;
 pub use handles::*;
+pub use info::*;
 pub use page::*;
 
 /// Runs `$body`; a panic inside it yields `$on_panic` instead of unwinding

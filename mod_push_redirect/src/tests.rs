@@ -654,7 +654,7 @@ fn declared_and_learned_hints_come_back_as_one_link_value() {
     };
     assert_eq!((rv, lifetime), (push_redirect_result::Ok, 60));
     let mut records = Records::new();
-    let mut budget = push_redirect_write_budget_new(false);
+    let mut budget = unsafe { push_redirect_write_budget_new(false, ptr::null_mut()) };
     let store = store_of(&mut records, budget);
     let cache: *const push_redirect_store = &store;
 
@@ -757,7 +757,7 @@ fn header_matches_cbindgen() {
 /// `Instant` is `CLOCK_MONOTONIC`, which such a step does not move.)
 #[test]
 fn a_budgets_clock_never_goes_back() {
-    let mut budget = push_redirect_write_budget_new(false);
+    let mut budget = unsafe { push_redirect_write_budget_new(false, ptr::null_mut()) };
     let handle = unsafe { try_ref(budget) }.unwrap();
     std::thread::scope(|scope| {
         for _ in 0..4 {
@@ -786,7 +786,7 @@ fn a_budgets_clock_never_goes_back() {
 
 #[test]
 fn a_failing_store_starts_one_back_off_that_turns_it_off() {
-    let mut budget = push_redirect_write_budget_new(false);
+    let mut budget = unsafe { push_redirect_write_budget_new(false, ptr::null_mut()) };
     let handle = unsafe { try_ref(budget) }.unwrap();
     assert!(handle.usable());
     unsafe {
@@ -815,7 +815,7 @@ fn a_failing_store_starts_one_back_off_that_turns_it_off() {
 
 #[test]
 fn a_store_called_by_the_request_thread_is_used_again_when_its_back_off_ends() {
-    let mut budget = push_redirect_write_budget_new(false);
+    let mut budget = unsafe { push_redirect_write_budget_new(false, ptr::null_mut()) };
     let handle = unsafe { try_ref(budget) }.unwrap();
     let backoff_ms = PUSH_REDIRECT_BACKOFF_SECS as u64 * 1000;
     assert!(handle.fail(0, 10));
@@ -831,7 +831,7 @@ fn a_store_called_by_the_request_thread_is_used_again_when_its_back_off_ends() {
 
 #[test]
 fn a_probed_store_stays_off_until_a_probe_answers() {
-    let mut budget = push_redirect_write_budget_new(true);
+    let mut budget = unsafe { push_redirect_write_budget_new(true, ptr::null_mut()) };
     let handle = unsafe { try_ref(budget) }.unwrap();
     let epoch = unsafe { push_redirect_write_budget_epoch(budget) };
     assert!(handle.usable() && !handle.probe_due(u64::MAX));

@@ -492,7 +492,7 @@ fn a_record_sent_as_it_was_joined_is_what_the_hint_list_makes() {
         .unwrap()
         .iter()
         .for_each(|h| list.push(h.clone()));
-    assert_eq!(Some(sent), EarlyHints::from_hints(&list, "/page"));
+    assert_eq!(Some(sent), EarlyHints::from_hints(&list, 0, "/page"));
     // With declared hints for the path, both, declared first, once each.
     let mut declared = DeclaredHints::new();
     declared.add("/page", JS).unwrap();

@@ -27,6 +27,7 @@ use super::{Learn, LessonPlan, Store};
 use crate::hints::{Hint, HintList};
 use crate::page::PageScan;
 use crate::record::Record;
+use crate::tally::learned_page;
 
 /// The shortest cookie value that no hint may contain.
 pub const MIN_COOKIE_VALUE_LEN: usize = 4;
@@ -137,6 +138,9 @@ impl PageLearning {
             .count();
         let mut learn = store.teach(&lesson, record, current, fallback, unconfirmed)?;
         learn.from_html = from_html;
+        if learn.record.is_some() {
+            store.count(learned_page(learn.hints, from_html));
+        }
         Some(learn)
     }
 }

@@ -59,6 +59,7 @@ use crate::link::link_values;
 use crate::origin::{is_linkable, itoa_port, path_and_query, same_origin};
 use crate::plain::is_plain_path;
 use crate::table::Table;
+use crate::tally::{Event, Tally};
 
 pub(crate) use settled::Fingerprint;
 pub use settled::{Held, Settled};
@@ -604,6 +605,23 @@ pub struct WriteBudget {
     validated: Validated,
     keys: Keys,
     strangers: Strangers,
+    /// Where the store's events are counted (the module's server-status);
+    /// `None`: nowhere.
+    tally: Counted,
+}
+
+/// A [`WriteBudget`]'s tally.
+#[derive(Default)]
+struct Counted(Option<Box<dyn Tally>>);
+
+impl std::fmt::Debug for Counted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Counted"
+        } else {
+            "Uncounted"
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -634,6 +652,21 @@ impl WriteBudget {
             validated: Validated::default(),
             keys: Keys::default(),
             strangers: Strangers::default(),
+            tally: Counted::default(),
+        }
+    }
+
+    /// The budget, counting the events of every store that uses it in
+    /// `tally`.
+    pub fn with_tally(mut self, tally: Box<dyn Tally>) -> WriteBudget {
+        self.tally = Counted(Some(tally));
+        self
+    }
+
+    /// Counts `event`, if this budget counts.
+    pub(crate) fn count(&self, event: Event) {
+        if let Some(tally) = &self.tally.0 {
+            tally.count(event);
         }
     }
 

@@ -1001,3 +1001,69 @@ fn behind_a_trusted_proxy_the_url_asked_for_has_the_scheme_the_proxy_says() {
         )))
     );
 }
+
+/// What the store counts for the operator (docs/operating.md): each
+/// lookup by what it found, each record written by its kind, each write
+/// the budget refused.
+#[test]
+fn the_store_counts_its_lookups_writes_and_refusals() {
+    use crate::tally::tests::Recorded;
+    use crate::tally::Event::*;
+    let on = settings(Switch::Off, Switch::On);
+    let one = WriteRate {
+        burst: 2,
+        per_second: 1,
+    };
+    let recorded = std::sync::Arc::new(Recorded::default());
+    let budget = WriteBudget::new(one, one).with_tally(Box::new(recorded.clone()));
+    let mut memory = Memory::default();
+    let counted = |ex: &Exchange<'_>, memory: &mut Memory, html: &[u8]| {
+        let mut store = Store::new(memory, Some(&budget), None, 0);
+        let response = respond(&on, ex, Some(&mut store));
+        let learn = match response.page {
+            Some(mut page) => {
+                page.feed(html);
+                page.finish(&mut store)
+            }
+            None => response.learn,
+        };
+        if let Some(record) = learn.as_ref().and_then(|l| l.record.as_ref()) {
+            memory
+                .0
+                .insert(learn.as_ref().unwrap().key.to_vec(), record.clone());
+        }
+        learn.is_some()
+    };
+    let page = Exchange {
+        links: &[CSS],
+        ..at("/page.html", 200, &[])
+    };
+    assert!(counted(&page, &mut memory, b""));
+    assert_eq!(recorded.events(), [LookupMissed, LearnedPageFromLink]);
+    let html = Exchange {
+        content_type: Some(b"text/html"),
+        ..at("/html.html", 200, &[])
+    };
+    assert!(counted(
+        &html,
+        &mut memory,
+        b"<head><link rel=stylesheet href=/s/h.css></head>"
+    ));
+    assert_eq!(recorded.events()[2..], [LookupMissed, LearnedPageFromHtml]);
+    // The redirect's 103 finds the page; its own record is not there yet,
+    // and the budget (2 writes) is spent.
+    assert!(!counted(
+        &at("/old", 302, &[b"/page.html"]),
+        &mut memory,
+        b""
+    ));
+    assert_eq!(
+        recorded.events()[4..],
+        [LookupFound, LookupMissed, WriteRefused]
+    );
+    // A store that does not answer.
+    let mut unanswering = Unanswering;
+    let mut store = Store::new(&mut unanswering, Some(&budget), None, 10_000);
+    respond(&on, &at("/old", 302, &[b"/page.html"]), Some(&mut store));
+    assert_eq!(recorded.events()[7..], [LookupUnanswered, LookupUnanswered]);
+}

@@ -20,7 +20,7 @@ struct Shared {
 impl Shared {
     fn new() -> Shared {
         let mut records = Box::new(Records::new());
-        let budget = push_redirect_write_budget_new(false);
+        let budget = unsafe { push_redirect_write_budget_new(false, ptr::null_mut()) };
         let store = store_of(&mut records, budget);
         Shared {
             records,

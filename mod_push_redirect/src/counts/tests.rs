@@ -1,0 +1,209 @@
+//! The counters: their texts, and what the calls of the C ABI count.
+
+use std::ptr;
+
+use super::*;
+use crate::tests::{run_with, settings, store_answer, store_of, Arena, Records, Request};
+use crate::*;
+
+#[test]
+fn every_counter_has_its_text_and_the_skips_are_named_by_their_tokens() {
+    assert_eq!(C::StoreFailures as usize + 1, PUSH_REDIRECT_COUNTERS);
+    for (i, (name, label, group)) in TEXTS.iter().enumerate() {
+        let name = name.to_str().unwrap();
+        assert!(name.starts_with("PushRedirect"), "{name}");
+        assert!(name.bytes().all(|b| b.is_ascii_alphanumeric()), "{name}");
+        assert!(!label.is_empty() && !group.is_empty());
+        assert!(TEXTS[..i]
+            .iter()
+            .all(|(other, ..)| other.to_str() != Ok(name)));
+    }
+    for reason in Reason::ALL {
+        let (_, label, _) = TEXTS[skipped(reason) as usize];
+        assert_eq!(label.to_str(), Ok(reason.as_str()));
+        if let Some(counter) = early_hints_skipped(EarlyHintsSkip::Rule(reason)) {
+            let (_, label, group) = TEXTS[counter as usize];
+            assert_eq!((label.to_str(), group), (Ok(reason.as_str()), NO_103));
+        }
+    }
+    for skip in [
+        EarlyHintsSkip::SentAhead,
+        EarlyHintsSkip::NotHttp2,
+        EarlyHintsSkip::Http1_0,
+        EarlyHintsSkip::PushedStream,
+        EarlyHintsSkip::NotNavigation,
+        EarlyHintsSkip::NoHints,
+    ] {
+        let (_, label, _) = TEXTS[early_hints_skipped(skip).unwrap() as usize];
+        assert_eq!(label.to_str(), Ok(skip.as_str()));
+    }
+    assert!(push_redirect_counter_describe(PUSH_REDIRECT_COUNTERS)
+        .name
+        .is_null());
+    let text = push_redirect_counter_describe(C::Linked as usize);
+    assert_eq!(crate::tests::text(text.name).unwrap(), "PushRedirectLinked");
+}
+
+/// A child's slot and a budget that counts into it.
+struct Child {
+    slot: &'static [u64; PUSH_REDIRECT_COUNTERS],
+    budget: *mut push_redirect_write_budget,
+}
+
+impl Child {
+    fn new() -> Child {
+        let slot = Box::leak(Box::new([0u64; PUSH_REDIRECT_COUNTERS]));
+        let budget = unsafe { push_redirect_write_budget_new(false, slot.as_mut_ptr()) };
+        Child { slot, budget }
+    }
+
+    /// What is counted, by name, leaving out the zeros.
+    fn counted(&self) -> Vec<(String, u64)> {
+        // SAFETY: the slot is only changed by this thread's calls.
+        let counts = unsafe { Counts::of(self.slot.as_ptr().cast_mut()) }.unwrap();
+        TEXTS
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (name, ..))| {
+                // SAFETY: i is below PUSH_REDIRECT_COUNTERS.
+                let counter: C = unsafe { std::mem::transmute(i as u32) };
+                let n = counts.get(counter);
+                (n > 0).then(|| (name.to_str().unwrap().to_owned(), n))
+            })
+            .collect()
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        unsafe { push_redirect_write_budget_release(ptr::addr_of_mut!(self.budget).cast()) };
+    }
+}
+
+fn counted(pairs: &[(&str, u64)]) -> Vec<(String, u64)> {
+    pairs
+        .iter()
+        .map(|(n, v)| (format!("PushRedirect{n}"), *v))
+        .collect()
+}
+
+#[test]
+fn each_call_counts_what_it_decided_and_what_its_store_did() {
+    let child = Child::new();
+    let mut records = Records::new();
+    let store = store_of(&mut records, child.budget);
+    let mut both = settings(push_redirect_switch::On, push_redirect_switch::On);
+    both.ahead = push_redirect_switch::On;
+    unsafe { push_redirect_settings_resolve(&mut both) };
+    let mut arena = Arena::default();
+    let mut respond = |request: &mut Request| {
+        let (rv, answer) = run_with(&both, &request.exchange(), &store, &mut arena);
+        assert_eq!(rv, push_redirect_result::Ok);
+        unsafe { store_answer(&mut *store.fetch_ctx.cast::<Records>(), &answer) };
+        answer
+    };
+    let mut page = Request::redirect(200, None);
+    page.target = "/new";
+    page.field(0, "Link", "</s/app.css>; rel=preload; as=style");
+    respond(&mut page);
+    assert_eq!(
+        child.counted(),
+        counted(&[("LearnedPagesFromLink", 1), ("LookupsMissed", 1)])
+    );
+    // A pushed redirect with its 103: the page is found, the redirect's own
+    // record is not, then written.
+    let answer = respond(&mut Request::redirect(302, Some("/new")));
+    assert_eq!(answer.link_count, 1);
+    assert!(!answer.early_hints.is_null());
+    let after_redirect = counted(&[
+        ("Linked", 1),
+        ("EarlyHintsAtRedirect", 1),
+        ("LearnedRedirects", 1),
+        ("LearnedPagesFromLink", 1),
+        ("LookupsFound", 1),
+        ("LookupsMissed", 2),
+    ]);
+    assert_eq!(child.counted(), after_redirect);
+    // Ahead of the handler: the redirect's record and its page, found.
+    let mut request = Request::redirect(0, None);
+    request.target = "/old";
+    let (_, answer) = crate::tests::call_with(
+        push_redirect_ahead,
+        &both,
+        &request.exchange(),
+        &store,
+        &mut Arena::default(),
+    );
+    assert!(!answer.early_hints.is_null());
+    let expected = counted(&[
+        ("Linked", 1),
+        ("EarlyHintsAhead", 1),
+        ("EarlyHintsAtRedirect", 1),
+        ("LearnedRedirects", 1),
+        ("LearnedPagesFromLink", 1),
+        ("LookupsFound", 3),
+        ("LookupsMissed", 2),
+    ]);
+    assert_eq!(child.counted(), expected);
+    // A redirect elsewhere: skipped on both sides, for the same reason.
+    let before = child.counted();
+    respond(&mut Request::redirect(
+        302,
+        Some("https://elsewhere.example/"),
+    ));
+    let skips: Vec<_> = child
+        .counted()
+        .into_iter()
+        .filter(|pair| !before.contains(pair))
+        .collect();
+    assert_eq!(
+        skips,
+        counted(&[
+            ("SkippedCrossOrigin", 1),
+            ("EarlyHintsSkippedCrossOrigin", 1)
+        ])
+    );
+}
+
+#[test]
+fn a_call_without_counters_counts_nowhere_and_a_failure_counts_as_internal_error() {
+    let child = Child::new();
+    let mut records = Records::new();
+    let store = store_of(&mut records, child.budget);
+    let both = settings(push_redirect_switch::On, push_redirect_switch::On);
+    let mut arena = Arena::default();
+    let mut redirect = Request::redirect(302, Some("/new"));
+    let request = redirect.exchange();
+    // NULL alloc: the call fails, and says so on both sides.
+    let mut answer = EMPTY_ANSWER;
+    let rv = unsafe {
+        push_redirect_respond(&both, &request, &store, None, ptr::null_mut(), &mut answer)
+    };
+    assert_eq!(rv, push_redirect_result::NullParameter);
+    assert_eq!(
+        child.counted(),
+        counted(&[
+            ("SkippedInternalError", 1),
+            ("EarlyHintsSkippedInternalError", 1)
+        ])
+    );
+    // No budget, or a budget made without a slot: nothing is counted.
+    let (rv, _) = run_with(&both, &request, ptr::null(), &mut arena);
+    assert_eq!(rv, push_redirect_result::Ok);
+    let mut uncounted = unsafe { push_redirect_write_budget_new(false, ptr::null_mut()) };
+    let store = store_of(&mut records, uncounted);
+    let (rv, _) = run_with(&both, &request, &store, &mut arena);
+    assert_eq!(rv, push_redirect_result::Ok);
+    assert_eq!(child.counted().len(), 2);
+    unsafe { push_redirect_write_budget_release(ptr::addr_of_mut!(uncounted).cast()) };
+}
+
+#[test]
+fn a_failure_counts_once_per_back_off_it_starts() {
+    let child = Child::new();
+    unsafe {
+        assert!(push_redirect_write_budget_fail(child.budget, 0));
+        assert!(!push_redirect_write_budget_fail(child.budget, 0));
+    }
+    assert_eq!(child.counted(), counted(&[("StoreFailures", 1)]));
+}

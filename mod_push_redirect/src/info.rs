@@ -1,0 +1,292 @@
+//! The `push-redirect-info` handler's questions (docs/operating.md): what
+//! a URL of this virtual host leads to, as the core explains it, in a
+//! structured answer the shim writes out as HTML or JSON; the keys of a
+//! URL's records, for `?forget=`; and a JSON escaper for the page.
+
+use std::ffi::{c_char, c_void};
+use std::ptr;
+
+use push_redirect_core::{client_scheme, explain, Exchange, RecordKey, MAX_HINTS, MAX_HOPS};
+
+use crate::answer::{push_redirect_settings, push_redirect_store, settings_view, with_store, Pool};
+use crate::handles::try_ref;
+use crate::{bytes, ffi_panic_boundary, push_redirect_alloc_fn, push_redirect_result};
+
+/// The URL asked about, and what a fresh anonymous navigation to it
+/// would be: a GET over HTTP/2 with the scheme and `Host` of the request
+/// that asks (its scheme as the filter reads it: Apache's, or a trusted
+/// proxy's `X-Forwarded-Proto`), to the virtual host that answers it.
+/// Strings are NUL-terminated.
+#[repr(C)]
+pub struct push_redirect_info_request {
+    /// A path and query as a client would send it (`/old?x=1`).
+    pub target: *const c_char,
+    pub scheme: *const c_char,
+    /// The request came through a proxy Apache trusts, and its
+    /// `X-Forwarded-Proto` (NULL: none).
+    pub trusted_proxy: bool,
+    pub forwarded_proto: *const c_char,
+    /// NULL: none; the server's name and port stand in.
+    pub host: *const c_char,
+    pub server_name: *const c_char,
+    pub server_port: u16,
+    /// The virtual host's identity and the port the request came in on:
+    /// the records' key.
+    pub vhost: *const c_char,
+    pub local_port: u16,
+    /// `no-push-redirect` is set for the URL.
+    pub opt_out_env: bool,
+}
+
+/// What the URL leads to. Strings are from the alloc function or static;
+/// NULL means "none".
+#[repr(C)]
+pub struct push_redirect_info {
+    /// The URL whose record was found: the URL, or its path without the
+    /// query; NULL: nothing is learned for it.
+    pub record_of: *const c_char,
+    /// A page's record: its hints, each a `Link` value.
+    pub hints: [*const c_char; PUSH_REDIRECT_INFO_HINTS],
+    pub hint_count: usize,
+    /// A redirect's record: its target.
+    pub redirect_to: *const c_char,
+    /// The targets of the chain the redirect leads to, in order.
+    pub hops: [*const c_char; PUSH_REDIRECT_INFO_HOPS],
+    pub hop_count: usize,
+    /// How the chain ends: `page`, `unknown`, `loop`, `too-long` or the
+    /// reason a hop does not resolve; NULL without a chain.
+    pub chain_end: *const c_char,
+    /// The 103's one `Link` value, the page it is for, how many hints it
+    /// carries and how many of them are declared, and whether it goes out
+    /// ahead of the handler (else at the redirect)...
+    pub early_hints: *const c_char,
+    pub early_hints_for: *const c_char,
+    pub early_hints_count: usize,
+    pub early_hints_declared: usize,
+    pub early_hints_ahead: bool,
+    /// ...or why none would go out.
+    pub no_early_hints: *const c_char,
+    /// The store as this child sees it: `ok`, `none` (nothing is learned
+    /// here), `backed-off` (it failed lately), `unanswered` (a lookup got
+    /// no answer in time).
+    pub store: *const c_char,
+}
+
+const EMPTY: push_redirect_info = push_redirect_info {
+    record_of: ptr::null(),
+    hints: [ptr::null(); PUSH_REDIRECT_INFO_HINTS],
+    hint_count: 0,
+    redirect_to: ptr::null(),
+    hops: [ptr::null(); PUSH_REDIRECT_INFO_HOPS],
+    hop_count: 0,
+    chain_end: ptr::null(),
+    early_hints: ptr::null(),
+    early_hints_for: ptr::null(),
+    early_hints_count: 0,
+    early_hints_declared: 0,
+    early_hints_ahead: false,
+    no_early_hints: ptr::null(),
+    store: ptr::null(),
+};
+
+impl Pool {
+    /// A NUL-terminated copy of `text`; NULL when the allocation fails.
+    unsafe fn c_string(&mut self, text: &str) -> *const c_char {
+        match self.bytes(text.len() + 1) {
+            Some(buf) => {
+                buf[..text.len()].copy_from_slice(text.as_bytes());
+                buf[text.len()] = 0;
+                buf.as_ptr().cast()
+            }
+            None => ptr::null(),
+        }
+    }
+}
+
+/// The most hints of a record, and hops of a chain, the page shows: all.
+pub const PUSH_REDIRECT_INFO_HINTS: usize = 16;
+pub const PUSH_REDIRECT_INFO_HOPS: usize = 4;
+const _: () = assert!(PUSH_REDIRECT_INFO_HINTS == MAX_HINTS && PUSH_REDIRECT_INFO_HOPS == MAX_HOPS);
+
+/// Explains what `request` leads to with the URL's `settings`, from what
+/// `store` holds, into `*info`. The lookups are not counted, nor noted
+/// among what the child settled. A NULL
+/// argument or a caught panic is an error, with `*info` empty.
+///
+/// # Safety
+/// `settings` and `request` are valid for reads, their strings
+/// NUL-terminated; `store` as for
+/// `push_redirect_respond`; `info` is
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_explain(
+    settings: *const push_redirect_settings,
+    request: *const push_redirect_info_request,
+    store: *const push_redirect_store,
+    alloc: push_redirect_alloc_fn,
+    alloc_ctx: *mut c_void,
+    info: *mut push_redirect_info,
+) -> push_redirect_result {
+    let Some(info) = info.as_mut() else {
+        return push_redirect_result::NullParameter;
+    };
+    *info = EMPTY;
+    ffi_panic_boundary!(push_redirect_result::Panic, {
+        let (Some(settings), Some(request), Some(alloc)) =
+            (settings.as_ref(), request.as_ref(), alloc)
+        else {
+            return push_redirect_result::NullParameter;
+        };
+        let mut pool = Pool { alloc, alloc_ctx };
+        let ex = Exchange {
+            method: b"GET",
+            scheme: client_scheme(
+                bytes(request.scheme),
+                request.trusted_proxy,
+                (!request.forwarded_proto.is_null()).then(|| bytes(request.forwarded_proto)),
+            ),
+            host: (!request.host.is_null()).then(|| bytes(request.host)),
+            server_name: bytes(request.server_name),
+            server_port: request.server_port,
+            request_target: bytes(request.target),
+            http2: true,
+            sec_fetch_mode: Some(b"navigate"),
+            sec_fetch_dest: Some(b"document"),
+            vhost: bytes(request.vhost),
+            local_port: request.local_port,
+            opt_out_env: request.opt_out_env,
+            ..Exchange::default()
+        };
+        let backed_off = store
+            .as_ref()
+            .and_then(|store| try_ref(store.budget))
+            .is_some_and(|budget| !budget.usable());
+        let (explanation, state) = with_store(store, |store| match store {
+            Some(store) => {
+                // Without the child's budget: its lookups are not counted,
+                // and leave what the child settled as it was.
+                store.budget = None;
+                let explanation = explain(&settings_view(settings), &ex, Some(&mut *store));
+                let answered = store.fetch.all_answered();
+                (explanation, if answered { c"ok" } else { c"unanswered" })
+            }
+            None => (
+                explain(&settings_view(settings), &ex, None),
+                if backed_off { c"backed-off" } else { c"none" },
+            ),
+        });
+        info.store = state.as_ptr();
+        if let Some(record) = &explanation.record {
+            info.record_of = pool.c_string(explanation.record_of.as_deref().unwrap_or_default());
+            for hint in record.hints().unwrap_or_default().iter().take(MAX_HINTS) {
+                info.hints[info.hint_count] = pool.c_string(hint.as_str());
+                info.hint_count += 1;
+            }
+            if let Some(target) = record.redirect_target() {
+                info.redirect_to = pool.c_string(target);
+            }
+        }
+        for hop in explanation.hops.iter().take(MAX_HOPS) {
+            info.hops[info.hop_count] = pool.c_string(hop);
+            info.hop_count += 1;
+        }
+        if let Some(end) = explanation.chain_end {
+            info.chain_end = pool.c_string(end.as_str());
+        }
+        match &explanation.early_hints {
+            Ok(preview) => {
+                info.early_hints = pool.c_string(preview.hints.link_value());
+                info.early_hints_for = pool.c_string(preview.hints.target_path());
+                info.early_hints_count = preview.hints.count();
+                info.early_hints_declared = preview.hints.declared();
+                info.early_hints_ahead = preview.ahead;
+            }
+            Err(none) => info.no_early_hints = pool.c_string(none.as_str()),
+        }
+        push_redirect_result::Ok
+    })
+}
+
+/// Writes the keys of the records of `target` (a path and query, `len`
+/// bytes) on the virtual host `vhost` that answers on `port`: its record's
+/// into `key`, that of its page's hints not yet public into
+/// `unconfirmed` (`PUSH_REDIRECT_KEY_LEN` bytes each). False, and nothing
+/// written, when the URL has no key (not a path, too long).
+///
+/// # Safety
+/// `vhost` is NUL-terminated; `target` is valid for `len` bytes; `key` and
+/// `unconfirmed` are writable for `PUSH_REDIRECT_KEY_LEN` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_record_keys(
+    vhost: *const c_char,
+    port: u16,
+    target: *const c_char,
+    len: usize,
+    key: *mut u8,
+    unconfirmed: *mut u8,
+) -> bool {
+    ffi_panic_boundary!(false, {
+        if target.is_null() || key.is_null() || unconfirmed.is_null() {
+            return false;
+        }
+        let target = std::slice::from_raw_parts(target.cast::<u8>(), len);
+        let Some(record_key) = RecordKey::new(bytes(vhost), port, target) else {
+            return false;
+        };
+        let n = record_key.as_bytes().len();
+        ptr::copy_nonoverlapping(record_key.as_bytes().as_ptr(), key, n);
+        ptr::copy_nonoverlapping(record_key.unconfirmed().as_bytes().as_ptr(), unconfirmed, n);
+        true
+    })
+}
+
+/// `text` as a JSON string, quotes included, from the alloc function:
+/// `"`, `\` and control characters escaped, and `<`, `>`, `&`, U+2028 and
+/// U+2029 too (so that it can stand in HTML or JavaScript); bytes that are
+/// not UTF-8 become U+FFFD. NULL becomes `null`; NULL on a failure.
+///
+/// # Safety
+/// `text` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn push_redirect_json_string(
+    text: *const c_char,
+    alloc: push_redirect_alloc_fn,
+    alloc_ctx: *mut c_void,
+) -> *const c_char {
+    ffi_panic_boundary!(ptr::null(), {
+        let Some(alloc) = alloc else {
+            return ptr::null();
+        };
+        let json = if text.is_null() {
+            "null".to_owned()
+        } else {
+            json_string(&String::from_utf8_lossy(bytes(text)))
+        };
+        Pool { alloc, alloc_ctx }.c_string(&json)
+    })
+}
+
+pub(crate) fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20
+                || matches!(c, '<' | '>' | '&' | '\u{7f}' | '\u{2028}' | '\u{2029}') =>
+            {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests;
