@@ -122,6 +122,7 @@ fuzz_target!(|input: Input<'_>| {
         opt_out_values: &input.opt_out_values,
         locations: &input.locations,
         links: &input.links,
+        ..Exchange::default()
     };
     invariants::decide_and_check(&policy, &exchange);
 });
