@@ -206,7 +206,7 @@ bench-publish:
 #                 not the apxs/install/demo tests, which use the normal build)
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := decide directives
+FUZZ_TARGETS := decide respond directives
 FUZZ_WORK    := $(BUILD)/fuzz
 STRESS_OUT   := $(BUILD)/stress
 ASAN_DIR     := $(BUILD)/asan
@@ -225,7 +225,7 @@ fuzz: deps-fuzz
 	    RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O -s none $$t \
 	        $(abspath $(FUZZ_WORK))/corpus/$$t corpus/$$t -- \
 	        -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	        $$([ $$t = decide ] && echo -dict=decide.dict) $$([ $$t = directives ] && echo -max_len=128) \
+	        $$([ -f $$t.dict ] && echo -dict=$$t.dict) $$([ $$t = directives ] && echo -max_len=128) \
 	        || exit 1; \
 	done
 

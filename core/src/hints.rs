@@ -102,9 +102,15 @@ impl Hint {
             {
                 value.push_str(url.as_str());
             }
-            // A preconnect to our own origin is the connection in use.
+            // A preconnect to our own origin is the connection in use. The
+            // URL standard lets a host hold `"`: such an origin, like such
+            // a URL above, cannot stand in a Link.
             Relation::Preconnect if !same && url.scheme() == "https" => {
-                value.push_str(&url.origin().ascii_serialization());
+                let origin = url.origin().ascii_serialization();
+                if !is_safe_in_link(&origin) {
+                    return None;
+                }
+                value.push_str(&origin);
             }
             _ => return None,
         }

@@ -1,15 +1,24 @@
 //! The policy of mod_push_redirect, free of Apache: which redirects get a
 //! `Link: </target>; as=document; rel=preload` field so that mod_http2 pushes
-//! the target with the redirect, and why the others do not.
+//! the target with the redirect, which get a `103 Early Hints`, what the
+//! server learns for them, and why the others get nothing.
 //!
 //! The rules, their order and their skip tokens are those of the project's
-//! behaviour contract (`docs/behaviour.md`). The Apache module builds a [`Policy`] from
-//! its merged directives and an [`Exchange`] that borrows the request and
-//! response, and applies the [`Decision`] of [`decide`].
+//! behaviour contract (`docs/behaviour.md`). The Apache module builds
+//! [`Settings`] from its merged directives and an [`Exchange`] that borrows
+//! the request and response, calls [`respond`] once per response (with a
+//! [`Store`] over the shared cache, or none) and applies its [`Response`]:
+//! the push, the further links of a learned chain, the 103, the record to
+//! store. [`decide`] is the push decision alone, the one `respond`'s is
+//! tested against.
 //!
 //! ```
-//! use push_redirect_core::{decide, Decision, Exchange, Policy};
+//! use push_redirect_core::{respond, Decision, Exchange, Settings, Switch};
 //!
+//! let settings = Settings {
+//!     push: Switch::On,
+//!     ..Settings::default()
+//! };
 //! let exchange = Exchange {
 //!     status: 302,
 //!     method: b"GET",
@@ -21,12 +30,15 @@
 //!     locations: &[b"/new?from=old"],
 //!     ..Exchange::default()
 //! };
-//! match decide(&Policy::default(), &exchange) {
-//!     Decision::Push(push) => {
+//! let response = respond(&settings, &exchange, None);
+//! match response.push {
+//!     Some(Decision::Push(push)) => {
 //!         assert_eq!(push.link_value(), "</new?from=old>; as=document; rel=preload")
 //!     }
 //!     other => panic!("{other:?}"),
 //! }
+//! // Early Hints are off here, and without a store nothing is learned.
+//! assert!(response.early_hints.is_none() && response.learn.is_none());
 //! ```
 
 #![forbid(unsafe_code)]

@@ -7,55 +7,15 @@
 //! docs/behaviour.md.
 #![no_main]
 
-use std::sync::OnceLock;
-
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use push_redirect_core::{Exchange, ExcludeSet, Policy, StatusSet};
+use push_redirect_core::{Exchange, Policy};
 
+mod common;
 #[path = "../../core/tests/invariants/mod.rs"]
 mod invariants;
 
-/// Exclude patterns, compiled once: the input picks a subset by bit mask
-/// (compiling a regex per input would make each run a thousand times slower;
-/// the `directives` target fuzzes the patterns themselves).
-const PATTERNS: [&str; 6] = ["^/admin", r"(?i)\.PDF$", "a+", "%2[fF]", r"\?.*=", "^/$"];
-
-fn exclude_sets() -> &'static [ExcludeSet] {
-    static SETS: OnceLock<Vec<ExcludeSet>> = OnceLock::new();
-    SETS.get_or_init(|| {
-        (0..1u32 << PATTERNS.len())
-            .map(|mask| {
-                let mut set = ExcludeSet::new();
-                for (i, pattern) in PATTERNS.iter().enumerate() {
-                    if mask & (1 << i) != 0 {
-                        set.add(pattern).expect("fixed pattern compiles");
-                    }
-                }
-                set
-            })
-            .collect()
-    })
-}
-
-/// Common values first, so the fuzzer reaches the Location rules often;
-/// `Raw` lets it try anything.
-#[derive(Arbitrary, Debug)]
-enum Text<'a> {
-    Common,
-    Other,
-    Raw(&'a [u8]),
-}
-
-impl<'a> Text<'a> {
-    fn pick(&self, common: &'static [u8], other: &'static [u8]) -> &'a [u8] {
-        match self {
-            Text::Common => common,
-            Text::Other => other,
-            Text::Raw(bytes) => bytes,
-        }
-    }
-}
+use common::{exclude_set, status_set, Text};
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {
@@ -80,25 +40,16 @@ struct Input<'a> {
     exclude_mask: u8,
     require_tls: bool,
     with_credentials: bool,
+    early_hints_http1: bool,
 }
 
 fuzz_target!(|input: Input<'_>| {
-    let statuses = match &input.statuses {
-        None => StatusSet::DEFAULT,
-        Some(codes) => {
-            let list: Vec<String> = codes
-                .iter()
-                .map(|c| (300 + u16::from(*c % 100)).to_string())
-                .collect();
-            StatusSet::parse(&list.join(" ")).unwrap_or(StatusSet::DEFAULT)
-        }
-    };
-    let excludes = &exclude_sets()[usize::from(input.exclude_mask) % (1 << PATTERNS.len())];
     let policy = Policy {
-        statuses,
-        excludes: (!excludes.patterns().is_empty()).then_some(excludes),
+        statuses: status_set(input.statuses.as_deref()).unwrap_or_default(),
+        excludes: exclude_set(input.exclude_mask),
         require_tls: input.require_tls,
         with_credentials: input.with_credentials,
+        early_hints_http1: input.early_hints_http1,
     };
     let exchange = Exchange {
         status: input
@@ -122,6 +73,7 @@ fuzz_target!(|input: Input<'_>| {
         opt_out_values: &input.opt_out_values,
         locations: &input.locations,
         links: &input.links,
+        ..Exchange::default()
     };
     invariants::decide_and_check(&policy, &exchange);
 });

@@ -84,6 +84,23 @@ fn preconnects_keep_only_an_https_origin() {
     }
 }
 
+/// The URL standard lets a host hold `"`: an origin that could not stand
+/// in a `Link` is no preconnect, as such a URL is no preload (found by the
+/// `respond` fuzz target, from a page's `<script src=//"/h.js>`).
+#[test]
+fn a_preconnect_to_an_origin_a_link_cannot_hold_is_dropped() {
+    for value in [
+        r#"<https://"/x>; rel=preconnect"#,
+        r#"<https://a"b.example>; rel=preconnect"#,
+        r#"<https://"/x>; rel=preload; as=script"#,
+    ] {
+        assert_eq!(hint(value), None, "{value}");
+    }
+    let page = Url::parse("https://example.com/p").unwrap();
+    let hints = hints_of(&[&br#"<//"/h.js>; rel=preconnect"#[..]], &page);
+    assert!(hints.is_empty(), "{hints:?}");
+}
+
 #[test]
 fn modulepreloads_are_kept_to_the_same_origin_only() {
     assert_eq!(

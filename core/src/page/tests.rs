@@ -251,7 +251,8 @@ fn another_https_origin_is_a_preconnect_and_anything_else_is_dropped() {
             <script src="javascript:alert(1)"></script>
             <link rel=stylesheet href="https://user:pass@example.com/a.css">
             <link rel=stylesheet href="https://user@cdn.example/a.css">
-            <link rel=stylesheet href="ftp://example.com/a.css">"#
+            <link rel=stylesheet href="ftp://example.com/a.css">
+            <script src=//"/h.js></script>"#
         ),
         [
             "<https://fonts.googleapis.com>; rel=preconnect",

@@ -1,11 +1,20 @@
 //! The properties every decision must have, whatever the input: checked by
-//! the property tests (`core/tests/properties.rs`) and by the `decide` fuzz
-//! target (`fuzz/fuzz_targets/decide.rs`, which includes this file by path),
-//! so both hold the core to the same contract.
+//! the property tests (`core/tests/properties.rs`,
+//! `core/tests/respond_properties.rs`) and by the fuzz targets
+//! (`fuzz/fuzz_targets/decide.rs` and `respond.rs`, which include this file
+//! by path), so all hold the core to the same contract. [`respond`] holds
+//! the module's entry point to it, with [`store`]'s model of the shared
+//! cache.
 //!
 //! The checks are written against the behaviour contract (docs/behaviour.md), not against the core's code:
 //! the requested URL is rebuilt here from the exchange, and the Link target
 //! is resolved against it with the `url` crate as a client would.
+
+// Each test binary and fuzz target that includes this file uses its own part.
+#![allow(dead_code)]
+
+pub mod respond;
+pub mod store;
 
 use push_redirect_core::{decide, Decision, Exchange, Policy, Reason};
 use url::Url;
@@ -35,8 +44,14 @@ pub fn decide_and_check<'a>(policy: &Policy<'_>, exchange: &Exchange<'a>) -> Dec
         decision,
         "decide is not deterministic"
     );
+    check_decision(policy, exchange, &decision);
+    decision
+}
+
+/// Checks every property of one push decision, whoever made it.
+pub fn check_decision(policy: &Policy<'_>, exchange: &Exchange<'_>, decision: &Decision<'_>) {
     let is_redirect = policy.statuses.contains(exchange.status);
-    match &decision {
+    match decision {
         Decision::NotRedirect => assert!(!is_redirect, "a configured status was not decided"),
         Decision::Skip(reason) => {
             assert!(is_redirect, "a non-redirect was skipped: {reason:?}");
@@ -53,10 +68,9 @@ pub fn decide_and_check<'a>(policy: &Policy<'_>, exchange: &Exchange<'a>) -> Dec
             check_relinking_is_already_linked(policy, exchange, &push.link_value());
         }
     }
-    decision
 }
 
-fn check_push(policy: &Policy<'_>, ex: &Exchange<'_>, link_value: &str, target: &str) {
+pub fn check_push(policy: &Policy<'_>, ex: &Exchange<'_>, link_value: &str, target: &str) {
     // The Link value: visible ASCII only, and nothing that could end the
     // reference, open another one, or quote.
     assert_eq!(
