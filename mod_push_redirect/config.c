@@ -70,21 +70,21 @@ static const char *resolved(push_redirect_conf *conf, const char *error)
     return error;
 }
 
-/* `value` in an error message: quoted, and cut to 120 bytes (with its
- * length) when longer, as the core cuts the values it names. */
-static const char *quoted(cmd_parms *cmd, const char *value)
+/* `value` in an error message: quoted, and cut to 120 bytes (not inside a
+ * UTF-8 sequence; with its length) when longer, as the core cuts the
+ * values it names. */
+const char *push_redirect_quoted(apr_pool_t *p, const char *value)
 {
     apr_size_t len = strlen(value), cut = 120;
 
     if (len <= cut) {
-        return apr_psprintf(cmd->pool, "'%s'", value);
+        return apr_psprintf(p, "'%s'", value);
     }
-    /* Not inside a UTF-8 sequence. */
     while (cut > 0 && ((unsigned char)value[cut] & 0xc0) == 0x80) {
         cut--;
     }
-    return apr_psprintf(cmd->pool, "'%.*s...' (%" APR_SIZE_T_FMT " bytes)",
-                        (int)cut, value, len);
+    return apr_psprintf(p, "'%.*s...' (%" APR_SIZE_T_FMT " bytes)", (int)cut,
+                        value, len);
 }
 
 /* The switches: the field of the settings is the command's info (TAKE1
@@ -103,7 +103,7 @@ static const char *set_switch(cmd_parms *cmd, void *dir_conf,
     }
     else {
         return apr_psprintf(cmd->pool, "%s: %s is not On or Off",
-                            cmd->cmd->name, quoted(cmd, value));
+                            cmd->cmd->name, push_redirect_quoted(cmd->pool, value));
     }
     return resolved(dir_conf, NULL);
 }
@@ -155,13 +155,13 @@ static const char *set_statuses(cmd_parms *cmd, void *dir_conf,
         if (digits != strlen(word) || digits > 3) {
             return apr_psprintf(cmd->pool, "%s: %s is not a status code "
                                 "(expected a number from 300 to 399)",
-                                cmd->cmd->name, quoted(cmd, word));
+                                cmd->cmd->name, push_redirect_quoted(cmd->pool, word));
         }
         code = apr_strtoi64(word, NULL, 10);
         if (code < 300 || code > 399) {
             return apr_psprintf(cmd->pool, "%s: %s is not a redirect status "
                                 "(expected 300 to 399)", cmd->cmd->name,
-                                quoted(cmd, word));
+                                push_redirect_quoted(cmd->pool, word));
         }
         statuses.bits[(code - 300) / 64] |= (apr_uint64_t)1 << ((code - 300) % 64);
     }

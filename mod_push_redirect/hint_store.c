@@ -40,78 +40,10 @@ APLOG_USE_MODULE(push_redirect);
 #define CACHE_NAME "push-redirect"
 #define LOCK_TIMEOUT apr_time_from_msec(100)
 
-/* What the configuration says and what became of it; reset before each
- * read of the configuration. */
-static struct {
-    int configured;
-    const char *value;
-    apr_uint64_t lifetime; /* 0: the core's default */
-    const ap_socache_provider_t *provider;
-    ap_socache_instance_t *instance;
-    ap_socache_instance_t *ready; /* initialised, for the requests */
-    apr_global_mutex_t *mutex;    /* for providers not MT/MP-safe */
-} conf;
+struct hint_store_conf hint_store_conf;
 
 static push_redirect_write_budget *budget; /* this child's */
 static int threaded; /* this child's provider is called by its store threads */
-
-/* Parses `value` with the core and creates its provider. */
-static const char *create_provider(apr_pool_t *p, apr_pool_t *ptemp,
-                                   const char *value)
-{
-    push_redirect_cache_spec spec;
-    char message[1024];
-    const char *error;
-
-    if (push_redirect_cache_spec_parse(value, &spec, message, sizeof(message))
-        != PUSH_REDIRECT_RESULT_OK) {
-        return apr_psprintf(p, DIRECTIVE ": %s", message);
-    }
-    conf.configured = 1;
-    conf.value = value;
-    if (!*spec.provider) {
-        return NULL;
-    }
-    conf.provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, spec.provider,
-                                       AP_SOCACHE_PROVIDER_VERSION);
-    if (!conf.provider) {
-        return apr_psprintf(p, DIRECTIVE " %s: the '%s' cache provider is not "
-                            "loaded; add LoadModule socache_%s_module "
-                            "modules/mod_socache_%s.so", value, spec.provider,
-                            spec.provider, spec.provider);
-    }
-    error = conf.provider->create(
-        &conf.instance, spec.args ? apr_pstrmemdup(p, spec.args, spec.args_len)
-                                  : NULL, ptemp, p);
-    return error ? apr_psprintf(p, DIRECTIVE " %s: %s", value, error) : NULL;
-}
-
-const char *hint_store_set_cache(cmd_parms *cmd, void *dir_conf,
-                                 const char *args)
-{
-    const char *error = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-
-    (void)dir_conf;
-    if (!error && conf.configured) {
-        error = DIRECTIVE ": set twice (once per server)";
-    }
-    return error ? error : create_provider(cmd->pool, cmd->temp_pool, args);
-}
-
-const char *hint_store_set_lifetime(cmd_parms *cmd, void *dir_conf,
-                                    const char *value)
-{
-    const char *error = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    char message[256];
-
-    (void)dir_conf;
-    if (error) {
-        return error;
-    }
-    return push_redirect_directive_error(
-        cmd, push_redirect_lifetime_parse(value, &conf.lifetime, message,
-                                          sizeof(message)), message);
-}
 
 /* Whether the store answered: a miss, a value longer than the buffer, an
  * expiry already past are answers, not a failing store. dbm answers a
@@ -121,7 +53,7 @@ int hint_store_answered(apr_status_t rv)
 {
     return rv == APR_SUCCESS || APR_STATUS_IS_NOTFOUND(rv)
            || APR_STATUS_IS_ENOSPC(rv) || APR_STATUS_IS_ENOMEM(rv)
-           || APR_STATUS_IS_EINVAL(rv) || (conf.mutex && APR_STATUS_IS_EGENERAL(rv));
+           || APR_STATUS_IS_EINVAL(rv) || (hint_store_conf.mutex && APR_STATUS_IS_EGENERAL(rv));
 }
 
 /* A failure (not a busy mutex, which only makes this a miss) of a call
@@ -132,28 +64,28 @@ apr_status_t hint_store_call(server_rec *s, apr_pool_t *p,
                              unsigned char *data, unsigned int *len,
                              apr_time_t expiry, apr_uint64_t epoch)
 {
-    apr_status_t rv = conf.mutex
-                          ? apr_global_mutex_timedlock(conf.mutex, LOCK_TIMEOUT)
+    apr_status_t rv = hint_store_conf.mutex
+                          ? apr_global_mutex_timedlock(hint_store_conf.mutex, LOCK_TIMEOUT)
                           : APR_SUCCESS;
 
     if (APR_STATUS_IS_ENOTIMPL(rv)) {
-        rv = apr_global_mutex_lock(conf.mutex);
+        rv = apr_global_mutex_lock(hint_store_conf.mutex);
     }
     if (rv != APR_SUCCESS) {
         return APR_EBUSY;
     }
-    rv = !data   ? conf.provider->remove(conf.ready, s, key, key_len, p)
-         : expiry ? conf.provider->store(conf.ready, s, key, key_len, expiry,
+    rv = !data   ? hint_store_conf.provider->remove(hint_store_conf.ready, s, key, key_len, p)
+         : expiry ? hint_store_conf.provider->store(hint_store_conf.ready, s, key, key_len, expiry,
                                          data, *len, p)
-                  : conf.provider->retrieve(conf.ready, s, key, key_len, data,
+                  : hint_store_conf.provider->retrieve(hint_store_conf.ready, s, key, key_len, data,
                                             len, p);
-    if (conf.mutex) {
-        apr_global_mutex_unlock(conf.mutex);
+    if (hint_store_conf.mutex) {
+        apr_global_mutex_unlock(hint_store_conf.mutex);
     }
     if (!hint_store_answered(rv)
         && push_redirect_write_budget_fail(budget, epoch)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PRLOGNO(0102)
-                     "hint store %s: %s failed; not used %s", conf.value,
+                     "hint store %s: %s failed; not used %s", hint_store_conf.value,
                      !data ? "remove" : expiry ? "store" : "fetch",
                      threaded ? "until it answers again"
                               : "for " APR_STRINGIFY(
@@ -193,19 +125,19 @@ static push_redirect_fetched fetch(void *ctx, const uint8_t *key,
 
 int hint_store_learns(void)
 {
-    return conf.ready && budget;
+    return hint_store_conf.ready && budget;
 }
 
 push_redirect_store hint_store_prepare(request_rec *r)
 {
     return (push_redirect_store){
-        .fetch = conf.ready ? fetch : NULL,
+        .fetch = hint_store_conf.ready ? fetch : NULL,
         .fetch_ctx = r,
         .authenticated = push_redirect_authenticated,
         .may_fetch = push_redirect_may_fetch,
         .stranger_may_fetch = push_redirect_stranger_may_fetch,
         .budget = budget,
-        .lifetime = conf.lifetime,
+        .lifetime = hint_store_conf.lifetime,
     };
 }
 
@@ -217,7 +149,7 @@ static void store_record(request_rec *r, const uint8_t *key, const uint8_t *reco
 
     /* The store may have failed since the core was asked, in a fetch of
      * this very response: then its provider is not called again. */
-    if (!record || !conf.ready || !push_redirect_write_budget_usable(budget)) {
+    if (!record || !hint_store_conf.ready || !push_redirect_write_budget_usable(budget)) {
         return;
     }
     /* The expiry is the store's, on the wall clock: mod_socache's
@@ -251,46 +183,20 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     (void)plog;
     (void)ptemp;
-    memset(&conf, 0, sizeof(conf));
+    memset(&hint_store_conf, 0, sizeof(hint_store_conf));
     return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0)
                == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
-}
-
-/* The default when the directive is absent, in check_config so that
- * `apachectl -t` sees it too; without mod_socache_shmcb, nothing is
- * learned. */
-static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
-                        apr_pool_t *ptemp, server_rec *s)
-{
-    const char *error = NULL;
-
-    (void)plog;
-    if (!conf.configured) {
-        if (ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, "shmcb",
-                               AP_SOCACHE_PROVIDER_VERSION)) {
-            error = create_provider(pconf, ptemp, "shmcb");
-        }
-        else {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PRLOGNO(0107)
-                         DIRECTIVE " is not set and mod_socache_shmcb is not "
-                         "loaded: nothing is learned");
-        }
-    }
-    if (error) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PRLOGNO(0106) "%s", error);
-    }
-    return error ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }
 
 static apr_status_t forget_instance(void *s)
 {
     /* Only the parent destroys its configuration pool: no store thread
      * can be in a call of the instance then. */
-    if (conf.ready) {
-        conf.provider->destroy(conf.ready, s);
+    if (hint_store_conf.ready) {
+        hint_store_conf.provider->destroy(hint_store_conf.ready, s);
     }
-    conf.ready = NULL;
-    conf.mutex = NULL;
+    hint_store_conf.ready = NULL;
+    hint_store_conf.mutex = NULL;
     return APR_SUCCESS;
 }
 
@@ -306,22 +212,22 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     /* As mod_ssl does: the first post_config of httpd's startup only checks
      * the configuration, and its pool is cleared right after. */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG
-        || !conf.instance) {
+        || !hint_store_conf.instance) {
         return OK;
     }
-    if (conf.provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
-        rv = ap_global_mutex_create(&conf.mutex, NULL, MUTEX_TYPE, NULL, s, pconf, 0);
+    if (hint_store_conf.provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        rv = ap_global_mutex_create(&hint_store_conf.mutex, NULL, MUTEX_TYPE, NULL, s, pconf, 0);
     }
     if (rv == APR_SUCCESS) {
-        rv = conf.provider->init(conf.instance, CACHE_NAME, &hints, s, pconf);
+        rv = hint_store_conf.provider->init(hint_store_conf.instance, CACHE_NAME, &hints, s, pconf);
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, PRLOGNO(0109)
                      DIRECTIVE " %s: the cache cannot be initialised",
-                     conf.value);
+                     hint_store_conf.value);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    conf.ready = conf.instance;
+    hint_store_conf.ready = hint_store_conf.instance;
     apr_pool_cleanup_register(pconf, s, forget_instance, apr_pool_cleanup_null);
     return OK;
 }
@@ -330,17 +236,17 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv;
 
-    if (conf.mutex && apr_global_mutex_child_init(
-                          &conf.mutex, apr_global_mutex_lockfile(conf.mutex),
+    if (hint_store_conf.mutex && apr_global_mutex_child_init(
+                          &hint_store_conf.mutex, apr_global_mutex_lockfile(hint_store_conf.mutex),
                           pchild) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PRLOGNO(0111)
                      "the %s mutex cannot be used in this child; nothing is "
                      "learned here", MUTEX_TYPE);
-        conf.ready = NULL;
+        hint_store_conf.ready = NULL;
     }
     /* A provider safe across threads and processes on its own is one on
      * the network (memcache, redis, a third party's): it can hang. */
-    threaded = conf.ready && !conf.mutex;
+    threaded = hint_store_conf.ready && !hint_store_conf.mutex;
     budget = push_redirect_write_budget_new(threaded,
                                             push_redirect_counts_child());
     if (!threaded) {
@@ -351,26 +257,26 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
                                   push_redirect_write_budget_release,
                                   apr_pool_cleanup_null);
     }
-    else if ((rv = store_threads_start(pchild, s, conf.value, budget))
+    else if ((rv = store_threads_start(pchild, s, hint_store_conf.value, budget))
              != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, PRLOGNO(0114)
                      "the hint store's threads cannot be started in this "
                      "child; nothing is learned here");
-        conf.ready = NULL;
+        hint_store_conf.ready = NULL;
     }
 }
 
 void hint_store_view_get(hint_store_view *view)
 {
-    *view = (hint_store_view){conf.value, conf.provider, conf.ready,
-                              conf.mutex, threaded, budget};
+    *view = (hint_store_view){hint_store_conf.value, hint_store_conf.provider, hint_store_conf.ready,
+                              hint_store_conf.mutex, threaded, budget};
 }
 
 void hint_store_register_hooks(apr_pool_t *p)
 {
     (void)p;
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(hint_store_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
 }

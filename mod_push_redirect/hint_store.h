@@ -23,6 +23,24 @@ const char *hint_store_set_lifetime(cmd_parms *cmd, void *dir_conf,
                                     const char *value);
 
 /* For the module's command table. */
+/* What the configuration says and what became of it; reset before each
+ * read of the configuration (hint_store.c); the directives are read in
+ * store_config.c. */
+struct hint_store_conf {
+    int configured;
+    const char *value;
+    apr_uint64_t lifetime; /* 0: the core's default */
+    const ap_socache_provider_t *provider;
+    ap_socache_instance_t *instance;
+    ap_socache_instance_t *ready; /* initialised, for the requests */
+    apr_global_mutex_t *mutex;    /* for providers not MT/MP-safe */
+};
+extern struct hint_store_conf hint_store_conf;
+
+/* The default when the directive is absent (a check_config hook). */
+int hint_store_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s);
+
 #define HINT_STORE_COMMANDS                                                  \
     AP_INIT_RAW_ARGS("PushRedirectEarlyHintsCache", hint_store_set_cache,    \
                      NULL, RSRC_CONF,                                         \

@@ -225,6 +225,11 @@ BAD_CONFIG = [
     ('PushRedirectEarlyHintsCache memcache:127.0.0.1:1',
      "LoadModule socache_memcache_module"),
     ('PushRedirectEarlyHintsLifetime 0', "'0' is not a lifetime in seconds"),
+    *[(f'PushRedirectEarlyHintsLifetime "{value}"',
+       f"'{value}' is not a lifetime in seconds (1 to 86400)")
+      for value in ["86401", "-1", "+5", "1e3", " 60", "60s", "99999999999999999999"]],
+    *[(f'PushRedirectEarlyHintsCache {value}', "takes one of none, shmcb")
+      for value in ['""', "a b", "Redis:x", ":x", "mem cache:x"]],
     ('<VirtualHost 127.0.0.1:9>\nPushRedirectEarlyHintsCache none\n</VirtualHost>',
      "cannot occur within <VirtualHost> section"),
 ]
@@ -236,6 +241,13 @@ def test_bad_config_fails_config_test(workdir, module_so, snippet, message):
     assert code != 0, out
     directive = snippet.split()[0] if not snippet.startswith("<") else "PushRedirectEarlyHintsCache"
     assert directive in out and message in out, out
+
+
+@pytest.mark.parametrize("cache", [" none ", "NONE", "shmcb", "shmcb:/tmp/pr-test(2048000)"])
+def test_cache_values_that_pass(workdir, module_so, cache):
+    code, out = config_test(workdir, module_so, f"PushRedirectEarlyHintsCache {cache}\n"
+                                                "PushRedirectEarlyHintsLifetime 86400")
+    assert code == 0, out
 
 
 def test_good_config_passes(workdir, module_so):

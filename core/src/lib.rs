@@ -81,10 +81,9 @@ pub use learn::{Fetch, Learn, Lesson, PageLearning, Store, Visitor, FETCH_BUF_LE
 pub use page::{NotScanned, PageScan, MAX_SCANNED_LEN};
 pub use proxy::client_scheme;
 pub use record::{
-    check_learnable, parse_cache, parse_lifetime, plan_write, without_query, CacheSpec, LearnInput,
-    NotLearned, Record, RecordKey, Write, WriteBudget, WriteRate, DEFAULT_CACHE,
-    DEFAULT_LIFETIME_SECS, KEY_LEN, MAX_KEY_SERVER_NAME_LEN, MAX_KEY_TARGET_LEN, MAX_LIFETIME_SECS,
-    MAX_RECORD_LEN,
+    check_learnable, plan_write, without_query, LearnInput, NotLearned, Record, RecordKey, Write,
+    WriteBudget, WriteRate, DEFAULT_LIFETIME_SECS, KEY_LEN, MAX_KEY_SERVER_NAME_LEN,
+    MAX_KEY_TARGET_LEN, MAX_RECORD_LEN,
 };
 pub use respond::{respond, Response, Settings, Step, Switch};
 pub use tally::{Event, Tally};

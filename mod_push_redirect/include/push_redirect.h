@@ -429,18 +429,6 @@ typedef struct {
 } push_redirect_counter_text;
 
 /*
- `PushRedirectEarlyHintsCache` as the shim uses it: the provider's name,
- NUL-terminated (empty for `none`), and its arguments, `args_len` bytes
- at `args` (inside the value parsed, or static), NULL for the
- provider's own defaults.
- */
-typedef struct {
-  char provider[32];
-  const char *args;
-  size_t args_len;
-} push_redirect_cache_spec;
-
-/*
  The URL asked about, and what a fresh anonymous navigation to it
  would be: a GET over HTTP/2 with the scheme and `Host` of the request
  that asks (its scheme as the filter reads it: Apache's, or a trusted
@@ -712,34 +700,6 @@ push_redirect_result push_redirect_declared_hints_add(push_redirect_declared_hin
  `set` is NULL or was returned by `push_redirect_declared_hints_new` and is not used again.
  */
 void push_redirect_declared_hints_free(push_redirect_declared_hints *set);
-
-/*
- Parses `PushRedirectEarlyHintsLifetime <seconds>` into `*out`.
-
- # Safety
- `value` is a NUL-terminated string or NULL; `out` is writable or NULL;
- `err` points to `err_len` writable bytes or is NULL.
- */
-push_redirect_result push_redirect_lifetime_parse(const char *value,
-                                                  uint64_t *out,
-                                                  char *err,
-                                                  size_t err_len);
-
-/*
- Parses a `PushRedirectEarlyHintsCache` value into `*out`; `shmcb` alone
- is the default store (and what the shim parses when the directive is
- absent). The former `<entries> <seconds>` form is an error naming what
- replaced it.
-
- # Safety
- `value` is a NUL-terminated string or NULL; `out` is writable or NULL;
- `err` points to `err_len` writable bytes or is NULL. `out->args` then
- points into `value` (or static storage), so `value` must outlive it.
- */
-push_redirect_result push_redirect_cache_spec_parse(const char *value,
-                                                    push_redirect_cache_spec *out,
-                                                    char *err,
-                                                    size_t err_len);
 
 /*
  A full write budget with its own clock, one per child, to be released

@@ -6,10 +6,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use push_redirect_core::{
-    parse_cache, parse_lifetime, ConfigError, DeclaredHints, ExcludeSet, StatusSet, Switch,
-    WriteBudget,
-};
+use push_redirect_core::{DeclaredHints, ExcludeSet, StatusSet, Switch, WriteBudget};
 
 use crate::counts::{push_redirect_counter, Counts};
 use crate::{directive_boundary, ffi_panic_boundary, parse_directive, push_redirect_result};
@@ -219,30 +216,6 @@ impl push_redirect_statuses {
     }
 }
 
-/// The body of every `_parse`: parses `value` with `parse` into `*out`, as
-/// `into` converts it; on any failure, `err` says why.
-unsafe fn parse_into<T, V>(
-    value: *const c_char,
-    out: *mut V,
-    err: *mut c_char,
-    err_len: usize,
-    parse: impl FnOnce(&str) -> Result<T, ConfigError>,
-    into: impl FnOnce(T) -> V,
-) -> push_redirect_result {
-    directive_boundary(value, err, err_len, || {
-        if out.is_null() {
-            return push_redirect_result::NullParameter;
-        }
-        match parse_directive(value, err, err_len, parse) {
-            Ok(parsed) => {
-                *out = into(parsed);
-                push_redirect_result::Ok
-            }
-            Err(result) => result,
-        }
-    })
-}
-
 /// A new, empty pattern set, to be released with [`push_redirect_excludes_free`].
 #[no_mangle]
 pub extern "C" fn push_redirect_excludes_new() -> *mut push_redirect_excludes {
@@ -263,7 +236,7 @@ pub unsafe extern "C" fn push_redirect_excludes_add(
     err: *mut c_char,
     err_len: usize,
 ) -> push_redirect_result {
-    ffi_panic_boundary!(push_redirect_result::Panic, {
+    directive_boundary(pattern, err, err_len, || {
         let Some(set) = try_mut(set) else {
             return push_redirect_result::NullParameter;
         };
@@ -305,7 +278,7 @@ pub unsafe extern "C" fn push_redirect_declared_hints_add(
     err: *mut c_char,
     err_len: usize,
 ) -> push_redirect_result {
-    ffi_panic_boundary!(push_redirect_result::Panic, {
+    directive_boundary(link_value, err, err_len, || {
         let Some(set) = try_mut(set) else {
             return push_redirect_result::NullParameter;
         };
@@ -327,74 +300,6 @@ pub unsafe extern "C" fn push_redirect_declared_hints_add(
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_declared_hints_free(set: *mut push_redirect_declared_hints) {
     free_handle(set)
-}
-
-/// Parses `PushRedirectEarlyHintsLifetime <seconds>` into `*out`.
-///
-/// # Safety
-/// `value` is a NUL-terminated string or NULL; `out` is writable or NULL;
-/// `err` points to `err_len` writable bytes or is NULL.
-#[no_mangle]
-pub unsafe extern "C" fn push_redirect_lifetime_parse(
-    value: *const c_char,
-    out: *mut u64,
-    err: *mut c_char,
-    err_len: usize,
-) -> push_redirect_result {
-    parse_into(value, out, err, err_len, parse_lifetime, |secs| secs)
-}
-
-/// `PushRedirectEarlyHintsCache` as the shim uses it: the provider's name,
-/// NUL-terminated (empty for `none`), and its arguments, `args_len` bytes
-/// at `args` (inside the value parsed, or static), NULL for the
-/// provider's own defaults.
-#[repr(C)]
-pub struct push_redirect_cache_spec {
-    pub provider: [c_char; 32],
-    pub args: *const c_char,
-    pub args_len: usize,
-}
-
-/// Parses a `PushRedirectEarlyHintsCache` value into `*out`; `shmcb` alone
-/// is the default store (and what the shim parses when the directive is
-/// absent). The former `<entries> <seconds>` form is an error naming what
-/// replaced it.
-///
-/// # Safety
-/// `value` is a NUL-terminated string or NULL; `out` is writable or NULL;
-/// `err` points to `err_len` writable bytes or is NULL. `out->args` then
-/// points into `value` (or static storage), so `value` must outlive it.
-#[no_mangle]
-pub unsafe extern "C" fn push_redirect_cache_spec_parse(
-    value: *const c_char,
-    out: *mut push_redirect_cache_spec,
-    err: *mut c_char,
-    err_len: usize,
-) -> push_redirect_result {
-    let to_c = |spec: push_redirect_core::CacheSpec<'_>| {
-        let mut out = push_redirect_cache_spec {
-            provider: [0; 32],
-            args: ptr::null(),
-            args_len: 0,
-        };
-        let name = spec.provider.unwrap_or_default().as_bytes();
-        for (slot, &b) in out.provider.iter_mut().zip(&name[..name.len().min(31)]) {
-            *slot = b as c_char;
-        }
-        if let Some(args) = spec.args {
-            out.args = args.as_ptr().cast();
-            out.args_len = args.len();
-        }
-        out
-    };
-    parse_into(
-        value,
-        out,
-        err,
-        err_len,
-        |text| parse_cache(text).map(to_c),
-        |spec| spec,
-    )
 }
 
 /// A full write budget with its own clock, one per child, to be released

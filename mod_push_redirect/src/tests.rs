@@ -648,11 +648,6 @@ fn declared_and_learned_hints_come_back_as_one_link_value() {
         .unwrap()
         .starts_with("'</d.css>; rel=stylesheet' is not a hint"));
 
-    let mut lifetime = 0u64;
-    let rv = unsafe {
-        push_redirect_lifetime_parse(c"60".as_ptr(), &mut lifetime, err.as_mut_ptr(), err.len())
-    };
-    assert_eq!((rv, lifetime), (push_redirect_result::Ok, 60));
     let mut records = Records::new();
     let mut budget = unsafe { push_redirect_write_budget_new(false, ptr::null_mut()) };
     let store = store_of(&mut records, budget);

@@ -52,7 +52,6 @@ use std::sync::Mutex;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::config::{quoted, ConfigError};
 use crate::exchange::MAX_LOCATION_LEN;
 use crate::hints::{Hint, MAX_HINTS, MAX_HINTS_LEN, MAX_LEARNED_PATH_LEN};
 use crate::link::link_values;
@@ -760,89 +759,3 @@ impl TokenBucket {
 
 /// `PushRedirectEarlyHintsLifetime` when it is absent: ten minutes.
 pub const DEFAULT_LIFETIME_SECS: u64 = 600;
-/// The longest `PushRedirectEarlyHintsLifetime`: a day.
-pub const MAX_LIFETIME_SECS: u64 = 86_400;
-
-/// Parses `PushRedirectEarlyHintsLifetime <seconds>`: 1 to
-/// [`MAX_LIFETIME_SECS`], digits only.
-pub fn parse_lifetime(value: &str) -> Result<u64, ConfigError> {
-    value
-        .parse::<u64>()
-        .ok()
-        .filter(|n| {
-            (1..=MAX_LIFETIME_SECS).contains(n) && value.bytes().all(|b| b.is_ascii_digit())
-        })
-        .ok_or(ConfigError::BadEarlyHints {
-            value: quoted(value),
-            reason: "is not a lifetime in seconds (1 to 86400)",
-        })
-}
-
-/// `PushRedirectEarlyHintsCache` with no arguments, and when it is absent:
-/// shmcb with 1 MB in a file of the runtime directory (used only where
-/// anonymous shared memory is not). For these 32-byte keys shmcb makes 32
-/// subcaches of 204 entries: about 6,500 records of 100 bytes (the index is
-/// full) or 2,600 of 300 bytes (the data is). Older records make room for
-/// newer ones.
-pub const DEFAULT_CACHE: CacheSpec<'static> = CacheSpec {
-    provider: Some("shmcb"),
-    args: Some("push-redirect-hints(1048576)"),
-};
-
-/// A `PushRedirectEarlyHintsCache` value: the mod_socache provider's name
-/// (`None` for `none`) and its arguments (`None`: the provider's own).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CacheSpec<'a> {
-    pub provider: Option<&'a str>,
-    pub args: Option<&'a str>,
-}
-
-const CACHE_USAGE: &str = "takes one of none, shmcb[:/path[(bytes)]], \
-    memcache:host:port[,host:port], redis:host:port[,host:port] or dbm:/path";
-
-/// Parses `PushRedirectEarlyHintsCache none | <provider>[:<args>]`, the
-/// syntax of mod_ssl's `SSLSessionCache`. The former `<entries> <seconds>`
-/// form is refused with a message naming what replaced it.
-pub fn parse_cache(value: &str) -> Result<CacheSpec<'_>, ConfigError> {
-    let bad = |reason| ConfigError::BadEarlyHints {
-        value: quoted(value),
-        reason,
-    };
-    let mut words = value.split_ascii_whitespace();
-    let (Some(word), None) = (words.next(), words.next()) else {
-        return Err(
-            if value.trim_start().starts_with(|c: char| c.is_ascii_digit()) {
-                bad(
-                    "is the former <entries> <seconds> form: the size is now the provider's \
-                 (e.g. shmcb:/path(1048576)) and the lifetime is \
-                 PushRedirectEarlyHintsLifetime <seconds>; PushRedirectEarlyHintsCache \
-                 takes one of none, shmcb[:/path[(bytes)]], memcache:host:port[,host:port], \
-                 redis:host:port[,host:port] or dbm:/path",
-                )
-            } else {
-                bad(CACHE_USAGE)
-            },
-        );
-    };
-    if word.eq_ignore_ascii_case("none") {
-        return Ok(CacheSpec {
-            provider: None,
-            args: None,
-        });
-    }
-    let (name, args) = match word.split_once(':') {
-        Some((name, args)) => (name, Some(args)),
-        None => (word, None),
-    };
-    let is_name = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_';
-    if name.is_empty() || !name.bytes().all(is_name) {
-        return Err(bad(CACHE_USAGE));
-    }
-    if name == "shmcb" && args.is_none() {
-        return Ok(DEFAULT_CACHE);
-    }
-    Ok(CacheSpec {
-        provider: Some(name),
-        args,
-    })
-}

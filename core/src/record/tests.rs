@@ -492,29 +492,6 @@ fn a_flood_of_query_urls_spends_only_their_own_bucket() {
     assert!(budget.take(b"/page?n=1", 10_500));
 }
 
-#[test]
-fn lifetime_parses() {
-    assert_eq!(parse_lifetime("600"), Ok(600));
-    assert_eq!(parse_lifetime("1"), Ok(1));
-    assert_eq!(parse_lifetime("86400"), Ok(MAX_LIFETIME_SECS));
-    assert_eq!(DEFAULT_LIFETIME_SECS, 600);
-    for value in [
-        "0",
-        "86401",
-        "-1",
-        "+5",
-        "1e3",
-        "",
-        " 60",
-        "60s",
-        "99999999999999999999",
-    ] {
-        let error = parse_lifetime(value).unwrap_err().to_string();
-        assert!(error.starts_with(&format!("'{value}'")), "{error}");
-        assert!(error.contains("1 to 86400"), "{error}");
-    }
-}
-
 /// Every hint the learning makes from a backend's Link value, on any page,
 /// is a line a record can hold: reading a record back never drops what a
 /// server of ours wrote.
@@ -570,25 +547,6 @@ fn every_learned_hint_is_a_stored_hint() {
         }
     }
     assert!(learned > 50, "{learned}");
-}
-
-#[test]
-fn cache_values_parse() {
-    assert_eq!(parse_cache("shmcb").unwrap(), DEFAULT_CACHE);
-    assert_eq!(parse_cache(" none ").unwrap().provider, None);
-    let redis = parse_cache("redis:127.0.0.1:6379,10.0.0.2:6379").unwrap();
-    assert_eq!(redis.provider, Some("redis"));
-    assert_eq!(redis.args, Some("127.0.0.1:6379,10.0.0.2:6379"));
-    assert_eq!(
-        parse_cache("shmcb:/run/x(2048000)").unwrap().args,
-        Some("/run/x(2048000)")
-    );
-    let old = parse_cache("1024 600").unwrap_err().to_string();
-    assert!(old.contains("PushRedirectEarlyHintsLifetime"), "{old}");
-    for bad in ["", "a b", "Redis:x", ":x", "shm-cb"] {
-        let error = parse_cache(bad).unwrap_err().to_string();
-        assert!(error.contains("takes one of none"), "{bad}: {error}");
-    }
 }
 
 /// The plain path's shortcut in [`is_stored_target`] says yes only where
