@@ -240,6 +240,9 @@ struct RespondCase {
     sec_fetch_dest: Option<&'static str>,
     early_hints_sent: bool,
     server_sends_hints: bool,
+    /// `PushRedirectEarlyHintsHTTP1`, and a request that is HTTP/1.0.
+    early_hints_http1: Switch,
+    http1_0: bool,
     vhost: &'static str,
     set_cookies: Vec<&'static str>,
     cache_control: Vec<&'static str>,
@@ -281,7 +284,12 @@ fn respond_case() -> impl Strategy<Value = RespondCase> {
     (
         prop_oneof![4 => Just(Switch::On), 1 => prop::sample::select(&[Switch::Off, Switch::Unset][..])],
         (fetch("navigate"), fetch("document")),
-        (prop::bool::weighted(0.05), any::<bool>()),
+        (
+            prop::bool::weighted(0.05),
+            any::<bool>(),
+            prop::sample::select(&[Switch::Unset, Switch::Off, Switch::On][..]),
+            prop::bool::weighted(0.2),
+        ),
         prop_oneof![6 => Just("example.com"), 1 => prop::sample::select(&["other.example", ""][..])],
         prop::sample::subsequence(&["sid=visitor-a-secret; Path=/", "lang=en"][..], 0..2),
         prop::sample::subsequence(&["no-store, private", "max-age=60", "PRIVATE"][..], 0..2),
@@ -294,7 +302,7 @@ fn respond_case() -> impl Strategy<Value = RespondCase> {
             |(
                 push,
                 (sec_fetch_mode, sec_fetch_dest),
-                (early_hints_sent, server_sends_hints),
+                (early_hints_sent, server_sends_hints, early_hints_http1, http1_0),
                 vhost,
                 set_cookies,
                 cache_control,
@@ -308,6 +316,8 @@ fn respond_case() -> impl Strategy<Value = RespondCase> {
                 sec_fetch_dest,
                 early_hints_sent,
                 server_sends_hints,
+                early_hints_http1,
+                http1_0,
                 vhost,
                 set_cookies,
                 cache_control,
@@ -387,8 +397,8 @@ fn decided_case() -> impl Strategy<Value = Case> {
             ),
         ],
         prop_oneof![
-            6 => hostile_location().prop_map(|l| vec![l]),
-            4 => prop::sample::select(PLAIN_LOCATIONS).prop_map(|l| vec![l.as_bytes().to_vec()]),
+            5 => hostile_location().prop_map(|l| vec![l]),
+            5 => prop::sample::select(PLAIN_LOCATIONS).prop_map(|l| vec![l.as_bytes().to_vec()]),
             1 => prop::collection::vec(hostile_location(), 0..3),
         ],
         existing_links(),
@@ -459,6 +469,8 @@ fn run(case: &Case) -> Ran {
         sec_fetch_dest: None,
         early_hints_sent: false,
         server_sends_hints: false,
+        early_hints_http1: Switch::Unset,
+        http1_0: false,
         vhost: "example.com",
         set_cookies: vec![],
         cache_control: vec![],
@@ -488,6 +500,7 @@ fn run(case: &Case) -> Ran {
         excludes: (!case.excludes.is_empty()).then_some(&excludes),
         declared: (!more.declared.is_empty()).then_some(&declared),
         server_sends_hints: more.server_sends_hints,
+        early_hints_http1: more.early_hints_http1,
         ..Settings::default()
     };
     let policy = settings.policy();
@@ -522,7 +535,7 @@ fn run(case: &Case) -> Ran {
         sec_fetch_mode: more.sec_fetch_mode.map(str::as_bytes),
         sec_fetch_dest: more.sec_fetch_dest.map(str::as_bytes),
         early_hints_sent: more.early_hints_sent,
-        http1_0: false,
+        http1_0: more.http1_0,
     };
     let mut ran = Ran {
         decision: decide_and_check(&policy, &exchange).into_owned(),
@@ -663,7 +676,7 @@ fn generated_cases_reach_pushes_and_skips() {
         "{skips} skips, {not_redirects} non-redirects"
     );
     assert!(
-        hints_sent >= 15 && further_links >= 5 && learned >= 40,
+        hints_sent >= 20 && further_links >= 5 && learned >= 50,
         "{hints_sent} 103s sent, {further_links} further links, {learned} lessons"
     );
 }

@@ -195,6 +195,9 @@ struct Scenario {
     push: bool,
     navigation: bool,
     other_vhost: bool,
+    /// The last redirect comes over HTTP/1.1, with
+    /// `PushRedirectEarlyHintsHTTP1 On`.
+    http1: bool,
 }
 
 fn scenario() -> impl Strategy<Value = Scenario> {
@@ -246,13 +249,14 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             any::<bool>(),
             prop::bool::weighted(0.9),
             prop::bool::weighted(0.1),
+            prop::bool::weighted(0.2),
         ),
     )
         .prop_map(
             |(
                 (page, links, head, html, from_html, chunks),
                 (asker, personal, visits, scope),
-                (hops, declared, visitor, push, navigation, other_vhost),
+                (hops, declared, visitor, push, navigation, other_vhost, http1),
             )| Scenario {
                 page,
                 links,
@@ -270,6 +274,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 push,
                 navigation,
                 other_vhost,
+                http1,
             },
         )
 }
@@ -459,6 +464,7 @@ fn run(s: &Scenario) -> (Option<EarlyHintsDecision>, usize) {
     model.visitor = s.visitor;
     let location = [next.as_bytes()];
     let last = Exchange {
+        http2: !s.http1,
         sec_fetch_mode: Some(if s.navigation { b"navigate" } else { b"cors" }),
         sec_fetch_dest: Some(if s.navigation { b"document" } else { b"empty" }),
         vhost: if s.other_vhost {
@@ -470,6 +476,7 @@ fn run(s: &Scenario) -> (Option<EarlyHintsDecision>, usize) {
     };
     let last_settings = Settings {
         push: if s.push { Switch::On } else { Switch::Off },
+        early_hints_http1: if s.http1 { Switch::On } else { Switch::Unset },
         ..redirect_settings
     };
     let answer = respond_and_check(&last_settings, &s.declared, &last, Some(&mut model), &[]);

@@ -34,9 +34,10 @@ pub type DeclaredLines<'a> = [(&'a str, &'a str)];
 /// The tokens a redirect's 103 may be skipped with: the second table of
 /// docs/behaviour.md, "Skip reasons", and `sent-ahead` (`internal-error`
 /// is only for a panic the FFI boundary caught).
-pub const EARLY_HINTS_SKIP_TOKENS: [&str; 13] = [
+pub const EARLY_HINTS_SKIP_TOKENS: [&str; 14] = [
     "sent-ahead",
     "not-http2",
+    "http1.0",
     "pushed-stream",
     "not-navigation",
     "opt-out",
@@ -233,11 +234,14 @@ fn check_early_hints(
         assert_eq!(*decision, EarlyHintsDecision::NotRedirect);
         return;
     }
-    // The gates first, in the contract's order; one 103 per response.
+    // The gates first, in the contract's order; one 103 per response. Over
+    // HTTP/1.1 only with PushRedirectEarlyHintsHTTP1, never over HTTP/1.0.
     let gate = if ex.early_hints_sent {
         Some(EarlyHintsSkip::SentAhead)
-    } else if !ex.http2 {
+    } else if !ex.http2 && !policy.early_hints_http1 {
         Some(EarlyHintsSkip::NotHttp2)
+    } else if !ex.http2 && ex.http1_0 {
+        Some(EarlyHintsSkip::Http1_0)
     } else if ex.pushed_stream {
         Some(EarlyHintsSkip::PushedStream)
     } else if !is_navigation(ex) {
