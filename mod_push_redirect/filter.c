@@ -146,14 +146,6 @@ void push_redirect_read_request(request_rec *r, int early_hints,
     };
 }
 
-/* A page the core reads before it teaches: the response may end, or be
- * abandoned, before the filter finishes it. */
-static apr_status_t free_page(void *page)
-{
-    push_redirect_page_free(page);
-    return APR_SUCCESS;
-}
-
 /* Returns the page of the answer to read the body of, if any. */
 static push_redirect_page *respond(request_rec *r,
                                    const push_redirect_conf *conf)
@@ -173,86 +165,9 @@ static push_redirect_page *respond(request_rec *r,
     push_redirect_apply(r, &answer);
     push_redirect_log_answer(r, &exchange, &answer, rv);
     if (answer.page) {
-        apr_pool_cleanup_register(r->pool, answer.page, free_page,
-                                  apr_pool_cleanup_null);
+        push_redirect_keep_page(r, answer.page);
     }
     return answer.page;
-}
-
-/* What the page taught, once its body was read as far as the core
- * wanted or the response went. */
-static void finish_page(ap_filter_t *f)
-{
-    request_rec *r = f->r;
-    push_redirect_store store = hint_store_prepare(r);
-    push_redirect_answer answer;
-
-    apr_pool_cleanup_kill(r->pool, f->ctx, free_page);
-    push_redirect_page_finish(f->ctx, &store, push_redirect_pool_alloc,
-                              r->pool, &answer);
-    f->ctx = NULL;
-    hint_store_apply(r, &answer);
-    if (answer.store_record || answer.unconfirmed_record) {
-        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
-                      "learned %" APR_SIZE_T_FMT " early hints for %s, %"
-                      APR_SIZE_T_FMT " of them from its HTML%s", answer.learned,
-                      r->unparsed_uri, answer.learned_from_html,
-                      answer.unconfirmed_record
-                          ? "; the rest wait for a second response that "
-                            "may be one visitor's to agree"
-                          : "");
-    }
-}
-
-/* The body of a page the core reads (docs/behaviour.md, "What is
- * learned"): each bucket is read where it is and the brigade passed on as
- * it came. A bucket with nothing to read yet (a CGI's pipe) is read only
- * after what came before it went on with a flush, as the core's output
- * filter does, so no byte waits for the scan. At the end of the head, the
- * scan's bound or the end of the body the page is finished and the filter
- * steps aside. */
-static apr_status_t scan_body(ap_filter_t *f, apr_bucket_brigade *bb)
-{
-    apr_bucket *e = APR_BRIGADE_FIRST(bb);
-    int more = 1;
-
-    while (more && e != APR_BRIGADE_SENTINEL(bb)) {
-        const char *data;
-        apr_size_t len;
-        apr_status_t rv;
-
-        if (APR_BUCKET_IS_EOS(e)) {
-            more = 0;
-            break;
-        }
-        if (APR_BUCKET_IS_METADATA(e)) {
-            e = APR_BUCKET_NEXT(e);
-            continue;
-        }
-        rv = apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ);
-        if (APR_STATUS_IS_EAGAIN(rv)) {
-            apr_bucket_brigade *rest = apr_brigade_split_ex(bb, e, NULL);
-
-            APR_BRIGADE_INSERT_TAIL(
-                bb, apr_bucket_flush_create(f->c->bucket_alloc));
-            rv = ap_pass_brigade(f->next, bb);
-            apr_brigade_cleanup(bb);
-            APR_BRIGADE_CONCAT(bb, rest);
-            apr_brigade_destroy(rest);
-            if (rv != APR_SUCCESS) {
-                return rv;
-            }
-            rv = apr_bucket_read(e, &data, &len, APR_BLOCK_READ);
-        }
-        more = rv == APR_SUCCESS
-               && push_redirect_page_feed(f->ctx, (const uint8_t *)data, len);
-        e = APR_BUCKET_NEXT(e);
-    }
-    if (!more) {
-        finish_page(f);
-        ap_remove_output_filter(f);
-    }
-    return ap_pass_brigade(f->next, bb);
 }
 
 /* Whether the core decides for this status (resolved with the settings). */
@@ -271,7 +186,7 @@ apr_status_t push_redirect_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     const push_redirect_conf *conf;
 
     if (f->ctx) {
-        return scan_body(f, bb);
+        return push_redirect_scan_body(f, bb);
     }
     if (APR_BRIGADE_EMPTY(bb)) {
         return APR_SUCCESS;
@@ -281,7 +196,7 @@ apr_status_t push_redirect_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     if (responds_to(conf, r->status)
         && (r->status != HTTP_OK || hint_store_learns())) {
         if ((f->ctx = respond(r, conf))) {
-            return scan_body(f, bb);
+            return push_redirect_scan_body(f, bb);
         }
     }
     else {

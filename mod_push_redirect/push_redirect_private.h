@@ -56,6 +56,12 @@ extern ap_filter_rec_t *push_redirect_filter_handle;
 extern APR_OPTIONAL_FN_TYPE(http2_var_lookup) *push_redirect_h2_var_lookup;
 extern APR_OPTIONAL_FN_TYPE(http2_is_h2) *push_redirect_h2_is_h2;
 
+/* scan.c: the body of a page the core reads, which the filter keeps in
+ * its context from the answer (push_redirect_keep_page frees it with the
+ * request, unless it is finished first) and hands each brigade of. */
+void push_redirect_keep_page(request_rec *r, push_redirect_page *page);
+apr_status_t push_redirect_scan_body(ap_filter_t *f, apr_bucket_brigade *bb);
+
 /* access.c: what Apache knows of the visitor, for the core
  * (push_redirect_store): whether the request is authenticated otherwise
  * than by its headers, and whether it, or a stranger, could fetch a
