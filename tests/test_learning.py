@@ -399,12 +399,18 @@ def test_a_flood_of_query_urls_does_not_delay_learning_other_urls(httpd_redis, r
                                                                     workdir):
     """10,000 distinct query URLs, each a 200 that would teach a preload (its
     path has no record), from 4 keep-alive connections: a page without a
-    query visited during the flood is learned at once, and a redirect to it
-    gets its 103 within a second, while the flood still runs."""
+    query visited during the flood is in the shared store within a second,
+    and a redirect to it gets its 103 while the flood still runs.
+
+    The second is timed on the store itself, read straight from redis: a
+    client's own round trips through the flooded server are not the
+    module's delay (on a loaded 2-core CI machine one nghttp run took half
+    of it)."""
     h = httpd_redis
     raw.add_prefix("page?n=", lambda name: (200, [link(FLOOD_CSS)]))
     raw.add("public", [link(PUBLIC_CSS)], status=200)
     redis.flush()
+    public_key = record_key("localhost", h.port("a"), "/raw/public")
     before = raw.requests
     start = time.monotonic()
     flooding = subprocess.Popen(flood_command(h, "/raw/page", workdir, query="n"),
@@ -417,9 +423,10 @@ def test_a_flood_of_query_urls_does_not_delay_learning_other_urls(httpd_redis, r
             time.sleep(0.005)
         assert get(h, "/raw/public").main.status == 200
         visited = time.monotonic()
-        while PUBLIC_CSS not in links and time.monotonic() - visited <= 1:
-            links = hints(h, "/old/public")
+        while redis.get(public_key) is None and time.monotonic() - visited <= 1:
+            time.sleep(0.005)
         delay = time.monotonic() - visited
+        links = hints(h, "/old/public")
         during = flooding.poll() is None
     finally:
         try:
@@ -428,9 +435,10 @@ def test_a_flood_of_query_urls_does_not_delay_learning_other_urls(httpd_redis, r
             flooding.kill()
     seconds = time.monotonic() - start
     print(f"query flood: {FLOOD} requests in {seconds:.2f} s; the page visited after "
-          f"{FLOODED} was hinted {delay:.3f} s later, flood still running: {during}")
+          f"{FLOODED} was stored {delay:.3f} s later, flood still running: {during}")
     assert f"{FLOOD} succeeded" in out, out + err
-    assert links == [PUBLIC_CSS], f"not learned within 1 s of the visit ({delay:.2f} s)"
+    assert delay <= 1, f"not stored within 1 s of the visit ({delay:.2f} s)"
+    assert links == [PUBLIC_CSS], "stored, but its redirect got no 103 during the flood"
     assert during, "the 103 came after the flood: it proves nothing"
     # The flood spent its own budget: its records are within it.
     public = {record_key("localhost", h.port("a"), path) for path in ["/raw/public",
