@@ -1,18 +1,12 @@
 /* Licensed under the Apache License, Version 2.0 (see Cargo.toml).
  *
- * Early Hints on Apache's side: sending the core's 103 on the stream, and
- * the start-up warning where mod_http2 would drop it.
+ * Early Hints on Apache's side: sending the core's 103 on the stream (the
+ * start-up warning where mod_http2 would drop it is conftree.c's).
  */
 
 #include "push_redirect_private.h"
 
-#include "http_log.h"
 #include "http_protocol.h"
-
-#include "util_cfgtree.h"
-
-
-APLOG_USE_MODULE(push_redirect);
 
 /* Sends `link_value` as the one field of a 103 on this stream, before the
  * response itself: mod_http2 turns it into a HEADERS frame (with
@@ -51,39 +45,4 @@ void push_redirect_send_early_hints(request_rec *r, const char *link_value)
     r->headers_out = headers_out;
     r->status = status;
     r->status_line = status_line;
-}
-
-static void walk(push_redirect_conftree *tree, const ap_directive_t *node)
-{
-    for (; node; node = node->next) {
-        push_redirect_conftree_enter(tree, node->directive, node->args,
-                                     node->filename, node->line_num);
-        walk(tree, node->first_child);
-        push_redirect_conftree_leave(tree);
-    }
-}
-
-/* The settings other modules do not expose, read from the configuration
- * tree at startup (.htaccess files are not seen). */
-push_redirect_conftree *push_redirect_read_conftree(void)
-{
-    push_redirect_conftree *tree = push_redirect_conftree_new();
-
-    walk(tree, ap_conftree);
-    return tree;
-}
-
-/* mod_http2 forwards a 103 only with `H2EarlyHints on` (a server and
- * virtual-host setting it does not expose): warn for each server where
- * PushRedirectEarlyHints is On and H2EarlyHints is not, unless its 103s
- * go out over HTTP/1.1 (PushRedirectEarlyHintsHTTP1). */
-void push_redirect_check_h2_early_hints(server_rec *s,
-                                        push_redirect_conftree *tree)
-{
-    const char *warning;
-    size_t i;
-
-    for (i = 0; (warning = push_redirect_conftree_warning(tree, i)); i++) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s", warning);
-    }
 }

@@ -11,7 +11,8 @@
  * the handler, early_hints.c sends the 103, hint_store.c keeps what is
  * learned, store_threads.c calls a store that can hang off the requests'
  * threads, vhost.c names the virtual host it is learned for, proxy.c tells
- * a request from a proxy Apache trusts; counts.c and status.c make the
+ * a request from a proxy Apache trusts, conftree.c reads at start-up what
+ * other modules' directives say; counts.c and status.c make the
  * module's server-status section, info.c and info_page.c the
  * push-redirect-info handler. The behaviour is the contract of
  * docs/behaviour.md; the operator's view, docs/operating.md.
@@ -36,21 +37,19 @@ APR_OPTIONAL_FN_TYPE(http2_is_h2) *push_redirect_h2_is_h2;
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
-    push_redirect_conftree *tree;
+    const push_redirect_conftree *tree;
 
     (void)plog;
-    (void)ptemp;
     push_redirect_h2_var_lookup = APR_RETRIEVE_OPTIONAL_FN(http2_var_lookup);
     push_redirect_h2_is_h2 = APR_RETRIEVE_OPTIONAL_FN(http2_is_h2);
     push_redirect_vhost_identities(pconf, s);
-    tree = push_redirect_read_conftree();
+    tree = push_redirect_read_conftree(ptemp);
     push_redirect_trust_proxies(s, tree);
     /* Once per start or restart: the first post_config of httpd's startup
      * only checks the configuration. */
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         push_redirect_check_h2_early_hints(s, tree);
     }
-    push_redirect_conftree_free(tree);
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "%s",
                  push_redirect_loaded_message(push_redirect_h2_var_lookup));
     return OK;

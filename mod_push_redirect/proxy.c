@@ -12,13 +12,13 @@
  * Apache and mod_http2 set to the connection's) in a server such a list
  * applies to. Without a list mod_remoteip takes the header from every peer,
  * and a PROXY protocol header (RemoteIPProxyProtocol) is checked against
- * no list: neither counts (conftree.rs reads which servers have a list).
+ * no list: neither counts (conftree.c reads which servers have a list).
  */
 
 #include "push_redirect_private.h"
 
 void push_redirect_trust_proxies(server_rec *main_server,
-                                 push_redirect_conftree *tree)
+                                 const push_redirect_conftree *tree)
 {
     server_rec *s;
 

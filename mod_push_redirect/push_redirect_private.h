@@ -130,18 +130,26 @@ void push_redirect_info_json(request_rec *r, const char *url,
                              const push_redirect_info *info,
                              const char *forgotten);
 
-/* early_hints.c: the configuration tree read at start-up (conftree.rs),
- * to be freed with push_redirect_conftree_free. */
+/* early_hints.c */
 void push_redirect_send_early_hints(request_rec *r, const char *link_value);
-push_redirect_conftree *push_redirect_read_conftree(void);
+
+/* conftree.c: what Apache's configuration tree says, read at start-up
+ * into `p` (post_config's ptemp; .htaccess files are not seen). Whether
+ * the server whose <VirtualHost> is at `filename`:`line` (NULL `filename`:
+ * the main server) trusts the proxy in front (false for a server the tree
+ * does not have); the PR0004 warnings, logged on `s`. */
+typedef struct push_redirect_conftree push_redirect_conftree;
+push_redirect_conftree *push_redirect_read_conftree(apr_pool_t *p);
+int push_redirect_conftree_trusts_proxy(const push_redirect_conftree *tree,
+                                        const char *filename, int line);
 void push_redirect_check_h2_early_hints(server_rec *s,
-                                        push_redirect_conftree *tree);
+                                        const push_redirect_conftree *tree);
 
 /* proxy.c: behind a proxy (docs/behind-a-proxy.md). Which servers trust
  * the proxy in front, from the configuration tree; and whether a request
  * came through one they trust. */
 void push_redirect_trust_proxies(server_rec *main_server,
-                                 push_redirect_conftree *tree);
+                                 const push_redirect_conftree *tree);
 int push_redirect_from_trusted_proxy(const request_rec *r);
 
 #endif

@@ -104,11 +104,6 @@ typedef enum {
 } push_redirect_switch;
 
 /*
- A walk of the configuration tree (opaque).
- */
-typedef struct push_redirect_conftree push_redirect_conftree;
-
-/*
  The `PushRedirectEarlyHint` lines of one scope (opaque).
  */
 typedef struct push_redirect_declared_hints push_redirect_declared_hints;
@@ -576,69 +571,6 @@ push_redirect_result push_redirect_respond(const push_redirect_settings *setting
                                            push_redirect_alloc_fn alloc,
                                            void *alloc_ctx,
                                            push_redirect_answer *answer);
-
-/*
- A new walk, to be released with `push_redirect_conftree_free`.
- */
-push_redirect_conftree *push_redirect_conftree_new(void);
-
-/*
- Reports the node the walk enters: its directive (as `ap_directive_t`
- has it: `<VirtualHost` for a section), its arguments, its file and
- line. Its children follow, then `push_redirect_conftree_leave`.
-
- # Safety
- `tree` is NULL or from `push_redirect_conftree_new`; the strings are
- NUL-terminated or NULL.
- */
-void push_redirect_conftree_enter(push_redirect_conftree *tree,
-                                  const char *directive,
-                                  const char *args,
-                                  const char *filename,
-                                  int line);
-
-/*
- Reports that the walk leaves the node it entered last.
-
- # Safety
- As for `push_redirect_conftree_enter`.
- */
-void push_redirect_conftree_leave(push_redirect_conftree *tree);
-
-/*
- The `n`th warning (from 0) of the tree walked so far, with its `PR0004`
- tag, for the main server first, then the virtual hosts in order:
- where `PushRedirectEarlyHints On` applies and `H2EarlyHints` is not on
- (mod_http2 then drops every 103). NULL past the last. The string lives
- until the walk changes or is released.
-
- # Safety
- As for `push_redirect_conftree_enter`.
- */
-const char *push_redirect_conftree_warning(push_redirect_conftree *tree, size_t n);
-
-/*
- Whether the server whose `<VirtualHost>` section the walk entered at
- `filename`:`line` (NULL `filename`: the main server) trusts the proxy
- in front: a proxy list of mod_remoteip's applies to it
- (`RemoteIPInternalProxy`, `RemoteIPTrustedProxy` or their `List` forms,
- its own or the main server's) and `RemoteIPProxyProtocol On` is nowhere.
- A server the walk did not see trusts none.
-
- # Safety
- As for [`push_redirect_conftree_enter`].
- */
-bool push_redirect_conftree_trusts_proxy(push_redirect_conftree *tree,
-                                         const char *filename,
-                                         int line);
-
-/*
- Releases a walk; NULL is ignored.
-
- # Safety
- `tree` is NULL or from `push_redirect_conftree_new`, not used again.
- */
-void push_redirect_conftree_free(push_redirect_conftree *tree);
 
 /*
  The text of counter `counter`; all NULL past the last.

@@ -23,7 +23,6 @@ use push_redirect_core::ConfigError;
 
 mod ahead;
 mod answer;
-mod conftree;
 mod counts;
 mod exchange;
 mod handles;
@@ -32,7 +31,6 @@ mod page;
 
 pub use ahead::*;
 pub use answer::*;
-pub use conftree::*;
 pub use counts::*;
 pub use exchange::*;
 pub use handles::*;
