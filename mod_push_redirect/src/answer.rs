@@ -189,6 +189,9 @@ impl Fetch for CFetch {
         Some(&self.buf)
     }
 
+    /// Not yet: the shim stores what the answer carries ([`write_learn`]).
+    fn put(&mut self, _: &[u8; KEY_LEN], _: &[u8], _: u64) {}
+
     fn all_answered(&self) -> bool {
         !self.unanswered
     }
