@@ -161,7 +161,6 @@ static push_redirect_page *respond(request_rec *r,
     exchange.err_headers_out = fields_of(r->err_headers_out);
     rv = push_redirect_respond(conf, &exchange, &store,
                                push_redirect_pool_alloc, r->pool, &answer);
-    hint_store_apply(r, &answer);
     push_redirect_apply(r, &answer);
     push_redirect_log_answer(r, &exchange, &answer, rv);
     if (answer.page) {

@@ -123,33 +123,19 @@ static push_redirect_fetched fetch(void *ctx, const uint8_t *key,
     return hint_store_fetched(rv);
 }
 
-int hint_store_learns(void)
+/* The core's put, during its call: a record (or a page's hints not yet
+ * public) copied into a store thread's slot, or stored at once. */
+static void put(void *ctx, const uint8_t *key, size_t key_len,
+                const uint8_t *record, size_t record_len, uint64_t lifetime)
 {
-    return hint_store_conf.ready && budget;
-}
-
-push_redirect_store hint_store_prepare(request_rec *r)
-{
-    return (push_redirect_store){
-        .fetch = hint_store_conf.ready ? fetch : NULL,
-        .fetch_ctx = r,
-        .authenticated = push_redirect_authenticated,
-        .may_fetch = push_redirect_may_fetch,
-        .stranger_may_fetch = push_redirect_stranger_may_fetch,
-        .budget = budget,
-        .lifetime = hint_store_conf.lifetime,
-    };
-}
-
-static void store_record(request_rec *r, const uint8_t *key, const uint8_t *record,
-                         size_t record_len, uint64_t lifetime)
-{
+    request_rec *r = ctx;
     unsigned int len = (unsigned int)record_len;
     apr_time_t expiry;
 
     /* The store may have failed since the core was asked, in a fetch of
      * this very response: then its provider is not called again. */
-    if (!record || !hint_store_conf.ready || !push_redirect_write_budget_usable(budget)) {
+    if (!record || key_len != PUSH_REDIRECT_KEY_LEN || !hint_store_conf.ready
+        || !push_redirect_write_budget_usable(budget)) {
         return;
     }
     /* The expiry is the store's, on the wall clock: mod_socache's
@@ -171,12 +157,23 @@ static void store_record(request_rec *r, const uint8_t *key, const uint8_t *reco
                     push_redirect_write_budget_epoch(budget));
 }
 
-void hint_store_apply(request_rec *r, const push_redirect_answer *a)
+int hint_store_learns(void)
 {
-    store_record(r, a->store_key, a->store_record, a->store_record_len,
-                 a->store_lifetime);
-    store_record(r, a->unconfirmed_key, a->unconfirmed_record,
-                 a->unconfirmed_record_len, a->store_lifetime);
+    return hint_store_conf.ready && budget;
+}
+
+push_redirect_store hint_store_prepare(request_rec *r)
+{
+    return (push_redirect_store){
+        .fetch = hint_store_conf.ready ? fetch : NULL,
+        .put = hint_store_conf.ready ? put : NULL,
+        .fetch_ctx = r,
+        .authenticated = push_redirect_authenticated,
+        .may_fetch = push_redirect_may_fetch,
+        .stranger_may_fetch = push_redirect_stranger_may_fetch,
+        .budget = budget,
+        .lifetime = hint_store_conf.lifetime,
+    };
 }
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)

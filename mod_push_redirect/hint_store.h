@@ -60,14 +60,11 @@ void hint_store_register_hooks(apr_pool_t *p);
 /* Whether this child has a store to learn into. */
 int hint_store_learns(void);
 
-/* The store for the core's call on this response; `fetch` is NULL when
- * there is none (one that failed or hung lately is a miss, logged once a
- * back-off). */
+/* The store for the core's call on this response; `fetch` and `put` are
+ * NULL when there is none (one that failed or hung lately is a miss,
+ * logged once a back-off). What the core puts is stored at once, or
+ * queued for the store threads, never waited for. */
 push_redirect_store hint_store_prepare(request_rec *r);
-
-/* Stores the record the answer carries, if any: at once, or queued for
- * the store threads, never waited for. */
-void hint_store_apply(request_rec *r, const push_redirect_answer *answer);
 
 /* One call of the provider (under the mutex for those that need it): a
  * remove when `data` is NULL, a store when `expiry` is set, else a fetch

@@ -35,16 +35,14 @@ static void finish_page(ap_filter_t *f)
     push_redirect_answer answer;
 
     apr_pool_cleanup_kill(r->pool, f->ctx, free_page);
-    push_redirect_page_finish(f->ctx, &store, push_redirect_pool_alloc,
-                              r->pool, &answer);
+    push_redirect_page_finish(f->ctx, &store, &answer);
     f->ctx = NULL;
-    hint_store_apply(r, &answer);
-    if (answer.store_record || answer.unconfirmed_record) {
+    if (answer.taught) {
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
                       "learned %" APR_SIZE_T_FMT " early hints for %s, %"
                       APR_SIZE_T_FMT " of them from its HTML%s", answer.learned,
                       r->unparsed_uri, answer.learned_from_html,
-                      answer.unconfirmed_record
+                      answer.awaiting_confirmation
                           ? "; the rest wait for a second response that "
                             "may be one visitor's to agree"
                           : "");

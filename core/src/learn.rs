@@ -1,7 +1,7 @@
 //! What one response looks up in the shared store and what it teaches it
-//! (docs/behaviour.md, "What is learned"). The shim fetches bytes by key
-//! ([`Fetch`]) and stores what the answer says ([`Learn`]); the records,
-//! their keys and every rule about them are here.
+//! (docs/behaviour.md, "What is learned"). The shim fetches and stores bytes
+//! by key ([`Fetch`]); the records, their keys, every rule about them and
+//! so what is written are here.
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -35,12 +35,19 @@ pub const FETCH_BUF_LEN: usize = 16384;
 /// hints not yet public.
 pub const MAX_LOOKUPS: usize = 2 * MAX_HOPS + 5;
 
-/// The shared store as one call sees it.
+/// The shared store as one call sees it: read, and written when the
+/// response teaches.
 pub trait Fetch {
     /// The value stored under `key`, at most [`FETCH_BUF_LEN`] bytes, valid
     /// until the next fetch; `None` for a miss, a failing store, or a longer
     /// value. The store owns the buffer, so no fetch zeroes one.
     fn fetch(&mut self, key: &[u8; KEY_LEN]) -> Option<&[u8]>;
+
+    /// Stores `record` under `key` for `lifetime_secs` seconds, copying what
+    /// it keeps. Called only for a write this core decided on and the
+    /// budget let through; nothing waits for it, so a write the store drops
+    /// (it failed meanwhile, its queue is full) is not known here.
+    fn put(&mut self, key: &[u8; KEY_LEN], record: &[u8], lifetime_secs: u64);
 
     /// Whether every fetch so far got an answer, a miss included: false
     /// once one did not (a store that is slow, busy or failing), after
@@ -348,8 +355,8 @@ impl<'a> Store<'a> {
     }
 
     /// Writes `record` (and a page's hints not yet public, `unconfirmed`)
-    /// when the store would not say the same without the write, within the
-    /// budget; settles what needs no write.
+    /// through [`Fetch::put`] when the store would not say the same without
+    /// the write, within the budget; settles what needs no write.
     fn teach(
         &mut self,
         lesson: &LessonPlan,
@@ -382,7 +389,7 @@ impl<'a> Store<'a> {
             settled.settle(lesson.fingerprint, lesson.held, self.now_ms, window_ms);
         }
         let hints = record.hints().map_or(0, <[Hint]>::len);
-        Some(Learn {
+        let learn = Learn {
             key: *lesson.key.as_bytes(),
             record: (write != Write::Keep).then(|| record.to_bytes()),
             unconfirmed: unconfirmed
@@ -390,15 +397,24 @@ impl<'a> Store<'a> {
             lifetime_secs: self.lifetime_secs.unwrap_or(DEFAULT_LIFETIME_SECS),
             hints,
             from_html: 0,
-        })
+        };
+        // The public record first: a store with room for one write more
+        // (a queue of the shim's) keeps that one.
+        let record = learn.record.as_deref().map(|record| (&learn.key, record));
+        let unconfirmed = learn.unconfirmed.as_ref().map(|(key, r)| (key, &r[..]));
+        for (key, bytes) in record.into_iter().chain(unconfirmed) {
+            self.fetch.put(key, bytes, learn.lifetime_secs);
+        }
+        Some(learn)
     }
 }
 
-/// What one response wrote or would write to the store.
+/// What one response wrote to the store ([`Fetch::put`], once the budget
+/// let it through): what the log, the counters and the tests read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Learn {
     pub key: [u8; KEY_LEN],
-    /// The record to store under `key`; `None`: it is there already (only
+    /// The record written under `key`; `None`: it is there already (only
     /// `unconfirmed` is written).
     pub record: Option<Vec<u8>>,
     /// A page's hints that only a response with a cookie or

@@ -166,7 +166,8 @@ pub struct Response<'a> {
     pub further_links: Vec<String>,
     /// The 103 decision; `None` where `PushRedirectEarlyHints` is not on.
     pub early_hints: Option<EarlyHintsDecision>,
-    /// The record to store: what a 200 or a redirect taught.
+    /// What a 200 or a redirect taught, already written through the store
+    /// ([`Fetch::put`](crate::Fetch::put)).
     pub learn: Option<Learn>,
     /// A 200 whose body is to be read before it teaches: fed its body, then
     /// finished ([`PageLearning`]).
@@ -179,7 +180,8 @@ pub struct Response<'a> {
 /// `http1.0`, `pushed-stream`, `not-navigation`, `no-hints`) first, as
 /// [`crate::early_hints`] gives them. The learned chain from the target is
 /// followed once, for the 103 (its final page's hints) and for a push (its
-/// further hops); what the response teaches goes into the answer.
+/// further hops); what the response teaches is written through the store
+/// and reported in the answer.
 pub fn respond<'a>(
     settings: &Settings<'_>,
     ex: &Exchange<'a>,

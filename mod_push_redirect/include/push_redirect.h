@@ -308,18 +308,37 @@ typedef push_redirect_fetched (*push_redirect_fetch_fn)(void *ctx,
                                                         unsigned int *len);
 
 /*
+ Stores the `record_len` bytes of `record` under `key` (`key_len` bytes)
+ for `lifetime_secs` seconds. Both live only during the call: the store
+ copies what it keeps. Nothing waits for the write, and nothing is told
+ of one dropped.
+ */
+typedef void (*push_redirect_put_fn)(void *ctx,
+                                     const uint8_t *key,
+                                     size_t key_len,
+                                     const uint8_t *record,
+                                     size_t record_len,
+                                     uint64_t lifetime_secs);
+
+/*
  The shared store of learned records for one call: how to fetch from it
- (NULL `fetch`: there is none), this child's write budget (without one,
- or while its back-off runs, the store is not used) and
+ and put into it (NULL `fetch` or `put`: there is none), this child's
+ write budget (without one, or while its back-off runs, the store is not
+ used) and
  `PushRedirectEarlyHintsLifetime` as parsed (0: not set). The time the
  budget and the settled records run on is the budget's own clock, which
- does not jump: the shim passes none.
+ does not jump: the shim passes none. The core writes through `put`
+ during the call, only what it decided to write.
  */
 typedef struct {
   push_redirect_fetch_fn fetch;
+  push_redirect_put_fn put;
+  /*
+   The context of `fetch`, `put`...
+   */
   void *fetch_ctx;
   /*
-   With `fetch_ctx`: whether the request is authenticated otherwise
+   ...and of these: whether the request is authenticated otherwise
    than by its headers (a verified client certificate, `r->user`)...
    */
   bool (*authenticated)(void *ctx);
@@ -376,30 +395,22 @@ typedef struct {
   const char *early_hints_target;
   const char *early_hints_skipped;
   /*
-   The record to store, `store_record_len` bytes under the
-   `PUSH_REDIRECT_KEY_LEN` bytes of `store_key`, for `store_lifetime`
-   seconds; NULL: nothing to store.
+   The response taught: the call wrote through the store's `put` (a
+   record, a page's hints not yet public, or both), for the log...
    */
-  const uint8_t *store_key;
-  const uint8_t *store_record;
-  size_t store_record_len;
-  uint64_t store_lifetime;
+  bool taught;
   /*
-   A page's hints that are not public yet (it may be one visitor's:
-   docs/behaviour.md, "Pages that may be one visitor's"),
-   `unconfirmed_record_len` bytes to store under the
-   `PUSH_REDIRECT_KEY_LEN` bytes of `unconfirmed_key` for
-   `store_lifetime` seconds; NULL: none.
-   */
-  const uint8_t *unconfirmed_key;
-  const uint8_t *unconfirmed_record;
-  size_t unconfirmed_record_len;
-  /*
-   How many hints the record holds (for the log), and how many of
-   them its page's HTML gave.
+   ...how many hints the record holds, and how many of them its page's
+   HTML gave...
    */
   size_t learned;
   size_t learned_from_html;
+  /*
+   ...and whether some wait for a second response to agree (the page
+   may be one visitor's: docs/behaviour.md, "Pages that may be one
+   visitor's").
+   */
+  bool awaiting_confirmation;
   /*
    A 200 whose body is read before it teaches: the shim feeds it the
    body (`push_redirect_page_feed`), then finishes it
@@ -554,10 +565,11 @@ void push_redirect_settings_resolve(push_redirect_settings *settings);
 
 /*
  Decides everything for one response and fills `*answer`: the push, the
- 103 (with the hints learned in `store`), the record a 200 or a redirect
- teaches. Unless `answer` is NULL it is always filled: a caught panic, a
- NULL argument or an allocation failure is the skip reason
- `internal-error` on each side that is on.
+ 103 (with the hints learned in `store`); the record a 200 or a redirect
+ teaches is written through `store`'s `put` during the call, and the
+ answer says how many hints it holds. Unless `answer` is NULL it is
+ always filled: a caught panic, a NULL argument or an allocation failure
+ is the skip reason `internal-error` on each side that is on.
 
  # Safety
  `settings` and `exchange` are valid for reads as documented on their
@@ -774,10 +786,10 @@ bool push_redirect_page_feed(push_redirect_page *page, const uint8_t *data, size
 
 /*
  Learns what the page teaches, its body read as far as it was fed, frees
- it, and fills the store's part of `*answer` (the records to store and
- how many hints they hold; nothing else): the shim stores them as it does
- a respond call's. A NULL page or store, a caught panic or an allocation
- failure leaves nothing to store.
+ it, writes the records through `store`'s `put` as a respond call does,
+ and fills the store's part of `*answer` (whether it taught and how many
+ hints; nothing else). A NULL page or store teaches nothing; a caught
+ panic leaves the answer empty.
 
  # Safety
  `page` is NULL or from an answer and neither finished nor freed (it is
@@ -786,8 +798,6 @@ bool push_redirect_page_feed(push_redirect_page *page, const uint8_t *data, size
  */
 push_redirect_result push_redirect_page_finish(push_redirect_page *page,
                                                const push_redirect_store *store,
-                                               push_redirect_alloc_fn alloc,
-                                               void *alloc_ctx,
                                                push_redirect_answer *answer);
 
 /*

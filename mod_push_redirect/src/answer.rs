@@ -88,17 +88,36 @@ pub type push_redirect_fetch_fn = Option<
     ) -> push_redirect_fetched,
 >;
 
+/// Stores the `record_len` bytes of `record` under `key` (`key_len` bytes)
+/// for `lifetime_secs` seconds. Both live only during the call: the store
+/// copies what it keeps. Nothing waits for the write, and nothing is told
+/// of one dropped.
+pub type push_redirect_put_fn = Option<
+    unsafe extern "C" fn(
+        ctx: *mut c_void,
+        key: *const u8,
+        key_len: usize,
+        record: *const u8,
+        record_len: usize,
+        lifetime_secs: u64,
+    ),
+>;
+
 /// The shared store of learned records for one call: how to fetch from it
-/// (NULL `fetch`: there is none), this child's write budget (without one,
-/// or while its back-off runs, the store is not used) and
+/// and put into it (NULL `fetch` or `put`: there is none), this child's
+/// write budget (without one, or while its back-off runs, the store is not
+/// used) and
 /// `PushRedirectEarlyHintsLifetime` as parsed (0: not set). The time the
 /// budget and the settled records run on is the budget's own clock, which
-/// does not jump: the shim passes none.
+/// does not jump: the shim passes none. The core writes through `put`
+/// during the call, only what it decided to write.
 #[repr(C)]
 pub struct push_redirect_store {
     pub fetch: push_redirect_fetch_fn,
+    pub put: push_redirect_put_fn,
+    /// The context of `fetch`, `put`...
     pub fetch_ctx: *mut c_void,
-    /// With `fetch_ctx`: whether the request is authenticated otherwise
+    /// ...and of these: whether the request is authenticated otherwise
     /// than by its headers (a verified client certificate, `r->user`)...
     pub authenticated: Option<unsafe extern "C" fn(ctx: *mut c_void) -> bool>,
     /// ...and whether it could fetch the path+query `target` (`len`
@@ -154,6 +173,7 @@ struct CFetch {
         *mut u8,
         *mut c_uint,
     ) -> push_redirect_fetched,
+    put: unsafe extern "C" fn(*mut c_void, *const u8, usize, *const u8, usize, u64),
     ctx: *mut c_void,
     /// A fetch of this call got no answer.
     unanswered: bool,
@@ -187,6 +207,21 @@ impl Fetch for CFetch {
         // the capacity reserved above.
         unsafe { self.buf.set_len(len as usize) };
         Some(&self.buf)
+    }
+
+    fn put(&mut self, key: &[u8; KEY_LEN], record: &[u8], lifetime_secs: u64) {
+        // SAFETY: the shim's callback reads `key.len()` and `record.len()`
+        // bytes, during the call only.
+        unsafe {
+            (self.put)(
+                self.ctx,
+                key.as_ptr(),
+                key.len(),
+                record.as_ptr(),
+                record.len(),
+                lifetime_secs,
+            );
+        }
     }
 
     fn all_answered(&self) -> bool {
@@ -226,25 +261,17 @@ pub struct push_redirect_answer {
     /// decided.
     pub early_hints_target: *const c_char,
     pub early_hints_skipped: *const c_char,
-    /// The record to store, `store_record_len` bytes under the
-    /// `PUSH_REDIRECT_KEY_LEN` bytes of `store_key`, for `store_lifetime`
-    /// seconds; NULL: nothing to store.
-    pub store_key: *const u8,
-    pub store_record: *const u8,
-    pub store_record_len: usize,
-    pub store_lifetime: u64,
-    /// A page's hints that are not public yet (it may be one visitor's:
-    /// docs/behaviour.md, "Pages that may be one visitor's"),
-    /// `unconfirmed_record_len` bytes to store under the
-    /// `PUSH_REDIRECT_KEY_LEN` bytes of `unconfirmed_key` for
-    /// `store_lifetime` seconds; NULL: none.
-    pub unconfirmed_key: *const u8,
-    pub unconfirmed_record: *const u8,
-    pub unconfirmed_record_len: usize,
-    /// How many hints the record holds (for the log), and how many of
-    /// them its page's HTML gave.
+    /// The response taught: the call wrote through the store's `put` (a
+    /// record, a page's hints not yet public, or both), for the log...
+    pub taught: bool,
+    /// ...how many hints the record holds, and how many of them its page's
+    /// HTML gave...
     pub learned: usize,
     pub learned_from_html: usize,
+    /// ...and whether some wait for a second response to agree (the page
+    /// may be one visitor's: docs/behaviour.md, "Pages that may be one
+    /// visitor's").
+    pub awaiting_confirmation: bool,
     /// A 200 whose body is read before it teaches: the shim feeds it the
     /// body (`push_redirect_page_feed`), then finishes it
     /// (`push_redirect_page_finish`) or frees it; NULL: none.
@@ -328,10 +355,11 @@ pub const PUSH_REDIRECT_FETCH_BUF_LEN: usize = 16384;
 const _: () = assert!(PUSH_REDIRECT_FETCH_BUF_LEN == FETCH_BUF_LEN);
 
 /// Decides everything for one response and fills `*answer`: the push, the
-/// 103 (with the hints learned in `store`), the record a 200 or a redirect
-/// teaches. Unless `answer` is NULL it is always filled: a caught panic, a
-/// NULL argument or an allocation failure is the skip reason
-/// `internal-error` on each side that is on.
+/// 103 (with the hints learned in `store`); the record a 200 or a redirect
+/// teaches is written through `store`'s `put` during the call, and the
+/// answer says how many hints it holds. Unless `answer` is NULL it is
+/// always filled: a caught panic, a NULL argument or an allocation failure
+/// is the skip reason `internal-error` on each side that is on.
 ///
 /// # Safety
 /// `settings` and `exchange` are valid for reads as documented on their
@@ -380,7 +408,7 @@ pub(crate) unsafe fn respond_with(
             let response = with_store(store, |store| respond(settings, &view, store));
             answer.strip_opt_out = !fields.opt_out_values.as_slice().is_empty();
             if let Some(learn) = &response.learn {
-                write_learn(answer, pool, learn);
+                write_learn(answer, learn);
             }
             if let Some(page) = response.page {
                 answer.page = Box::into_raw(page).cast();
@@ -552,36 +580,13 @@ pub(crate) unsafe fn write_early_hints(
     }
 }
 
-/// The writes of `learn`, in memory from `pool`.
-pub(crate) unsafe fn write_learn(
-    answer: &mut push_redirect_answer,
-    pool: &mut Pool,
-    learn: &Learn,
-) {
-    let mut copy = |key: &[u8; KEY_LEN], record: &[u8]| {
-        let buf = pool.bytes(KEY_LEN + record.len())?;
-        let (key_copy, record_copy) = buf.split_at_mut(KEY_LEN);
-        key_copy.copy_from_slice(key);
-        record_copy.copy_from_slice(record);
-        Some((key_copy.as_ptr(), record_copy.as_ptr(), record.len()))
-    };
-    if let Some((key, record, len)) = learn.record.as_deref().and_then(|r| copy(&learn.key, r)) {
-        answer.store_key = key;
-        answer.store_record = record;
-        answer.store_record_len = len;
-    }
-    if let Some((key, record, len)) = learn
-        .unconfirmed
-        .as_ref()
-        .and_then(|(key, record)| copy(key, record))
-    {
-        answer.unconfirmed_key = key;
-        answer.unconfirmed_record = record;
-        answer.unconfirmed_record_len = len;
-    }
-    answer.store_lifetime = learn.lifetime_secs;
+/// What `learn` wrote, for the log (the writes went through the store's
+/// `put`).
+pub(crate) fn write_learn(answer: &mut push_redirect_answer, learn: &Learn) {
+    answer.taught = true;
     answer.learned = learn.hints;
     answer.learned_from_html = learn.from_html;
+    answer.awaiting_confirmation = learn.unconfirmed.is_some();
 }
 
 /// The child's counters, from the budget of `store`; `None` for NULL.
@@ -591,7 +596,8 @@ pub(crate) unsafe fn counts_of<'s>(store: *const push_redirect_store) -> Option<
 }
 
 /// Runs `call` with the core's view of `store`: none for NULL, no fetch,
-/// no budget, or a store that failed lately (no fetch, nothing learned).
+/// no put, no budget, or a store that failed lately (no fetch, nothing
+/// learned).
 /// The time is read once, from the budget's clock: every step of the call
 /// sees the same.
 pub(crate) unsafe fn with_store<T>(
@@ -605,6 +611,7 @@ pub(crate) unsafe fn with_store<T>(
     let mut fetch = store.and_then(|(store, _)| {
         Some(CFetch {
             fetch: store.fetch?,
+            put: store.put?,
             ctx: store.fetch_ctx,
             unanswered: false,
             buf: Vec::new(),
@@ -633,15 +640,10 @@ pub(crate) const EMPTY_ANSWER: push_redirect_answer = push_redirect_answer {
     skipped: ptr::null(),
     early_hints_target: ptr::null(),
     early_hints_skipped: ptr::null(),
-    store_key: ptr::null(),
-    store_record: ptr::null(),
-    store_record_len: 0,
-    store_lifetime: 0,
-    unconfirmed_key: ptr::null(),
-    unconfirmed_record: ptr::null(),
-    unconfirmed_record_len: 0,
+    taught: false,
     learned: 0,
     learned_from_html: 0,
+    awaiting_confirmation: false,
     page: ptr::null_mut(),
     strip_opt_out: true,
 };

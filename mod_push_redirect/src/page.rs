@@ -3,13 +3,11 @@
 //! feeds the body as it goes out and then finishes (or frees, when the
 //! response is abandoned).
 
-use std::ffi::c_void;
-
 use push_redirect_core::PageLearning;
 
 use crate::answer::{
-    push_redirect_alloc_fn, push_redirect_answer, push_redirect_page, push_redirect_store,
-    with_store, write_learn, Pool, EMPTY_ANSWER,
+    push_redirect_answer, push_redirect_page, push_redirect_store, with_store, write_learn,
+    EMPTY_ANSWER,
 };
 use crate::{ffi_panic_boundary, push_redirect_result};
 
@@ -45,10 +43,10 @@ pub unsafe extern "C" fn push_redirect_page_feed(
 }
 
 /// Learns what the page teaches, its body read as far as it was fed, frees
-/// it, and fills the store's part of `*answer` (the records to store and
-/// how many hints they hold; nothing else): the shim stores them as it does
-/// a respond call's. A NULL page or store, a caught panic or an allocation
-/// failure leaves nothing to store.
+/// it, writes the records through `store`'s `put` as a respond call does,
+/// and fills the store's part of `*answer` (whether it taught and how many
+/// hints; nothing else). A NULL page or store teaches nothing; a caught
+/// panic leaves the answer empty.
 ///
 /// # Safety
 /// `page` is NULL or from an answer and neither finished nor freed (it is
@@ -58,8 +56,6 @@ pub unsafe extern "C" fn push_redirect_page_feed(
 pub unsafe extern "C" fn push_redirect_page_finish(
     page: *mut push_redirect_page,
     store: *const push_redirect_store,
-    alloc: push_redirect_alloc_fn,
-    alloc_ctx: *mut c_void,
     answer: *mut push_redirect_answer,
 ) -> push_redirect_result {
     let Some(answer) = answer.as_mut() else {
@@ -73,12 +69,9 @@ pub unsafe extern "C" fn push_redirect_page_finish(
             return push_redirect_result::NullParameter;
         }
         let page = Box::from_raw(page.cast::<PageLearning>());
-        let Some(alloc) = alloc else {
-            return push_redirect_result::NullParameter;
-        };
         let learn = with_store(store, |store| page.finish(store?));
         if let Some(learn) = &learn {
-            write_learn(answer, &mut Pool { alloc, alloc_ctx }, learn);
+            write_learn(answer, learn);
         }
         push_redirect_result::Ok
     })

@@ -130,6 +130,24 @@ pub(crate) unsafe extern "C" fn records_fetch(
     }
 }
 
+/// Keeps what the core writes; the lifetime of the last write, under the
+/// empty key.
+pub(crate) unsafe extern "C" fn records_put(
+    ctx: *mut c_void,
+    key: *const u8,
+    key_len: usize,
+    record: *const u8,
+    record_len: usize,
+    lifetime_secs: u64,
+) {
+    let records = &mut *ctx.cast::<Records>();
+    records.insert(
+        std::slice::from_raw_parts(key, key_len).to_vec(),
+        std::slice::from_raw_parts(record, record_len).to_vec(),
+    );
+    records.insert(Vec::new(), lifetime_secs.to_string().into_bytes());
+}
+
 /// A store over `records` with `budget` and the default lifetime.
 pub(crate) fn store_of(
     records: &mut Records,
@@ -137,22 +155,13 @@ pub(crate) fn store_of(
 ) -> push_redirect_store {
     push_redirect_store {
         fetch: Some(records_fetch),
+        put: Some(records_put),
         fetch_ctx: (records as *mut Records).cast(),
         authenticated: None,
         may_fetch: None,
         stranger_may_fetch: None,
         budget,
         lifetime: 0,
-    }
-}
-
-/// Applies what an answer says to store.
-pub(crate) unsafe fn store_answer(records: &mut Records, answer: &push_redirect_answer) {
-    if !answer.store_record.is_null() {
-        records.insert(
-            std::slice::from_raw_parts(answer.store_key, PUSH_REDIRECT_KEY_LEN).to_vec(),
-            std::slice::from_raw_parts(answer.store_record, answer.store_record_len).to_vec(),
-        );
     }
 }
 
@@ -659,9 +668,11 @@ fn declared_and_learned_hints_come_back_as_one_link_value() {
     page.target = "/new";
     page.field(0, "Link", "</l.js>; rel=preload; as=script");
     let (_, answer) = run_with(&early, &page.exchange(), cache, &mut arena);
+    assert!(answer.taught && !answer.awaiting_confirmation);
     assert_eq!(answer.learned, 1);
-    assert_eq!(answer.store_lifetime, 600, "the default is the core's");
-    unsafe { store_answer(&mut *store.fetch_ctx.cast::<Records>(), &answer) };
+    let records = unsafe { &*store.fetch_ctx.cast::<Records>() };
+    assert_eq!(records.len(), 2, "the record and its lifetime");
+    assert_eq!(records[&Vec::new()], b"600", "the default is the core's");
     assert!(answer.skipped.is_null() && answer.early_hints_skipped.is_null());
 
     let mut request = Request::redirect(302, Some("/new"));
@@ -804,7 +815,35 @@ fn a_failing_store_starts_one_back_off_that_turns_it_off() {
     let mut page = Request::redirect(200, None);
     page.field(0, "Link", "</l.js>; rel=preload; as=script");
     let (_, answer) = run_with(&early, &page.exchange(), &store, &mut Arena::default());
-    assert!(answer.store_record.is_null() && answer.learned == 0);
+    assert!(!answer.taught && answer.learned == 0 && records.is_empty());
+    unsafe { push_redirect_write_budget_release(ptr::addr_of_mut!(budget).cast()) };
+}
+
+#[test]
+fn a_page_read_from_its_body_is_written_through_put_when_finished() {
+    let mut records = Records::new();
+    let mut budget = unsafe { push_redirect_write_budget_new(false, ptr::null_mut()) };
+    let store = store_of(&mut records, budget);
+    let early = settings(push_redirect_switch::Unset, push_redirect_switch::On);
+    let mut page = Request::redirect(200, None);
+    page.target = "/new";
+    let exchange = push_redirect_exchange {
+        content_type: page.keep("text/html"),
+        ..page.exchange()
+    };
+    let (_, answer) = run_with(&early, &exchange, &store, &mut Arena::default());
+    assert!(!answer.page.is_null() && !answer.taught);
+    assert!(records.is_empty(), "written before its body");
+    let html = b"<head><link rel=stylesheet href=/s/h.css></head>";
+    let mut finished = EMPTY_ANSWER;
+    let rv = unsafe {
+        push_redirect_page_feed(answer.page, html.as_ptr(), html.len());
+        push_redirect_page_finish(answer.page, &store, &mut finished)
+    };
+    assert_eq!(rv, push_redirect_result::Ok);
+    assert!(finished.taught && !finished.awaiting_confirmation);
+    assert_eq!((finished.learned, finished.learned_from_html), (1, 1));
+    assert_eq!(records.len(), 2, "the record and its lifetime");
     unsafe { push_redirect_write_budget_release(ptr::addr_of_mut!(budget).cast()) };
 }
 

@@ -403,6 +403,9 @@ fn another_virtual_host_learned_nothing_here() {
         fn fetch(&mut self, key: &[u8; 32]) -> Option<&[u8]> {
             self.0.get(key).map(Vec::as_slice)
         }
+        fn put(&mut self, _: &[u8; 32], _: &[u8], _: u64) {
+            unreachable!("nothing is written ahead of the handler");
+        }
     }
     let key = RecordKey::new(NAME, 443, b"/p").unwrap();
     let mut bytes = Bytes(HashMap::from([(*key.as_bytes(), page(&[CSS]).to_bytes())]));

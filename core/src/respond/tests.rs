@@ -18,9 +18,13 @@ impl Fetch for Memory {
             .map(Vec::as_slice)
             .filter(|value| value.len() <= FETCH_BUF_LEN)
     }
+
+    fn put(&mut self, key: &[u8; 32], record: &[u8], _: u64) {
+        self.0.insert(key.to_vec(), record.to_vec());
+    }
 }
 
-/// Answers `ex` with a store over `memory`, and applies what it learned.
+/// Answers `ex` with a store over `memory`, which keeps what it learned.
 fn respond_stored<'a>(
     settings: &Settings<'_>,
     ex: &Exchange<'a>,
@@ -39,16 +43,7 @@ fn respond_stored_at<'a>(
     now_ms: u64,
 ) -> Response<'a> {
     let mut store = Store::new(memory, Some(budget), None, now_ms);
-    let response = respond(settings, ex, Some(&mut store));
-    if let Some(learn) = &response.learn {
-        if let Some(record) = &learn.record {
-            memory.0.insert(learn.key.to_vec(), record.clone());
-        }
-        if let Some((key, record)) = &learn.unconfirmed {
-            memory.0.insert(key.to_vec(), record.clone());
-        }
-    }
-    response
+    respond(settings, ex, Some(&mut store))
 }
 
 /// A GET over HTTP/2 to https://example.com/old, push on, answered with
@@ -701,6 +696,10 @@ impl Fetch for Unanswering {
     fn all_answered(&self) -> bool {
         false
     }
+
+    fn put(&mut self, _: &[u8; 32], _: &[u8], _: u64) {
+        unreachable!("written on the strength of a lookup that got no answer");
+    }
 }
 
 #[test]
@@ -1027,11 +1026,6 @@ fn the_store_counts_its_lookups_writes_and_refusals() {
             }
             None => response.learn,
         };
-        if let Some(record) = learn.as_ref().and_then(|l| l.record.as_ref()) {
-            memory
-                .0
-                .insert(learn.as_ref().unwrap().key.to_vec(), record.clone());
-        }
         learn.is_some()
     };
     let page = Exchange {

@@ -1,9 +1,10 @@
 //! A model of what the module gives `respond`: the shared cache
 //! (mod_socache) as a map of keys to bytes behind a [`Fetch`], one child's
 //! [`WriteBudget`] and clock, and a [`Visitor`] with fixed answers. The
-//! writes an answer asks for (`Response::learn`, and a page's once its body
-//! is read) are applied to the map as the shim applies them, so later
-//! calls see them.
+//! core writes to the map through [`Fetch::put`] as it writes to the
+//! shim's store, so later calls see what it wrote; what it reports as
+//! written (`Response::learn`, and a page's once its body is read) is
+//! checked to be exactly that.
 
 use std::collections::HashMap;
 
@@ -18,6 +19,8 @@ use push_redirect_core::{
 pub struct Memory {
     pub values: HashMap<[u8; KEY_LEN], Vec<u8>>,
     pub fetches: usize,
+    /// The writes of the current response, in order, with their lifetime.
+    pub puts: Vec<([u8; KEY_LEN], Vec<u8>, u64)>,
 }
 
 impl Fetch for Memory {
@@ -28,17 +31,34 @@ impl Fetch for Memory {
             .map(Vec::as_slice)
             .filter(|value| value.len() <= FETCH_BUF_LEN)
     }
+
+    fn put(&mut self, key: &[u8; KEY_LEN], record: &[u8], lifetime_secs: u64) {
+        self.values.insert(*key, record.to_vec());
+        self.puts.push((*key, record.to_vec(), lifetime_secs));
+    }
 }
 
 impl Memory {
-    /// Stores what `learn` says to store, as the shim does.
-    pub fn apply(&mut self, learn: &Learn) {
-        if let Some(record) = &learn.record {
-            self.values.insert(learn.key, record.clone());
-        }
-        if let Some((key, record)) = &learn.unconfirmed {
-            self.values.insert(*key, record.clone());
-        }
+    /// Checks that the writes of the response are what `learn` reports:
+    /// the record, then a page's hints not yet public, for its lifetime;
+    /// none without a `learn`.
+    fn check_puts(&mut self, learn: Option<&Learn>) {
+        let reported: Vec<_> = learn
+            .into_iter()
+            .flat_map(|learn| {
+                let record = learn.record.clone().map(|record| (learn.key, record));
+                record
+                    .into_iter()
+                    .chain(learn.unconfirmed.clone())
+                    .map(|(key, record)| (key, record, learn.lifetime_secs))
+            })
+            .collect();
+        assert_eq!(
+            std::mem::take(&mut self.puts),
+            reported,
+            "written otherwise than reported"
+        );
+        assert!(learn.is_none() || !reported.is_empty(), "learned nothing");
     }
 
     /// The hints of every page record the cache holds that parses (a
@@ -123,8 +143,9 @@ impl Model {
     /// One response as the module answers it: `respond` with a store over
     /// the cache; a page it reads gets `body`, chunk by chunk until it
     /// wants no more, and is finished through a store of its own (the
-    /// shim's page filter), its `Learn` put in the answer. What the answer
-    /// says to store is stored. The clock moves on by a millisecond.
+    /// shim's page filter), its `Learn` put in the answer. The writes are
+    /// checked against the answer's `learn`. The clock moves on by a
+    /// millisecond.
     pub fn respond<'a>(
         &mut self,
         settings: &Settings<'_>,
@@ -143,9 +164,7 @@ impl Model {
             }
             response.learn = page.finish(&mut self.store(visitor.as_mut()));
         }
-        if let Some(learn) = &response.learn {
-            self.memory.apply(learn);
-        }
+        self.memory.check_puts(response.learn.as_ref());
         self.now_ms += 1;
         response
     }
