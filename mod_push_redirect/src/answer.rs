@@ -1,7 +1,7 @@
 //! The one call per response: the shim's snapshot of the request and
 //! response in, everything it must do out.
 
-use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
+use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::ptr;
 
 use push_redirect_core::{
@@ -284,7 +284,7 @@ pub struct push_redirect_answer {
 impl push_redirect_answer {
     /// The redirect gets no `Link`, for `reason`.
     fn skip(&mut self, reason: Reason, counts: Option<&Counts>) {
-        self.skipped = reason_token(reason).as_ptr();
+        self.skipped = reason.as_c_str().as_ptr();
         if let Some(counts) = counts {
             counts.add(skipped(reason), 1);
         }
@@ -293,7 +293,7 @@ impl push_redirect_answer {
     /// The redirect gets no 103, for `skip`; counted for a response's
     /// decision only (one ahead of the handler is not, the response's is).
     fn skip_early_hints(&mut self, skip: EarlyHintsSkip, call: Call, counts: Option<&Counts>) {
-        self.early_hints_skipped = early_hints_skip_token(skip).as_ptr();
+        self.early_hints_skipped = skip.as_c_str().as_ptr();
         if let (Call::Respond, Some(counts), Some(counter)) =
             (call, counts, early_hints_skipped(skip))
         {
@@ -724,36 +724,5 @@ impl Pool {
         rest[1..=tail.len()].copy_from_slice(tail.as_bytes());
         rest[tail.len() + 1] = 0;
         Some((value, rest[1..].as_ptr().cast()))
-    }
-}
-
-/// The contract's tokens as C strings in static storage.
-pub(crate) fn reason_token(reason: Reason) -> &'static CStr {
-    match reason {
-        Reason::OptOut => c"opt-out",
-        Reason::Method => c"method",
-        Reason::Insecure => c"insecure",
-        Reason::PushDisabled => c"push-disabled",
-        Reason::Credentials => c"credentials",
-        Reason::NoLocation => c"no-location",
-        Reason::BadLocation => c"bad-location",
-        Reason::CrossOrigin => c"cross-origin",
-        Reason::SelfRedirect => c"self",
-        Reason::Excluded => c"excluded",
-        Reason::AlreadyLinked => c"already-linked",
-        Reason::InternalError => c"internal-error",
-    }
-}
-
-/// The C strings of an [`EarlyHintsSkip`], in static storage.
-fn early_hints_skip_token(skip: EarlyHintsSkip) -> &'static CStr {
-    match skip {
-        EarlyHintsSkip::Rule(reason) => reason_token(reason),
-        EarlyHintsSkip::NotHttp2 => c"not-http2",
-        EarlyHintsSkip::Http1_0 => c"http1.0",
-        EarlyHintsSkip::PushedStream => c"pushed-stream",
-        EarlyHintsSkip::NotNavigation => c"not-navigation",
-        EarlyHintsSkip::NoHints => c"no-hints",
-        EarlyHintsSkip::SentAhead => c"sent-ahead",
     }
 }

@@ -2,7 +2,7 @@
 //! allocator callback, NULLs.
 
 use super::*;
-use push_redirect_core::{Reason, Response, Settings, Store};
+use push_redirect_core::{Response, Settings, Store};
 use std::collections::HashMap;
 use std::ffi::{c_int, c_uint, c_void, CString};
 use std::path::Path;
@@ -284,13 +284,6 @@ fn a_skip_carries_the_contracts_token() {
     assert_eq!(text(answer.skipped).unwrap(), "cross-origin");
     assert!(answer.link_count == 0 && answer.pushed.is_null());
     assert!(arena.blocks.is_empty());
-}
-
-#[test]
-fn every_reason_has_its_core_token() {
-    for reason in Reason::ALL {
-        assert_eq!(reason_token(reason).to_str().unwrap(), reason.as_str());
-    }
 }
 
 /// Whether the shim calls for `status`, as it reads `respond_to`.
