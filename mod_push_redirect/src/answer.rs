@@ -5,11 +5,11 @@ use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::ptr;
 
 use push_redirect_core::{
-    respond, Decision, EarlyHintsDecision, EarlyHintsSkip, Exchange, Fetch, Learn, Reason,
+    respond, Counter, Decision, EarlyHintsDecision, EarlyHintsSkip, Exchange, Fetch, Learn, Reason,
     Response, Settings, Step, Store, Visitor, FETCH_BUF_LEN, KEY_LEN,
 };
 
-use crate::counts::{early_hints_skipped, push_redirect_counter, skipped, Counts};
+use crate::counts::Counts;
 pub(crate) use crate::exchange::{push_redirect_exchange, Fields};
 use crate::handles::{
     push_redirect_declared_hints, push_redirect_excludes, push_redirect_statuses,
@@ -286,7 +286,7 @@ impl push_redirect_answer {
     fn skip(&mut self, reason: Reason, counts: Option<&Counts>) {
         self.skipped = reason.as_c_str().as_ptr();
         if let Some(counts) = counts {
-            counts.add(skipped(reason), 1);
+            counts.add(Counter::skipped(reason), 1);
         }
     }
 
@@ -295,7 +295,7 @@ impl push_redirect_answer {
     fn skip_early_hints(&mut self, skip: EarlyHintsSkip, call: Call, counts: Option<&Counts>) {
         self.early_hints_skipped = skip.as_c_str().as_ptr();
         if let (Call::Respond, Some(counts), Some(counter)) =
-            (call, counts, early_hints_skipped(skip))
+            (call, counts, Counter::early_hints_skipped(skip))
         {
             counts.add(counter, 1);
         }
@@ -437,10 +437,10 @@ pub(crate) unsafe fn respond_with(
                             }
                             answer.pushed = target;
                             if let Some(counts) = counts {
-                                counts.add(push_redirect_counter::Linked, 1);
+                                counts.add(Counter::Linked, 1);
                                 if answer.link_count > 1 {
                                     counts.add(
-                                        push_redirect_counter::FurtherHopsLinked,
+                                        Counter::FurtherHopsLinked,
                                         answer.link_count as u64 - 1,
                                     );
                                 }
@@ -565,13 +565,13 @@ pub(crate) unsafe fn write_early_hints(
             if let Some(counts) = counts {
                 counts.add(
                     match call {
-                        Call::Respond => push_redirect_counter::EarlyHintsAtRedirect,
-                        Call::Ahead => push_redirect_counter::EarlyHintsAhead,
+                        Call::Respond => Counter::EarlyHintsAtRedirect,
+                        Call::Ahead => Counter::EarlyHintsAhead,
                     },
                     1,
                 );
                 if hints.declared() > 0 {
-                    counts.add(push_redirect_counter::EarlyHintsDeclared, 1);
+                    counts.add(Counter::EarlyHintsDeclared, 1);
                 }
             }
         }
@@ -688,9 +688,9 @@ pub(crate) unsafe fn count_failure(
         return;
     }
     if !answer.skipped.is_null() {
-        counts.add(skipped(Reason::InternalError), 1);
+        counts.add(Counter::skipped(Reason::InternalError), 1);
     }
-    let internal = early_hints_skipped(EarlyHintsSkip::Rule(Reason::InternalError));
+    let internal = Counter::early_hints_skipped(EarlyHintsSkip::Rule(Reason::InternalError));
     if let (Call::Respond, false, Some(counter)) =
         (call, answer.early_hints_skipped.is_null(), internal)
     {

@@ -6,9 +6,9 @@ use std::ptr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use push_redirect_core::{DeclaredHints, ExcludeSet, StatusSet, Switch, WriteBudget};
+use push_redirect_core::{Counter, DeclaredHints, ExcludeSet, StatusSet, Switch, WriteBudget};
 
-use crate::counts::{push_redirect_counter, Counts};
+use crate::counts::Counts;
 use crate::{directive_boundary, ffi_panic_boundary, parse_directive, push_redirect_result};
 
 /// Ties an opaque C type to the Rust value behind its pointers (as
@@ -102,7 +102,7 @@ impl ChildBudget {
         if started {
             self.backoff_ms.store(backoff_ms, Ordering::Release);
             if let Some(counts) = &self.counts {
-                counts.add(push_redirect_counter::StoreFailures, 1);
+                counts.add(Counter::StoreFailures, 1);
             }
         }
         started
