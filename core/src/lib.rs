@@ -73,7 +73,7 @@ pub use decide::{decide, Decision, Push};
 pub use declared::DeclaredHints;
 pub use early_hints::early_hints;
 pub use exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
-pub use explain::{explain, ChainEnd, Explanation, NoEarlyHints, Preview};
+pub use explain::{explain, json_string, ChainEnd, Explanation, NoEarlyHints, Preview};
 pub use health::StoreHealth;
 pub use hints::{
     EarlyHints, EarlyHintsDecision, EarlyHintsSkip, Hint, MAX_HINTS, MAX_HINTS_LEN,
