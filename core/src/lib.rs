@@ -51,6 +51,7 @@ mod declared;
 mod early_hints;
 mod exchange;
 mod explain;
+mod fields;
 mod health;
 mod hints;
 mod learn;
@@ -74,6 +75,7 @@ pub use declared::DeclaredHints;
 pub use early_hints::early_hints;
 pub use exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
 pub use explain::{explain, json_string, ChainEnd, Explanation, NoEarlyHints, Preview};
+pub use fields::{FieldName, FieldValue, Fields};
 pub use health::StoreHealth;
 pub use hints::{
     EarlyHints, EarlyHintsDecision, EarlyHintsSkip, Hint, MAX_HINTS, MAX_HINTS_LEN,

@@ -406,7 +406,7 @@ pub(crate) unsafe fn respond_with(
             fields.read_all(exchange);
             let view = fields.view(exchange);
             let response = with_store(store, |store| respond(settings, &view, store));
-            answer.strip_opt_out = !fields.opt_out_values.as_slice().is_empty();
+            answer.strip_opt_out = !fields.opt_out_values().is_empty();
             if let Some(learn) = &response.learn {
                 write_learn(answer, learn);
             }
