@@ -1,5 +1,7 @@
 //! What a decision reads: the configuration in force and the exchange.
 
+use std::ffi::CStr;
+
 use crate::config::{ExcludeSet, StatusSet};
 
 /// The largest Location that is resolved; longer ones are `bad-location`.
@@ -106,7 +108,8 @@ pub struct Exchange<'a> {
 
 /// Why a redirect was not given a preload. [`Reason::as_str`] is its token in
 /// the behaviour contract (docs/behaviour.md, "Skip reasons"), which the
-/// module puts in `PUSH_REDIRECT_SKIPPED`.
+/// module puts in `PUSH_REDIRECT_SKIPPED` ([`Reason::as_c_str`]: the same
+/// token, written once, as C reads it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Reason {
     OptOut,
@@ -142,20 +145,30 @@ impl Reason {
         Reason::InternalError,
     ];
 
+    /// The token, as text.
     pub const fn as_str(self) -> &'static str {
+        match self.as_c_str().to_str() {
+            Ok(token) => token,
+            Err(_) => panic!("a token is ASCII"),
+        }
+    }
+
+    /// The token, NUL-terminated in static storage, for the module to hand
+    /// to C as it is.
+    pub const fn as_c_str(self) -> &'static CStr {
         match self {
-            Reason::OptOut => "opt-out",
-            Reason::Method => "method",
-            Reason::Insecure => "insecure",
-            Reason::PushDisabled => "push-disabled",
-            Reason::Credentials => "credentials",
-            Reason::NoLocation => "no-location",
-            Reason::BadLocation => "bad-location",
-            Reason::CrossOrigin => "cross-origin",
-            Reason::SelfRedirect => "self",
-            Reason::Excluded => "excluded",
-            Reason::AlreadyLinked => "already-linked",
-            Reason::InternalError => "internal-error",
+            Reason::OptOut => c"opt-out",
+            Reason::Method => c"method",
+            Reason::Insecure => c"insecure",
+            Reason::PushDisabled => c"push-disabled",
+            Reason::Credentials => c"credentials",
+            Reason::NoLocation => c"no-location",
+            Reason::BadLocation => c"bad-location",
+            Reason::CrossOrigin => c"cross-origin",
+            Reason::SelfRedirect => c"self",
+            Reason::Excluded => c"excluded",
+            Reason::AlreadyLinked => c"already-linked",
+            Reason::InternalError => c"internal-error",
         }
     }
 }

@@ -98,15 +98,27 @@ impl NoEarlyHints {
     }
 }
 
-/// What the server would do for a fresh anonymous navigation `ex` (a GET
-/// over HTTP/2, with the scheme and authority of the request that asks,
-/// no credentials) with the URL's `settings`, from what `store` holds. The
+/// What the server would do for a fresh anonymous navigation to the URL
+/// of `asked` with the URL's `settings`, from what `store` holds. `asked`
+/// gives the URL (`request_target`), the scheme and authority of the
+/// request that asks, the virtual host that answers it and its opt-out;
+/// the rest of the navigation is filled in here: a GET over HTTP/2,
+/// without credentials, whose `Sec-Fetch-*` fields say it is one. The
 /// visitor is taken to be one who may fetch the page the chain ends on.
 pub fn explain(
     settings: &Settings<'_>,
-    ex: &Exchange<'_>,
+    asked: &Exchange<'_>,
     store: Option<&mut Store<'_>>,
 ) -> Explanation {
+    let ex = &Exchange {
+        method: b"GET",
+        http2: true,
+        has_cookie: false,
+        has_authorization: false,
+        sec_fetch_mode: Some(b"navigate"),
+        sec_fetch_dest: Some(b"document"),
+        ..*asked
+    };
     let mut store = store;
     let mut lookup = |target: &[u8]| store.as_deref_mut()?.looked_up(ex, target);
     let target = String::from_utf8_lossy(ex.request_target);
@@ -211,6 +223,32 @@ fn preview(
     hints
         .map(|hints| Preview { hints, ahead })
         .map_err(NoEarlyHints::Skip)
+}
+
+/// `text` as a JSON string, quotes included, for the handler's JSON
+/// answer: `"`, `\` and control characters escaped, and `<`, `>`, `&`,
+/// DEL, U+2028 and U+2029 too, so that it can stand in HTML or JavaScript.
+/// (The tools' JSON, read by scripts only, is `serde_json`'s.)
+pub fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20
+                || matches!(c, '<' | '>' | '&' | '\u{7f}' | '\u{2028}' | '\u{2029}') =>
+            {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@
 //! so a backend cannot inject a field through a learned value. At most
 //! [`MAX_HINTS`] hints and [`MAX_HINTS_LEN`] bytes go into one 103.
 
+use std::ffi::CStr;
+
 use url::Url;
 
 use crate::exchange::Reason;
@@ -254,15 +256,24 @@ pub enum EarlyHintsSkip {
 }
 
 impl EarlyHintsSkip {
+    /// The token, as text.
     pub const fn as_str(self) -> &'static str {
+        match self.as_c_str().to_str() {
+            Ok(token) => token,
+            Err(_) => panic!("a token is ASCII"),
+        }
+    }
+
+    /// The token, NUL-terminated in static storage (as [`Reason::as_c_str`]).
+    pub const fn as_c_str(self) -> &'static CStr {
         match self {
-            EarlyHintsSkip::Rule(reason) => reason.as_str(),
-            EarlyHintsSkip::NotHttp2 => "not-http2",
-            EarlyHintsSkip::Http1_0 => "http1.0",
-            EarlyHintsSkip::PushedStream => "pushed-stream",
-            EarlyHintsSkip::NotNavigation => "not-navigation",
-            EarlyHintsSkip::NoHints => "no-hints",
-            EarlyHintsSkip::SentAhead => "sent-ahead",
+            EarlyHintsSkip::Rule(reason) => reason.as_c_str(),
+            EarlyHintsSkip::NotHttp2 => c"not-http2",
+            EarlyHintsSkip::Http1_0 => c"http1.0",
+            EarlyHintsSkip::PushedStream => c"pushed-stream",
+            EarlyHintsSkip::NotNavigation => c"not-navigation",
+            EarlyHintsSkip::NoHints => c"no-hints",
+            EarlyHintsSkip::SentAhead => c"sent-ahead",
         }
     }
 }

@@ -51,6 +51,8 @@ mod declared;
 mod early_hints;
 mod exchange;
 mod explain;
+mod fields;
+mod health;
 mod hints;
 mod learn;
 mod link;
@@ -72,7 +74,9 @@ pub use decide::{decide, Decision, Push};
 pub use declared::DeclaredHints;
 pub use early_hints::early_hints;
 pub use exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
-pub use explain::{explain, ChainEnd, Explanation, NoEarlyHints, Preview};
+pub use explain::{explain, json_string, ChainEnd, Explanation, NoEarlyHints, Preview};
+pub use fields::{FieldName, FieldValue, Fields};
+pub use health::StoreHealth;
 pub use hints::{
     EarlyHints, EarlyHintsDecision, EarlyHintsSkip, Hint, MAX_HINTS, MAX_HINTS_LEN,
     MAX_LEARNED_PATH_LEN,
@@ -86,4 +90,4 @@ pub use record::{
     MAX_KEY_TARGET_LEN, MAX_RECORD_LEN,
 };
 pub use respond::{respond, Response, Settings, Step, Switch};
-pub use tally::{Event, Tally};
+pub use tally::{Counter, CounterText, Event, Tally};

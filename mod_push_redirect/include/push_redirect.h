@@ -34,17 +34,15 @@
 #define PUSH_REDIRECT_COUNTERS 41
 
 /*
- How long a store that failed is left alone, at most: its provider logs
- each failure itself, so calling it on every request would fill the
- error log. A provider called by the request's thread (shmcb, dbm) is
- left alone this long after each failure.
+ `StoreHealth::BACKOFF_SECS`: how long a store that failed is left
+ alone, at most (a provider called by the request's thread, shmcb or
+ dbm, this long after each failure).
  */
 #define PUSH_REDIRECT_BACKOFF_SECS 30
 
 /*
- When a store called by the store threads (memcache, redis) that failed
- or hung is first probed: a hang that ends (a redis paused, then resumed)
- costs a few seconds of learning, not half a minute.
+ `StoreHealth::PROBE_MS`: when a store called by the store threads
+ (memcache, redis) that failed or hung is first probed.
  */
 #define PUSH_REDIRECT_PROBE_MS 1000
 

@@ -1,15 +1,15 @@
 //! The one call per response: the shim's snapshot of the request and
 //! response in, everything it must do out.
 
-use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
+use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::ptr;
 
 use push_redirect_core::{
-    respond, Decision, EarlyHintsDecision, EarlyHintsSkip, Exchange, Fetch, Learn, Reason,
+    respond, Counter, Decision, EarlyHintsDecision, EarlyHintsSkip, Exchange, Fetch, Learn, Reason,
     Response, Settings, Step, Store, Visitor, FETCH_BUF_LEN, KEY_LEN,
 };
 
-use crate::counts::{early_hints_skipped, push_redirect_counter, skipped, Counts};
+use crate::counts::Counts;
 pub(crate) use crate::exchange::{push_redirect_exchange, Fields};
 use crate::handles::{
     push_redirect_declared_hints, push_redirect_excludes, push_redirect_statuses,
@@ -284,18 +284,18 @@ pub struct push_redirect_answer {
 impl push_redirect_answer {
     /// The redirect gets no `Link`, for `reason`.
     fn skip(&mut self, reason: Reason, counts: Option<&Counts>) {
-        self.skipped = reason_token(reason).as_ptr();
+        self.skipped = reason.as_c_str().as_ptr();
         if let Some(counts) = counts {
-            counts.add(skipped(reason), 1);
+            counts.add(Counter::skipped(reason), 1);
         }
     }
 
     /// The redirect gets no 103, for `skip`; counted for a response's
     /// decision only (one ahead of the handler is not, the response's is).
     fn skip_early_hints(&mut self, skip: EarlyHintsSkip, call: Call, counts: Option<&Counts>) {
-        self.early_hints_skipped = early_hints_skip_token(skip).as_ptr();
+        self.early_hints_skipped = skip.as_c_str().as_ptr();
         if let (Call::Respond, Some(counts), Some(counter)) =
-            (call, counts, early_hints_skipped(skip))
+            (call, counts, Counter::early_hints_skipped(skip))
         {
             counts.add(counter, 1);
         }
@@ -406,7 +406,7 @@ pub(crate) unsafe fn respond_with(
             fields.read_all(exchange);
             let view = fields.view(exchange);
             let response = with_store(store, |store| respond(settings, &view, store));
-            answer.strip_opt_out = !fields.opt_out_values.as_slice().is_empty();
+            answer.strip_opt_out = !fields.opt_out_values().is_empty();
             if let Some(learn) = &response.learn {
                 write_learn(answer, learn);
             }
@@ -437,10 +437,10 @@ pub(crate) unsafe fn respond_with(
                             }
                             answer.pushed = target;
                             if let Some(counts) = counts {
-                                counts.add(push_redirect_counter::Linked, 1);
+                                counts.add(Counter::Linked, 1);
                                 if answer.link_count > 1 {
                                     counts.add(
-                                        push_redirect_counter::FurtherHopsLinked,
+                                        Counter::FurtherHopsLinked,
                                         answer.link_count as u64 - 1,
                                     );
                                 }
@@ -565,13 +565,13 @@ pub(crate) unsafe fn write_early_hints(
             if let Some(counts) = counts {
                 counts.add(
                     match call {
-                        Call::Respond => push_redirect_counter::EarlyHintsAtRedirect,
-                        Call::Ahead => push_redirect_counter::EarlyHintsAhead,
+                        Call::Respond => Counter::EarlyHintsAtRedirect,
+                        Call::Ahead => Counter::EarlyHintsAhead,
                     },
                     1,
                 );
                 if hints.declared() > 0 {
-                    counts.add(push_redirect_counter::EarlyHintsDeclared, 1);
+                    counts.add(Counter::EarlyHintsDeclared, 1);
                 }
             }
         }
@@ -688,9 +688,9 @@ pub(crate) unsafe fn count_failure(
         return;
     }
     if !answer.skipped.is_null() {
-        counts.add(skipped(Reason::InternalError), 1);
+        counts.add(Counter::skipped(Reason::InternalError), 1);
     }
-    let internal = early_hints_skipped(EarlyHintsSkip::Rule(Reason::InternalError));
+    let internal = Counter::early_hints_skipped(EarlyHintsSkip::Rule(Reason::InternalError));
     if let (Call::Respond, false, Some(counter)) =
         (call, answer.early_hints_skipped.is_null(), internal)
     {
@@ -724,36 +724,5 @@ impl Pool {
         rest[1..=tail.len()].copy_from_slice(tail.as_bytes());
         rest[tail.len() + 1] = 0;
         Some((value, rest[1..].as_ptr().cast()))
-    }
-}
-
-/// The contract's tokens as C strings in static storage.
-pub(crate) fn reason_token(reason: Reason) -> &'static CStr {
-    match reason {
-        Reason::OptOut => c"opt-out",
-        Reason::Method => c"method",
-        Reason::Insecure => c"insecure",
-        Reason::PushDisabled => c"push-disabled",
-        Reason::Credentials => c"credentials",
-        Reason::NoLocation => c"no-location",
-        Reason::BadLocation => c"bad-location",
-        Reason::CrossOrigin => c"cross-origin",
-        Reason::SelfRedirect => c"self",
-        Reason::Excluded => c"excluded",
-        Reason::AlreadyLinked => c"already-linked",
-        Reason::InternalError => c"internal-error",
-    }
-}
-
-/// The C strings of an [`EarlyHintsSkip`], in static storage.
-fn early_hints_skip_token(skip: EarlyHintsSkip) -> &'static CStr {
-    match skip {
-        EarlyHintsSkip::Rule(reason) => reason_token(reason),
-        EarlyHintsSkip::NotHttp2 => c"not-http2",
-        EarlyHintsSkip::Http1_0 => c"http1.0",
-        EarlyHintsSkip::PushedStream => c"pushed-stream",
-        EarlyHintsSkip::NotNavigation => c"not-navigation",
-        EarlyHintsSkip::NoHints => c"no-hints",
-        EarlyHintsSkip::SentAhead => c"sent-ahead",
     }
 }

@@ -3,12 +3,12 @@
 
 use std::ffi::{c_char, c_int, c_void};
 use std::ptr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
-use push_redirect_core::{DeclaredHints, ExcludeSet, StatusSet, Switch, WriteBudget};
+use push_redirect_core::{
+    Counter, DeclaredHints, ExcludeSet, StatusSet, StoreHealth, Switch, WriteBudget,
+};
 
-use crate::counts::{push_redirect_counter, Counts};
+use crate::counts::Counts;
 use crate::{directive_boundary, ffi_panic_boundary, parse_directive, push_redirect_result};
 
 /// Ties an opaque C type to the Rust value behind its pointers (as
@@ -31,117 +31,38 @@ castable! {
     push_redirect_write_budget => ChildBudget,
 }
 
-/// What one child keeps about the shared store: its write budget, and
-/// whether the store is healthy: a store that failed or hung is backed off
-/// until `resume_at_ms` (milliseconds since `origin`, on a clock that does
-/// not jump; 0: healthy).
-///
-/// How a back-off ends depends on who calls the store. A provider called
-/// by the request's own thread (shmcb, dbm, `probed` false) is used again
-/// once its back-off of [`PUSH_REDIRECT_BACKOFF_SECS`] is over. A provider
-/// called by the child's store threads (memcache, redis, `probed` true) can
-/// hang: it stays unused until a probe, which one store thread makes when
-/// the back-off is over, finds it answering; each probe that fails doubles
-/// the back-off, from [`PUSH_REDIRECT_PROBE_MS`] up to
-/// [`PUSH_REDIRECT_BACKOFF_SECS`].
+/// What one child keeps about the shared store: its write budget, the
+/// store's health as the child sees it (its back-off, and the child's
+/// clock), and where it counts.
 pub(crate) struct ChildBudget {
     pub(crate) writes: WriteBudget,
-    origin: Instant,
-    probed: bool,
-    resume_at_ms: AtomicU64,
-    backoff_ms: AtomicU64,
-    /// How many times the store became healthy again: a call begun before
-    /// that (one abandoned to a hang that fails at last) says nothing of
-    /// the store as it is now.
-    epoch: AtomicU64,
+    pub(crate) health: StoreHealth,
     /// The child's counters for the status page; `None`: not counted.
     pub(crate) counts: Option<Counts>,
 }
 
 impl ChildBudget {
-    /// The child's clock: milliseconds since the budget was made, on
-    /// `Instant` (`CLOCK_MONOTONIC` on Linux), so never going back. The
-    /// write budget, the settled records' windows and the back-off all run
-    /// on it: on a wall clock such as the request's start time
-    /// (`r->request_time`), a step back of `D` seconds stopped every write
-    /// for `D` seconds, and a step forward refilled the budget.
+    /// The child's clock ([`StoreHealth::now_ms`]).
     pub(crate) fn now_ms(&self) -> u64 {
-        // Never 0, which means "healthy" in `resume_at_ms`.
-        u64::try_from(self.origin.elapsed().as_millis()).map_or(u64::MAX, |ms| ms.max(1))
+        self.health.now_ms()
     }
 
     /// Whether the shared store may be used now: false during a back-off.
     pub(crate) fn usable(&self) -> bool {
-        // Without a back-off, as nearly always, the clock is not read.
-        let resume_at_ms = self.resume_at_ms.load(Ordering::Acquire);
-        resume_at_ms == 0 || (!self.probed && resume_at_ms <= self.now_ms())
-    }
-
-    /// A call begun at `epoch` failed or hung at `now_ms`; true when that
-    /// started a back-off.
-    pub(crate) fn fail(&self, epoch: u64, now_ms: u64) -> bool {
-        let seen = self.resume_at_ms.load(Ordering::Acquire);
-        let over = seen == 0 || (!self.probed && seen <= now_ms);
-        if !over || epoch != self.epoch.load(Ordering::Acquire) {
-            return false;
-        }
-        let backoff_ms = if self.probed {
-            PUSH_REDIRECT_PROBE_MS
-        } else {
-            PUSH_REDIRECT_BACKOFF_SECS as u64 * 1000
-        };
-        let started = self
-            .resume_at_ms
-            .compare_exchange(
-                seen,
-                now_ms + backoff_ms,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_ok();
-        if started {
-            self.backoff_ms.store(backoff_ms, Ordering::Release);
-            if let Some(counts) = &self.counts {
-                counts.add(push_redirect_counter::StoreFailures, 1);
-            }
-        }
-        started
-    }
-
-    pub(crate) fn probe_due(&self, now_ms: u64) -> bool {
-        let resume_at_ms = self.resume_at_ms.load(Ordering::Acquire);
-        self.probed && resume_at_ms != 0 && resume_at_ms <= now_ms
-    }
-
-    /// A probe ended at `now_ms`; true when its answer made the store
-    /// healthy again.
-    pub(crate) fn probed(&self, answered: bool, now_ms: u64) -> bool {
-        if answered {
-            // The epoch first: a call begun before this probe answered,
-            // and failing later, must not start a back-off.
-            self.epoch.fetch_add(1, Ordering::AcqRel);
-            return self.resume_at_ms.swap(0, Ordering::AcqRel) != 0;
-        }
-        let max_ms = PUSH_REDIRECT_BACKOFF_SECS as u64 * 1000;
-        let backoff_ms =
-            (self.backoff_ms.load(Ordering::Acquire) * 2).clamp(PUSH_REDIRECT_PROBE_MS, max_ms);
-        self.backoff_ms.store(backoff_ms, Ordering::Release);
-        self.resume_at_ms
-            .store(now_ms + backoff_ms, Ordering::Release);
-        false
+        self.health.usable()
     }
 }
 
-/// How long a store that failed is left alone, at most: its provider logs
-/// each failure itself, so calling it on every request would fill the
-/// error log. A provider called by the request's thread (shmcb, dbm) is
-/// left alone this long after each failure.
+/// `StoreHealth::BACKOFF_SECS`: how long a store that failed is left
+/// alone, at most (a provider called by the request's thread, shmcb or
+/// dbm, this long after each failure).
 pub const PUSH_REDIRECT_BACKOFF_SECS: c_int = 30;
+const _: () = assert!(PUSH_REDIRECT_BACKOFF_SECS as u64 == StoreHealth::BACKOFF_SECS);
 
-/// When a store called by the store threads (memcache, redis) that failed
-/// or hung is first probed: a hang that ends (a redis paused, then resumed)
-/// costs a few seconds of learning, not half a minute.
+/// `StoreHealth::PROBE_MS`: when a store called by the store threads
+/// (memcache, redis) that failed or hung is first probed.
 pub const PUSH_REDIRECT_PROBE_MS: u64 = 1000;
+const _: () = assert!(PUSH_REDIRECT_PROBE_MS == StoreHealth::PROBE_MS);
 
 /// The body of every `_new`: boxes `value`; a panic gives NULL.
 pub(crate) fn new_handle<C: Castable>(value: impl FnOnce() -> C::Rust) -> *mut C {
@@ -324,11 +245,7 @@ pub unsafe extern "C" fn push_redirect_write_budget_new(
             Some(counts) => WriteBudget::default().with_tally(Box::new(counts)),
             None => WriteBudget::default(),
         },
-        origin: Instant::now(),
-        probed,
-        resume_at_ms: AtomicU64::new(0),
-        backoff_ms: AtomicU64::new(0),
-        epoch: AtomicU64::new(0),
+        health: StoreHealth::new(probed),
         counts,
     })
 }
@@ -374,7 +291,7 @@ pub unsafe extern "C" fn push_redirect_write_budget_epoch(
     budget: *const push_redirect_write_budget,
 ) -> u64 {
     ffi_panic_boundary!(0, {
-        try_ref(budget).map_or(0, |budget| budget.epoch.load(Ordering::Acquire))
+        try_ref(budget).map_or(0, |budget| budget.health.epoch())
     })
 }
 
@@ -392,7 +309,13 @@ pub unsafe extern "C" fn push_redirect_write_budget_fail(
     epoch: u64,
 ) -> bool {
     ffi_panic_boundary!(false, {
-        try_ref(budget).is_some_and(|budget| budget.fail(epoch, budget.now_ms()))
+        try_ref(budget).is_some_and(|budget| {
+            let started = budget.health.fail(epoch, budget.now_ms());
+            if let (true, Some(counts)) = (started, &budget.counts) {
+                counts.add(Counter::StoreFailures, 1);
+            }
+            started
+        })
     })
 }
 
@@ -406,7 +329,7 @@ pub unsafe extern "C" fn push_redirect_write_budget_probe_due(
     budget: *const push_redirect_write_budget,
 ) -> bool {
     ffi_panic_boundary!(false, {
-        try_ref(budget).is_some_and(|budget| budget.probe_due(budget.now_ms()))
+        try_ref(budget).is_some_and(|budget| budget.health.probe_due(budget.now_ms()))
     })
 }
 
@@ -422,6 +345,6 @@ pub unsafe extern "C" fn push_redirect_write_budget_probed(
     answered: bool,
 ) -> bool {
     ffi_panic_boundary!(false, {
-        try_ref(budget).is_some_and(|budget| budget.probed(answered, budget.now_ms()))
+        try_ref(budget).is_some_and(|budget| budget.health.probed(answered, budget.now_ms()))
     })
 }

@@ -1,12 +1,14 @@
 //! The `push-redirect-info` handler's questions (docs/operating.md): what
 //! a URL of this virtual host leads to, as the core explains it, in a
 //! structured answer the shim writes out as HTML or JSON; the keys of a
-//! URL's records, for `?forget=`; and a JSON escaper for the page.
+//! URL's records, for `?forget=`; and the core's JSON escaper for the page.
 
 use std::ffi::{c_char, c_void};
 use std::ptr;
 
-use push_redirect_core::{client_scheme, explain, Exchange, RecordKey, MAX_HINTS, MAX_HOPS};
+use push_redirect_core::{
+    client_scheme, explain, json_string, Exchange, RecordKey, MAX_HINTS, MAX_HOPS,
+};
 
 use crate::answer::{push_redirect_settings, push_redirect_store, settings_view, with_store, Pool};
 use crate::handles::try_ref;
@@ -138,8 +140,7 @@ pub unsafe extern "C" fn push_redirect_explain(
             return push_redirect_result::NullParameter;
         };
         let mut pool = Pool { alloc, alloc_ctx };
-        let ex = Exchange {
-            method: b"GET",
+        let asked = Exchange {
             scheme: client_scheme(
                 bytes(request.scheme),
                 request.trusted_proxy,
@@ -149,9 +150,6 @@ pub unsafe extern "C" fn push_redirect_explain(
             server_name: bytes(request.server_name),
             server_port: request.server_port,
             request_target: bytes(request.target),
-            http2: true,
-            sec_fetch_mode: Some(b"navigate"),
-            sec_fetch_dest: Some(b"document"),
             vhost: bytes(request.vhost),
             local_port: request.local_port,
             opt_out_env: request.opt_out_env,
@@ -166,12 +164,12 @@ pub unsafe extern "C" fn push_redirect_explain(
                 // Without the child's budget: its lookups are not counted,
                 // and leave what the child settled as it was.
                 store.budget = None;
-                let explanation = explain(&settings_view(settings), &ex, Some(&mut *store));
+                let explanation = explain(&settings_view(settings), &asked, Some(&mut *store));
                 let answered = store.fetch.all_answered();
                 (explanation, if answered { c"ok" } else { c"unanswered" })
             }
             None => (
-                explain(&settings_view(settings), &ex, None),
+                explain(&settings_view(settings), &asked, None),
                 if backed_off { c"backed-off" } else { c"none" },
             ),
         });
@@ -264,28 +262,6 @@ pub unsafe extern "C" fn push_redirect_json_string(
         };
         Pool { alloc, alloc_ctx }.c_string(&json)
     })
-}
-
-pub(crate) fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20
-                || matches!(c, '<' | '>' | '&' | '\u{7f}' | '\u{2028}' | '\u{2029}') =>
-            {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]

@@ -53,16 +53,13 @@ fn bytes(records: &[(&str, Vec<u8>)]) -> Bytes {
     )
 }
 
-/// A fresh anonymous navigation to `target`, as the shim makes it.
+/// `target` asked about as the shim asks: the URL, the scheme and
+/// authority of the request that asks, the virtual host.
 fn navigation(target: &'static str) -> Exchange<'static> {
     Exchange {
-        method: b"GET",
         scheme: b"https",
         host: Some(b"www.example.com"),
         request_target: target.as_bytes(),
-        http2: true,
-        sec_fetch_mode: Some(b"navigate"),
-        sec_fetch_dest: Some(b"document"),
         vhost: NAME,
         local_port: 443,
         ..Exchange::default()
@@ -132,6 +129,20 @@ fn a_learned_redirect_shows_its_chain_and_the_103_at_the_redirect() {
     // Ahead of the handler where that is on: the same hints, sooner.
     let explanation = explained(&ahead_on(), "/old", &mut store);
     assert_eq!(sent(&explanation), (CSS, "/new", true));
+    // Whatever the request that asks is, the answer is a fresh anonymous
+    // navigation's: a GET over HTTP/2, without credentials.
+    let asked = Exchange {
+        method: b"POST",
+        http2: false,
+        has_cookie: true,
+        sec_fetch_mode: Some(b"cors"),
+        ..navigation("/old")
+    };
+    let mut s = Store::new(&mut store, None, None, 0);
+    assert_eq!(
+        sent(&explain(&hints_on(), &asked, Some(&mut s))),
+        (CSS, "/new", false)
+    );
 }
 
 #[test]
@@ -260,4 +271,13 @@ fn its_lookups_count_as_any_others_where_the_budget_counts() {
         [Event::LookupMissed, Event::LookupFound, Event::LookupFound]
     );
     assert_eq!(store.1, 3);
+}
+
+#[test]
+fn json_strings_escape_what_json_and_html_must_not_see() {
+    assert_eq!(json_string("/a"), "\"/a\"");
+    assert_eq!(
+        json_string("</script>\"\\\n\u{1}\u{2028}"),
+        "\"\\u003c/script\\u003e\\\"\\\\\\n\\u0001\\u2028\""
+    );
 }

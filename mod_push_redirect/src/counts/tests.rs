@@ -1,48 +1,11 @@
-//! The counters: their texts, and what the calls of the C ABI count.
+//! The counters: what the calls of the C ABI count, by the names the
+//! status page prints.
 
 use std::ptr;
 
 use super::*;
 use crate::tests::{run_with, settings, store_of, Arena, Records, Request};
 use crate::*;
-
-#[test]
-fn every_counter_has_its_text_and_the_skips_are_named_by_their_tokens() {
-    assert_eq!(C::StoreFailures as usize + 1, PUSH_REDIRECT_COUNTERS);
-    for (i, (name, label, group)) in TEXTS.iter().enumerate() {
-        let name = name.to_str().unwrap();
-        assert!(name.starts_with("PushRedirect"), "{name}");
-        assert!(name.bytes().all(|b| b.is_ascii_alphanumeric()), "{name}");
-        assert!(!label.is_empty() && !group.is_empty());
-        assert!(TEXTS[..i]
-            .iter()
-            .all(|(other, ..)| other.to_str() != Ok(name)));
-    }
-    for reason in Reason::ALL {
-        let (_, label, _) = TEXTS[skipped(reason) as usize];
-        assert_eq!(label.to_str(), Ok(reason.as_str()));
-        if let Some(counter) = early_hints_skipped(EarlyHintsSkip::Rule(reason)) {
-            let (_, label, group) = TEXTS[counter as usize];
-            assert_eq!((label.to_str(), group), (Ok(reason.as_str()), NO_103));
-        }
-    }
-    for skip in [
-        EarlyHintsSkip::SentAhead,
-        EarlyHintsSkip::NotHttp2,
-        EarlyHintsSkip::Http1_0,
-        EarlyHintsSkip::PushedStream,
-        EarlyHintsSkip::NotNavigation,
-        EarlyHintsSkip::NoHints,
-    ] {
-        let (_, label, _) = TEXTS[early_hints_skipped(skip).unwrap() as usize];
-        assert_eq!(label.to_str(), Ok(skip.as_str()));
-    }
-    assert!(push_redirect_counter_describe(PUSH_REDIRECT_COUNTERS)
-        .name
-        .is_null());
-    let text = push_redirect_counter_describe(C::Linked as usize);
-    assert_eq!(crate::tests::text(text.name).unwrap(), "PushRedirectLinked");
-}
 
 /// A child's slot and a budget that counts into it.
 struct Child {
@@ -61,14 +24,11 @@ impl Child {
     fn counted(&self) -> Vec<(String, u64)> {
         // SAFETY: the slot is only changed by this thread's calls.
         let counts = unsafe { Counts::of(self.slot.as_ptr().cast_mut()) }.unwrap();
-        TEXTS
-            .iter()
-            .enumerate()
-            .filter_map(|(i, (name, ..))| {
-                // SAFETY: i is below PUSH_REDIRECT_COUNTERS.
-                let counter: C = unsafe { std::mem::transmute(i as u32) };
-                let n = counts.get(counter);
-                (n > 0).then(|| (name.to_str().unwrap().to_owned(), n))
+        (0..PUSH_REDIRECT_COUNTERS)
+            .filter_map(|i| {
+                let n = counts.get(i);
+                let name = crate::tests::text(push_redirect_counter_describe(i).name);
+                (n > 0).then(|| (name.unwrap(), n))
             })
             .collect()
     }
