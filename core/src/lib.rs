@@ -90,4 +90,4 @@ pub use record::{
     MAX_KEY_TARGET_LEN, MAX_RECORD_LEN,
 };
 pub use respond::{respond, Response, Settings, Step, Switch};
-pub use tally::{Counter, CounterText, Event, Tally};
+pub use tally::{Call, Counter, CounterText, Event, Tally};

@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::ptr;
 
 use push_redirect_core::{
-    respond, Counter, Decision, EarlyHintsDecision, EarlyHintsSkip, Exchange, Fetch, Learn, Reason,
+    respond, Call, Decision, EarlyHintsDecision, EarlyHintsSkip, Exchange, Fetch, Learn, Reason,
     Response, Settings, Step, Store, Visitor, FETCH_BUF_LEN, KEY_LEN,
 };
 
@@ -283,22 +283,13 @@ pub struct push_redirect_answer {
 
 impl push_redirect_answer {
     /// The redirect gets no `Link`, for `reason`.
-    fn skip(&mut self, reason: Reason, counts: Option<&Counts>) {
+    fn skip(&mut self, reason: Reason) {
         self.skipped = reason.as_c_str().as_ptr();
-        if let Some(counts) = counts {
-            counts.add(Counter::skipped(reason), 1);
-        }
     }
 
-    /// The redirect gets no 103, for `skip`; counted for a response's
-    /// decision only (one ahead of the handler is not, the response's is).
-    fn skip_early_hints(&mut self, skip: EarlyHintsSkip, call: Call, counts: Option<&Counts>) {
+    /// The redirect gets no 103, for `skip`.
+    fn skip_early_hints(&mut self, skip: EarlyHintsSkip) {
         self.early_hints_skipped = skip.as_c_str().as_ptr();
-        if let (Call::Respond, Some(counts), Some(counter)) =
-            (call, counts, Counter::early_hints_skipped(skip))
-        {
-            counts.add(counter, 1);
-        }
     }
 }
 
@@ -389,106 +380,90 @@ pub(crate) unsafe fn respond_with(
     alloc_ctx: *mut c_void,
     answer: *mut push_redirect_answer,
 ) -> push_redirect_result {
-    let counts = counts_of(store);
-    let result = answer_call(
+    answer_call(
         Call::Respond,
         settings,
         exchange,
-        alloc,
-        alloc_ctx,
+        Pool::new(alloc, alloc_ctx),
         answer,
-        |settings, exchange, pool, answer| {
+        counts_of(store),
+        |settings, exchange, pool, answer, counts| {
             // Nothing but the status is read for a response nothing is decided for.
             if settings.step(Some(exchange.status)) != Step::Respond {
-                return push_redirect_result::Ok;
+                return;
             }
             let mut fields = Fields::new();
             fields.read_all(exchange);
             let view = fields.view(exchange);
-            let response = with_store(store, |store| respond(settings, &view, store));
+            let mut response = with_store(store, |store| respond(settings, &view, store));
             answer.strip_opt_out = !fields.opt_out_values().is_empty();
             if let Some(learn) = &response.learn {
                 write_learn(answer, learn);
             }
-            if let Some(page) = response.page {
+            if let Some(page) = response.page.take() {
                 answer.page = Box::into_raw(page).cast();
             }
-            match response.push {
-                Some(Decision::Push(push)) => {
-                    let target = push.path_and_query();
-                    let len = push.link_value_len();
-                    match pool.strings(len, target) {
-                        Some((link, target)) => {
-                            push.write_link_value(&mut *link);
-                            answer.links[0] = link.as_ptr().cast();
-                            answer.link_count = 1;
-                            // Each further learned hop, for mod_http2 to push the
-                            // whole chain.
-                            for hop in response
-                                .further_links
-                                .iter()
-                                .take(PUSH_REDIRECT_MAX_LINKS - 1)
-                            {
-                                if let Some((link, _)) = pool.strings(hop.len(), "") {
-                                    link.copy_from_slice(hop.as_bytes());
-                                    answer.links[answer.link_count] = link.as_ptr().cast();
-                                    answer.link_count += 1;
-                                }
-                            }
-                            answer.pushed = target;
-                            if let Some(counts) = counts {
-                                counts.add(Counter::Linked, 1);
-                                if answer.link_count > 1 {
-                                    counts.add(
-                                        Counter::FurtherHopsLinked,
-                                        answer.link_count as u64 - 1,
-                                    );
-                                }
-                            }
-                        }
-                        None => answer.skip(Reason::InternalError, counts),
-                    }
-                }
-                Some(Decision::Skip(reason)) => answer.skip(reason, counts),
-                Some(Decision::NotRedirect) | None => {}
+            write_push(answer, pool, &mut response);
+            if let Some(decision) = &mut response.early_hints {
+                write_early_hints(answer, pool, decision);
             }
-            if let Some(decision) = response.early_hints {
-                write_early_hints(answer, pool, decision, Call::Respond, counts);
+            if let Some(counts) = counts {
+                response.count(counts);
             }
-            push_redirect_result::Ok
         },
-    );
-    count_failure(result, answer, Call::Respond, counts);
-    result
+    )
 }
 
-/// Which call an answer is for.
-#[derive(Clone, Copy)]
-pub(crate) enum Call {
-    /// [`push_redirect_respond`]: the push and the 103 of a response.
-    Respond,
-    /// [`push_redirect_ahead`](crate::push_redirect_ahead): the 103 alone,
-    /// before there is a response.
-    Ahead,
-}
-
-impl Call {
-    /// The one field of an empty answer that is not zero: a response may
-    /// carry `X-Push-Redirect` even when the call fails; ahead of the
-    /// handler there is no response to strip it from.
-    fn strips_opt_out(self) -> bool {
-        match self {
-            Call::Respond => EMPTY_ANSWER.strip_opt_out,
-            Call::Ahead => false,
+/// The push side of an answer: the `Link` values of the push and of the
+/// further hops of its learned chain, and the pushed target, or why none.
+/// Where the pool fails, the push becomes the skip `internal-error`, and a
+/// further hop is left out: `response` becomes what the answer carries.
+unsafe fn write_push(
+    answer: &mut push_redirect_answer,
+    pool: &mut Pool,
+    response: &mut Response<'_>,
+) {
+    if let Some(Decision::Push(push)) = &response.push {
+        let target = push.path_and_query();
+        match pool.strings(push.link_value_len(), target) {
+            Some((link, target)) => {
+                push.write_link_value(&mut *link);
+                answer.links[0] = link.as_ptr().cast();
+                answer.link_count = 1;
+                answer.pushed = target;
+                // Each further learned hop, for mod_http2 to push the whole
+                // chain.
+                let further = &mut response.further_links;
+                further.truncate(PUSH_REDIRECT_MAX_LINKS - 1);
+                further.retain(|hop| {
+                    let Some((link, _)) = pool.strings(hop.len(), "") else {
+                        return false;
+                    };
+                    link.copy_from_slice(hop.as_bytes());
+                    answer.links[answer.link_count] = link.as_ptr().cast();
+                    answer.link_count += 1;
+                    true
+                });
+            }
+            None => {
+                response.push = Some(Decision::Skip(Reason::InternalError));
+                response.further_links.clear();
+            }
         }
+    }
+    if let Some(Decision::Skip(reason)) = response.push {
+        answer.skip(reason);
     }
 }
 
-/// The boundary both calls that fill an answer share: `*answer` is emptied
-/// first, then filled by `body` (inside the panic boundary, with the
-/// settings' view, the exchange and the shim's pool), or as [`fail`] says
-/// when an argument is NULL or `body` panics. Unless `answer` is NULL it
-/// is always filled; the shim logs it.
+/// The boundary both calls that fill an answer share (`call`: the push and
+/// the 103 of a response, [`push_redirect_respond`], or the 103 alone
+/// before there is a response, [`push_redirect_ahead`](crate::push_redirect_ahead)):
+/// `*answer` is emptied first, then filled by `body` (inside the panic
+/// boundary, with the settings' view, the exchange, the shim's pool and
+/// the child's counters, to which it adds what it answered), or as
+/// [`fail`] says when an argument is NULL or `body` panics. Unless
+/// `answer` is NULL it is always filled; the shim logs it.
 ///
 /// Inlined into each entry point, so that the respond call, which every
 /// redirect makes, pays for no indirection: `call` is a constant there.
@@ -500,15 +475,16 @@ pub(crate) unsafe fn answer_call(
     call: Call,
     settings: *const push_redirect_settings,
     exchange: *const push_redirect_exchange,
-    alloc: push_redirect_alloc_fn,
-    alloc_ctx: *mut c_void,
+    pool: Option<Pool>,
     answer: *mut push_redirect_answer,
+    counts: Option<&Counts>,
     body: impl FnOnce(
         &Settings<'_>,
         &push_redirect_exchange,
         &mut Pool,
         &mut push_redirect_answer,
-    ) -> push_redirect_result,
+        Option<&Counts>,
+    ),
 ) -> push_redirect_result {
     if answer.is_null() {
         return push_redirect_result::NullParameter;
@@ -516,69 +492,65 @@ pub(crate) unsafe fn answer_call(
     empty(answer, call);
     let answer = &mut *answer;
     let failed = |answer: &mut push_redirect_answer, result| {
-        fail(answer, settings, call);
+        fail(answer, settings, call, counts);
         result
     };
-    let result = ffi_panic_boundary!(failed(answer, push_redirect_result::Panic), {
-        let (Some(settings), Some(exchange), Some(alloc)) =
-            (settings.as_ref(), exchange.as_ref(), alloc)
+    ffi_panic_boundary!(failed(answer, push_redirect_result::Panic), {
+        let (Some(settings), Some(exchange), Some(mut pool)) =
+            (settings.as_ref(), exchange.as_ref(), pool)
         else {
             return failed(answer, push_redirect_result::NullParameter);
         };
         body(
             &settings_view(settings),
             exchange,
-            &mut Pool { alloc, alloc_ctx },
+            &mut pool,
             answer,
-        )
-    });
-    result
+            counts,
+        );
+        push_redirect_result::Ok
+    })
 }
 
 /// Makes `*answer` the empty answer of `call`: [`EMPTY_ANSWER`] for the
 /// respond call, without copying it from memory (all zero bytes are valid
-/// for every field).
+/// for every field). `strip_opt_out` is the one field of an empty answer
+/// that is not zero: a response may carry `X-Push-Redirect` even when the
+/// call fails; ahead of the handler there is no response to strip it from.
 unsafe fn empty(answer: *mut push_redirect_answer, call: Call) {
     answer.write_bytes(0, 1);
-    (*answer).strip_opt_out = call.strips_opt_out();
+    (*answer).strip_opt_out = match call {
+        Call::Respond => EMPTY_ANSWER.strip_opt_out,
+        Call::Ahead => false,
+    };
 }
 
-/// The 103 side of an answer: its `Link` value and page, or why none;
-/// counted in `counts` as `call` makes it.
+/// The 103 side of an answer: its `Link` value and page, or why none.
+/// Where the pool fails, `decision` becomes the skip `internal-error`:
+/// what the answer carries.
 pub(crate) unsafe fn write_early_hints(
     answer: &mut push_redirect_answer,
     pool: &mut Pool,
-    decision: EarlyHintsDecision,
-    call: Call,
-    counts: Option<&Counts>,
+    decision: &mut EarlyHintsDecision,
 ) {
-    match decision {
-        EarlyHintsDecision::Send(hints) => {
-            let value = hints.link_value();
-            let Some((link, target)) = pool.strings(value.len(), hints.target_path()) else {
-                let internal = EarlyHintsSkip::Rule(Reason::InternalError);
-                return answer.skip_early_hints(internal, call, counts);
-            };
-            link.copy_from_slice(value.as_bytes());
-            answer.early_hints = link.as_ptr().cast();
-            answer.early_hints_target = target;
-            if let Some(counts) = counts {
-                counts.add(
-                    match call {
-                        Call::Respond => Counter::EarlyHintsAtRedirect,
-                        Call::Ahead => Counter::EarlyHintsAhead,
-                    },
-                    1,
-                );
-                if hints.declared() > 0 {
-                    counts.add(Counter::EarlyHintsDeclared, 1);
-                }
+    if let EarlyHintsDecision::Send(hints) = decision {
+        let value = hints.link_value();
+        match pool.strings(value.len(), hints.target_path()) {
+            Some((link, target)) => {
+                link.copy_from_slice(value.as_bytes());
+                answer.early_hints = link.as_ptr().cast();
+                answer.early_hints_target = target;
             }
+            None => *decision = EarlyHintsDecision::Skip(INTERNAL_ERROR),
         }
-        EarlyHintsDecision::Skip(skip) => answer.skip_early_hints(skip, call, counts),
-        EarlyHintsDecision::NotRedirect => {}
+    }
+    if let EarlyHintsDecision::Skip(skip) = *decision {
+        answer.skip_early_hints(skip);
     }
 }
+
+/// The 103's `internal-error`.
+const INTERNAL_ERROR: EarlyHintsSkip = EarlyHintsSkip::Rule(Reason::InternalError);
 
 /// What `learn` wrote, for the log (the writes went through the store's
 /// `put`).
@@ -651,10 +623,12 @@ pub(crate) const EMPTY_ANSWER: push_redirect_answer = push_redirect_answer {
 /// The answer to a call that failed: nothing to add or send, and
 /// `internal-error` on each side of `call` that the settings turn on (both
 /// when they cannot be read); ahead of the handler there is only the 103.
+/// Counted in `counts` as the call's decisions are.
 unsafe fn fail(
     answer: &mut push_redirect_answer,
     settings: *const push_redirect_settings,
     call: Call,
+    counts: Option<&Counts>,
 ) {
     empty(answer, call);
     let (push, early_hints) = match (call, settings.as_ref()) {
@@ -666,35 +640,23 @@ unsafe fn fail(
         (Call::Respond, None) => (true, true),
     };
     if push {
-        answer.skip(Reason::InternalError, None);
+        answer.skip(Reason::InternalError);
     }
     if early_hints {
-        answer.skip_early_hints(EarlyHintsSkip::Rule(Reason::InternalError), call, None);
+        answer.skip_early_hints(INTERNAL_ERROR);
     }
-}
-
-/// Counts a call that failed ([`fail`]) as `internal-error` on each side
-/// its answer says so.
-pub(crate) unsafe fn count_failure(
-    result: push_redirect_result,
-    answer: *const push_redirect_answer,
-    call: Call,
-    counts: Option<&Counts>,
-) {
-    let (Some(answer), Some(counts)) = (answer.as_ref(), counts) else {
-        return;
-    };
-    if matches!(result, push_redirect_result::Ok) {
-        return;
-    }
-    if !answer.skipped.is_null() {
-        counts.add(Counter::skipped(Reason::InternalError), 1);
-    }
-    let internal = Counter::early_hints_skipped(EarlyHintsSkip::Rule(Reason::InternalError));
-    if let (Call::Respond, false, Some(counter)) =
-        (call, answer.early_hints_skipped.is_null(), internal)
-    {
-        counts.add(counter, 1);
+    let failed = EarlyHintsDecision::Skip(INTERNAL_ERROR);
+    match (counts, call) {
+        (Some(counts), Call::Respond) => Response {
+            push: push.then_some(Decision::Skip(Reason::InternalError)),
+            further_links: Vec::new(),
+            early_hints: early_hints.then_some(failed),
+            learn: None,
+            page: None,
+        }
+        .count(counts),
+        (Some(counts), Call::Ahead) => failed.count(Call::Ahead, counts),
+        (None, _) => {}
     }
 }
 
@@ -705,6 +667,14 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
+    /// The shim's allocator and its context; `None` for NULL.
+    pub(crate) fn new(alloc: push_redirect_alloc_fn, alloc_ctx: *mut c_void) -> Option<Pool> {
+        Some(Pool {
+            alloc: alloc?,
+            alloc_ctx,
+        })
+    }
+
     pub(crate) unsafe fn bytes(&mut self, len: usize) -> Option<&mut [u8]> {
         let buf = (self.alloc)(self.alloc_ctx, len).cast::<u8>();
         (!buf.is_null()).then(|| std::slice::from_raw_parts_mut(buf, len))

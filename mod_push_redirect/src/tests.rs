@@ -563,7 +563,7 @@ fn config_errors_are_written_to_the_buffer_and_cut_to_fit() {
 
 /// Panics these tests cause on purpose are not printed; others still are.
 /// Installed once, because the hook is process-wide and tests run in parallel.
-fn silence_deliberate_panics() {
+pub(crate) fn silence_deliberate_panics() {
     static QUIET: std::sync::Once = std::sync::Once::new();
     QUIET.call_once(|| {
         let default = std::panic::take_hook();
