@@ -5,11 +5,12 @@ use std::ffi::c_void;
 
 use push_redirect_core::{ahead, Ahead, Call, EarlyHintsDecision};
 
-use crate::answer::{
-    answer_call, counts_of, push_redirect_alloc_fn, push_redirect_answer, push_redirect_exchange,
-    push_redirect_settings, push_redirect_store, with_store, write_early_hints, Fields, Pool,
-};
+use crate::answer::{answer_call, push_redirect_answer, write_early_hints};
+use crate::exchange::{push_redirect_exchange, Fields};
+use crate::pool::{push_redirect_alloc_fn, Pool};
 use crate::push_redirect_result;
+use crate::settings::push_redirect_settings;
+use crate::store::{counts_of, push_redirect_store, with_store};
 
 /// Decides the 103 to send before the handler runs, from what `store`
 /// learned for the URL, and fills the early-hints side of `*answer` (the

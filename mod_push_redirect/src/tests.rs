@@ -759,7 +759,7 @@ fn a_calls_time_is_the_budgets_clock() {
     let mut records = Records::new();
     let store = store_of(&mut records, budget);
     let early = handle.now_ms();
-    let seen = unsafe { crate::answer::with_store(&store, |store| store.map(|s| s.now_ms)) };
+    let seen = unsafe { crate::store::with_store(&store, |store| store.map(|s| s.now_ms)) };
     let late = handle.now_ms();
     assert!(seen.is_some_and(|seen| early <= seen && seen <= late));
     unsafe { push_redirect_write_budget_release(ptr::addr_of_mut!(budget).cast()) };

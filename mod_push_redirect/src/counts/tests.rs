@@ -335,7 +335,7 @@ fn a_panic_counts_as_internal_error_on_each_side_that_is_on() {
         let before = child.counted();
         let mut answer = EMPTY_ANSWER;
         let rv = unsafe {
-            crate::answer::respond_with(
+            crate::respond::respond_with(
                 |_: &push_redirect_core::Settings<'_>,
                  _: &push_redirect_core::Exchange<'_>,
                  _: Option<&mut push_redirect_core::Store<'_>>|
