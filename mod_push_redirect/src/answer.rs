@@ -213,8 +213,7 @@ pub(crate) unsafe fn write_push(
     response: &mut Response<'_>,
 ) {
     if let Some(Decision::Push(push)) = &response.push {
-        let target = push.path_and_query();
-        match pool.strings(push.link_value_len(), target) {
+        match pool.strings(push.link_value_len(), push.path_and_query()) {
             Some((link, target)) => {
                 push.write_link_value(&mut *link);
                 answer.links[0] = link.as_ptr().cast();
