@@ -88,3 +88,6 @@ pub unsafe extern "C" fn push_redirect_page_free(page: *mut push_redirect_page) 
         }
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -82,3 +82,6 @@ pub(crate) unsafe fn respond_with(
         },
     )
 }
+
+#[cfg(test)]
+mod tests;

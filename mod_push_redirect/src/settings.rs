@@ -100,3 +100,6 @@ pub unsafe extern "C" fn push_redirect_settings_resolve(settings: *mut push_redi
         settings.early_hints_on = early_hints_on;
     })
 }
+
+#[cfg(test)]
+mod tests;

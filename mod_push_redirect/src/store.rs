@@ -228,3 +228,6 @@ impl Fetch for CFetch {
         !self.unanswered
     }
 }
+
+#[cfg(test)]
+mod tests;
