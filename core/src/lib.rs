@@ -46,6 +46,7 @@
 mod ahead;
 mod chain;
 mod config;
+mod count;
 mod decide;
 mod declared;
 mod early_hints;
@@ -70,6 +71,7 @@ mod tally;
 pub use ahead::{ahead, Ahead};
 pub use chain::MAX_HOPS;
 pub use config::{parse_flag, ConfigError, ExcludeSet, StatusSet, STATUS_RANGE};
+pub use count::Call;
 pub use decide::{decide, Decision, Push};
 pub use declared::DeclaredHints;
 pub use early_hints::early_hints;
@@ -90,4 +92,4 @@ pub use record::{
     MAX_KEY_TARGET_LEN, MAX_RECORD_LEN,
 };
 pub use respond::{respond, Response, Settings, Step, Switch};
-pub use tally::{Call, Counter, CounterText, Event, Tally};
+pub use tally::{Counter, CounterText, Event, Tally};

@@ -1,17 +1,14 @@
 //! What the server counts for its operator (the module's `server-status`
 //! section, docs/operating.md): the events of the shared store that only
 //! the core sees, every [`Counter`] of the page, with its name, label and
-//! group, and which counters each call's decisions add to
-//! ([`Response::count`], [`EarlyHintsDecision::count`]). The module keeps
-//! the counters (one slot per child, in shared memory) and hands them to
-//! the core to add to.
+//! group (which counters a call's decisions add to is count.rs). The
+//! module keeps the counters (one slot per child, in shared memory) and
+//! hands them to the core to add to.
 
 use std::ffi::CStr;
 
-use crate::decide::Decision;
 use crate::exchange::Reason;
-use crate::hints::{EarlyHintsDecision, EarlyHintsSkip};
-use crate::respond::Response;
+use crate::hints::EarlyHintsSkip;
 
 /// One event the store counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +34,8 @@ pub enum Event {
 
 /// Where the counters are added to: the store's events (a process's
 /// [`WriteBudget`](crate::WriteBudget) holds one, which the threads of the
-/// process share) and what a call decided ([`Response::count`]). Adding
+/// process share) and what a call decided
+/// ([`Response::count`](crate::Response::count)). Adding
 /// must be cheap and never fail: the module adds to a counter of shared
 /// memory.
 pub trait Tally: Send + Sync {
@@ -57,69 +55,6 @@ impl<T: Tally + ?Sized> Tally for std::sync::Arc<T> {
 
     fn count(&self, event: Event) {
         (**self).count(event);
-    }
-}
-
-/// Which call of the module decided: [`respond`](crate::respond), once
-/// per response, or [`ahead`](crate::ahead), before the handler runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Call {
-    Respond,
-    Ahead,
-}
-
-impl Response<'_> {
-    /// Adds the response's decisions to `tally`, as the module applied
-    /// them (where it could not, it makes the side the skip
-    /// `internal-error`, and `further_links` are the links it added): a
-    /// push counts as linked, with each further hop of its chain; a
-    /// redirect not linked, by its reason; the 103 as
-    /// [`EarlyHintsDecision::count`] says for [`Call::Respond`].
-    #[inline]
-    pub fn count<T: Tally + ?Sized>(&self, tally: &T) {
-        match &self.push {
-            Some(Decision::Push(_)) => {
-                tally.add(Counter::Linked, 1);
-                if !self.further_links.is_empty() {
-                    tally.add(Counter::FurtherHopsLinked, self.further_links.len() as u64);
-                }
-            }
-            Some(Decision::Skip(reason)) => tally.add(Counter::skipped(*reason), 1),
-            Some(Decision::NotRedirect) | None => {}
-        }
-        if let Some(early_hints) = &self.early_hints {
-            early_hints.count(Call::Respond, tally);
-        }
-    }
-}
-
-impl EarlyHintsDecision {
-    /// Adds the 103 decision of `call` to `tally`: a 103 sent, at the
-    /// redirect or ahead of the handler, and whether it carries declared
-    /// hints; a 103 not sent, by its token, for the response's decision
-    /// only (one ahead of the handler that sends none leaves it to the
-    /// response's, and one that sends makes it `sent-ahead`).
-    #[inline]
-    pub fn count<T: Tally + ?Sized>(&self, call: Call, tally: &T) {
-        match self {
-            EarlyHintsDecision::Send(hints) => {
-                let sent = match call {
-                    Call::Respond => Counter::EarlyHintsAtRedirect,
-                    Call::Ahead => Counter::EarlyHintsAhead,
-                };
-                tally.add(sent, 1);
-                if hints.declared() > 0 {
-                    tally.add(Counter::EarlyHintsDeclared, 1);
-                }
-            }
-            EarlyHintsDecision::Skip(skip) => {
-                if let (Call::Respond, Some(counter)) = (call, Counter::early_hints_skipped(*skip))
-                {
-                    tally.add(counter, 1);
-                }
-            }
-            EarlyHintsDecision::NotRedirect => {}
-        }
     }
 }
 

@@ -3,10 +3,14 @@
 use std::sync::Mutex;
 
 use super::*;
+use crate::count::Call;
+use crate::decide::Decision;
 use crate::declared::DeclaredHints;
 use crate::early_hints::early_hints;
 use crate::exchange::{Exchange, Policy};
 use crate::hints::EarlyHints;
+use crate::hints::EarlyHintsDecision;
+use crate::respond::Response;
 use crate::respond::{respond, Settings, Switch};
 
 /// The store's events counted, in order.
