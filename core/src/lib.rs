@@ -46,6 +46,7 @@
 mod ahead;
 mod chain;
 mod config;
+mod count;
 mod decide;
 mod declared;
 mod early_hints;
@@ -70,6 +71,7 @@ mod tally;
 pub use ahead::{ahead, Ahead};
 pub use chain::MAX_HOPS;
 pub use config::{parse_flag, ConfigError, ExcludeSet, StatusSet, STATUS_RANGE};
+pub use count::Call;
 pub use decide::{decide, Decision, Push};
 pub use declared::DeclaredHints;
 pub use early_hints::early_hints;

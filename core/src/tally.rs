@@ -1,9 +1,9 @@
 //! What the server counts for its operator (the module's `server-status`
 //! section, docs/operating.md): the events of the shared store that only
-//! the core sees, and every [`Counter`] of the page, with its name, label
-//! and group and the decision each counts. The module keeps the counters
-//! (one slot per child, in shared memory) and adds to them the decisions
-//! it applies itself.
+//! the core sees, every [`Counter`] of the page, with its name, label and
+//! group (which counters a call's decisions add to is count.rs). The
+//! module keeps the counters (one slot per child, in shared memory) and
+//! hands them to the core to add to.
 
 use std::ffi::CStr;
 
@@ -32,15 +32,27 @@ pub enum Event {
     LearnedPageWithoutHints,
 }
 
-/// Where the store's events are counted: a process's
+/// Where the counters are added to: the store's events (a process's
 /// [`WriteBudget`](crate::WriteBudget) holds one, which the threads of the
-/// process share. Counting must be cheap and never fail: the module adds
-/// one to a counter of shared memory.
+/// process share) and what a call decided
+/// ([`Response::count`](crate::Response::count)). Adding
+/// must be cheap and never fail: the module adds to a counter of shared
+/// memory.
 pub trait Tally: Send + Sync {
-    fn count(&self, event: Event);
+    /// Adds `n` to `counter`.
+    fn add(&self, counter: Counter, n: u64);
+
+    /// Counts one `event` of the store, on its counter.
+    fn count(&self, event: Event) {
+        self.add(event.into(), 1);
+    }
 }
 
 impl<T: Tally + ?Sized> Tally for std::sync::Arc<T> {
+    fn add(&self, counter: Counter, n: u64) {
+        (**self).add(counter, n);
+    }
+
     fn count(&self, event: Event) {
         (**self).count(event);
     }
@@ -254,70 +266,4 @@ impl From<Event> for Counter {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use std::sync::Mutex;
-
-    use super::*;
-
-    /// The events counted, in order.
-    #[derive(Default)]
-    pub(crate) struct Recorded(Mutex<Vec<Event>>);
-
-    impl Tally for Recorded {
-        fn count(&self, event: Event) {
-            self.0.lock().unwrap().push(event);
-        }
-    }
-
-    impl Recorded {
-        pub(crate) fn events(&self) -> Vec<Event> {
-            self.0.lock().unwrap().clone()
-        }
-    }
-
-    #[test]
-    fn a_page_counts_by_where_its_hints_came_from() {
-        assert_eq!(learned_page(3, 1), Event::LearnedPageFromHtml);
-        assert_eq!(learned_page(3, 0), Event::LearnedPageFromLink);
-        assert_eq!(learned_page(0, 0), Event::LearnedPageWithoutHints);
-    }
-
-    #[test]
-    fn every_counter_has_its_text_and_the_skips_are_named_by_their_tokens() {
-        assert_eq!(Counter::StoreFailures as usize + 1, Counter::COUNT);
-        assert!(Counter::text(Counter::COUNT).is_none());
-        for i in 0..Counter::COUNT {
-            let CounterText { name, label, group } = Counter::text(i).unwrap();
-            let name = name.to_str().unwrap();
-            assert!(name.starts_with("PushRedirect"), "{name}");
-            assert!(name.bytes().all(|b| b.is_ascii_alphanumeric()), "{name}");
-            assert!(!label.is_empty() && !group.is_empty());
-            assert!(TEXTS[..i]
-                .iter()
-                .all(|other| other.name.to_str() != Ok(name)));
-        }
-        let text = |counter: Counter| Counter::text(counter as usize).unwrap();
-        assert_eq!(text(Counter::Linked).name, c"PushRedirectLinked");
-        for reason in Reason::ALL {
-            assert_eq!(
-                text(Counter::skipped(reason)).label.to_str(),
-                Ok(reason.as_str())
-            );
-            if let Some(counter) = Counter::early_hints_skipped(EarlyHintsSkip::Rule(reason)) {
-                let CounterText { label, group, .. } = text(counter);
-                assert_eq!((label.to_str(), group), (Ok(reason.as_str()), NO_103));
-            }
-        }
-        for skip in [
-            EarlyHintsSkip::SentAhead,
-            EarlyHintsSkip::NotHttp2,
-            EarlyHintsSkip::Http1_0,
-            EarlyHintsSkip::PushedStream,
-            EarlyHintsSkip::NotNavigation,
-            EarlyHintsSkip::NoHints,
-        ] {
-            let counter = Counter::early_hints_skipped(skip).unwrap();
-            assert_eq!(text(counter).label.to_str(), Ok(skip.as_str()));
-        }
-    }
-}
+pub(crate) mod tests;

@@ -13,22 +13,6 @@
 #define PUSH_REDIRECT_MAX_LINKS 4
 
 /*
- The first status of `respond_to` in `push_redirect_settings`.
- */
-#define PUSH_REDIRECT_RESPOND_FIRST 200
-
-/*
- The length of a record's key.
- */
-#define PUSH_REDIRECT_KEY_LEN 32
-
-/*
- The buffer a fetch is given: a value longer than this is a miss. Also
- the longest record a write carries (the core's are half of it).
- */
-#define PUSH_REDIRECT_FETCH_BUF_LEN 16384
-
-/*
  The counters of one slot.
  */
 #define PUSH_REDIRECT_COUNTERS 41
@@ -52,6 +36,22 @@
 #define PUSH_REDIRECT_INFO_HINTS 16
 
 #define PUSH_REDIRECT_INFO_HOPS 4
+
+/*
+ The first status of `respond_to` in `push_redirect_settings`.
+ */
+#define PUSH_REDIRECT_RESPOND_FIRST 200
+
+/*
+ The length of a record's key.
+ */
+#define PUSH_REDIRECT_KEY_LEN 32
+
+/*
+ The buffer a fetch is given: a value longer than this is a miss. Also
+ the longest record a write carries (the core's are half of it).
+ */
+#define PUSH_REDIRECT_FETCH_BUF_LEN 16384
 
 /*
  What a fetch found.
@@ -551,38 +551,6 @@ push_redirect_result push_redirect_ahead(const push_redirect_settings *settings,
                                          push_redirect_answer *answer);
 
 /*
- Fills the derived fields (`active`, `respond_to`, ...) from the directives of `settings`, with
- the core's defaults for what is not set. The shim calls it whenever it
- changes or merges a scope's settings. NULL is ignored.
-
- # Safety
- `settings` is NULL or valid for reads and writes, its handles from their
- constructors.
- */
-void push_redirect_settings_resolve(push_redirect_settings *settings);
-
-/*
- Decides everything for one response and fills `*answer`: the push, the
- 103 (with the hints learned in `store`); the record a 200 or a redirect
- teaches is written through `store`'s `put` during the call, and the
- answer says how many hints it holds. Unless `answer` is NULL it is
- always filled: a caught panic, a NULL argument or an allocation failure
- is the skip reason `internal-error` on each side that is on.
-
- # Safety
- `settings` and `exchange` are valid for reads as documented on their
- types (their pointers borrowed for the call only); `store` is NULL or
- valid for reads, its budget from `push_redirect_write_budget_new` or
- NULL; `answer` is writable.
- */
-push_redirect_result push_redirect_respond(const push_redirect_settings *settings,
-                                           const push_redirect_exchange *exchange,
-                                           const push_redirect_store *store,
-                                           push_redirect_alloc_fn alloc,
-                                           void *alloc_ctx,
-                                           push_redirect_answer *answer);
-
-/*
  The text of counter `counter`; all NULL past the last.
  */
 push_redirect_counter_text push_redirect_counter_describe(size_t counter);
@@ -806,6 +774,38 @@ push_redirect_result push_redirect_page_finish(push_redirect_page *page,
  `page` is NULL or from an answer and neither finished nor freed.
  */
 void push_redirect_page_free(push_redirect_page *page);
+
+/*
+ Decides everything for one response and fills `*answer`: the push, the
+ 103 (with the hints learned in `store`); the record a 200 or a redirect
+ teaches is written through `store`'s `put` during the call, and the
+ answer says how many hints it holds. Unless `answer` is NULL it is
+ always filled: a caught panic, a NULL argument or an allocation failure
+ is the skip reason `internal-error` on each side that is on.
+
+ # Safety
+ `settings` and `exchange` are valid for reads as documented on their
+ types (their pointers borrowed for the call only); `store` is NULL or
+ valid for reads, its budget from `push_redirect_write_budget_new` or
+ NULL; `answer` is writable.
+ */
+push_redirect_result push_redirect_respond(const push_redirect_settings *settings,
+                                           const push_redirect_exchange *exchange,
+                                           const push_redirect_store *store,
+                                           push_redirect_alloc_fn alloc,
+                                           void *alloc_ctx,
+                                           push_redirect_answer *answer);
+
+/*
+ Fills the derived fields (`active`, `respond_to`, ...) from the directives of `settings`, with
+ the core's defaults for what is not set. The shim calls it whenever it
+ changes or merges a scope's settings. NULL is ignored.
+
+ # Safety
+ `settings` is NULL or valid for reads and writes, its handles from their
+ constructors.
+ */
+void push_redirect_settings_resolve(push_redirect_settings *settings);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -3,14 +3,14 @@
 
 use std::ffi::c_void;
 
-use push_redirect_core::{ahead, Ahead, EarlyHintsDecision};
+use push_redirect_core::{ahead, Ahead, Call, EarlyHintsDecision};
 
-use crate::answer::{
-    answer_call, count_failure, counts_of, push_redirect_alloc_fn, push_redirect_answer,
-    push_redirect_exchange, push_redirect_settings, push_redirect_store, with_store,
-    write_early_hints, Call, Fields,
-};
+use crate::answer::{answer_call, push_redirect_answer, write_early_hints};
+use crate::exchange::{push_redirect_exchange, Fields};
+use crate::pool::{push_redirect_alloc_fn, Pool};
 use crate::push_redirect_result;
+use crate::settings::push_redirect_settings;
+use crate::store::{counts_of, push_redirect_store, with_store};
 
 /// Decides the 103 to send before the handler runs, from what `store`
 /// learned for the URL, and fills the early-hints side of `*answer` (the
@@ -32,29 +32,28 @@ pub unsafe extern "C" fn push_redirect_ahead(
     alloc_ctx: *mut c_void,
     answer: *mut push_redirect_answer,
 ) -> push_redirect_result {
-    let counts = counts_of(store);
-    let result = answer_call(
+    answer_call(
         Call::Ahead,
         settings,
         exchange,
-        alloc,
-        alloc_ctx,
+        Pool::new(alloc, alloc_ctx),
         answer,
-        |settings, exchange, pool, answer| {
+        counts_of(store),
+        |settings, exchange, pool, answer, counts| {
             let mut fields = Fields::new();
             fields.read_all(exchange);
             let view = fields.view(exchange);
-            let decision = match with_store(store, |store| ahead(settings, &view, store)) {
-                Ahead::Off => return push_redirect_result::Ok,
+            let mut decision = match with_store(store, |store| ahead(settings, &view, store)) {
+                Ahead::Off => return,
                 Ahead::Send(hints) => EarlyHintsDecision::Send(hints),
                 Ahead::Skip(skip) => EarlyHintsDecision::Skip(skip),
             };
-            write_early_hints(answer, pool, decision, Call::Ahead, counts);
-            push_redirect_result::Ok
+            write_early_hints(answer, pool, &mut decision);
+            if let Some(counts) = counts {
+                decision.count(Call::Ahead, counts);
+            }
         },
-    );
-    count_failure(result, answer, Call::Ahead, counts);
-    result
+    )
 }
 
 #[cfg(test)]

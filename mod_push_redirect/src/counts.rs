@@ -9,7 +9,7 @@ use std::ffi::c_char;
 use std::ptr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use push_redirect_core::{Counter, Event, Tally};
+use push_redirect_core::{Counter, Tally};
 
 use crate::ffi_panic_boundary;
 
@@ -63,11 +63,6 @@ impl Counts {
             .map(Counts)
     }
 
-    #[inline]
-    pub(crate) fn add(&self, counter: Counter, n: u64) {
-        self.0[counter as usize].fetch_add(n, Ordering::Relaxed);
-    }
-
     /// The counter at `index`.
     #[cfg(test)]
     pub(crate) fn get(&self, index: usize) -> u64 {
@@ -76,8 +71,9 @@ impl Counts {
 }
 
 impl Tally for Counts {
-    fn count(&self, event: Event) {
-        self.add(event.into(), 1);
+    #[inline]
+    fn add(&self, counter: Counter, n: u64) {
+        self.0[counter as usize].fetch_add(n, Ordering::Relaxed);
     }
 }
 

@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int, c_void};
 use std::ptr;
 
 use push_redirect_core::{
-    Counter, DeclaredHints, ExcludeSet, StatusSet, StoreHealth, Switch, WriteBudget,
+    Counter, DeclaredHints, ExcludeSet, StatusSet, StoreHealth, Switch, Tally, WriteBudget,
 };
 
 use crate::counts::Counts;

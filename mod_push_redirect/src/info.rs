@@ -10,9 +10,11 @@ use push_redirect_core::{
     client_scheme, explain, json_string, Exchange, RecordKey, MAX_HINTS, MAX_HOPS,
 };
 
-use crate::answer::{push_redirect_settings, push_redirect_store, settings_view, with_store, Pool};
 use crate::handles::try_ref;
-use crate::{bytes, ffi_panic_boundary, push_redirect_alloc_fn, push_redirect_result};
+use crate::pool::{push_redirect_alloc_fn, Pool};
+use crate::settings::{push_redirect_settings, settings_view};
+use crate::store::{push_redirect_store, with_store};
+use crate::{bytes, ffi_panic_boundary, push_redirect_result};
 
 /// The URL asked about, and what a fresh anonymous navigation to it
 /// would be: a GET over HTTP/2 with the scheme and `Host` of the request
@@ -91,20 +93,6 @@ const EMPTY: push_redirect_info = push_redirect_info {
     store: ptr::null(),
 };
 
-impl Pool {
-    /// A NUL-terminated copy of `text`; NULL when the allocation fails.
-    unsafe fn c_string(&mut self, text: &str) -> *const c_char {
-        match self.bytes(text.len() + 1) {
-            Some(buf) => {
-                buf[..text.len()].copy_from_slice(text.as_bytes());
-                buf[text.len()] = 0;
-                buf.as_ptr().cast()
-            }
-            None => ptr::null(),
-        }
-    }
-}
-
 /// The most hints of a record, and hops of a chain, the page shows: all.
 pub const PUSH_REDIRECT_INFO_HINTS: usize = 16;
 pub const PUSH_REDIRECT_INFO_HOPS: usize = 4;
@@ -134,12 +122,13 @@ pub unsafe extern "C" fn push_redirect_explain(
     };
     *info = EMPTY;
     ffi_panic_boundary!(push_redirect_result::Panic, {
-        let (Some(settings), Some(request), Some(alloc)) =
-            (settings.as_ref(), request.as_ref(), alloc)
-        else {
+        let (Some(settings), Some(request), Some(mut pool)) = (
+            settings.as_ref(),
+            request.as_ref(),
+            Pool::new(alloc, alloc_ctx),
+        ) else {
             return push_redirect_result::NullParameter;
         };
-        let mut pool = Pool { alloc, alloc_ctx };
         let asked = Exchange {
             scheme: client_scheme(
                 bytes(request.scheme),
@@ -252,7 +241,7 @@ pub unsafe extern "C" fn push_redirect_json_string(
     alloc_ctx: *mut c_void,
 ) -> *const c_char {
     ffi_panic_boundary!(ptr::null(), {
-        let Some(alloc) = alloc else {
+        let Some(mut pool) = Pool::new(alloc, alloc_ctx) else {
             return ptr::null();
         };
         let json = if text.is_null() {
@@ -260,7 +249,7 @@ pub unsafe extern "C" fn push_redirect_json_string(
         } else {
             json_string(&String::from_utf8_lossy(bytes(text)))
         };
-        Pool { alloc, alloc_ctx }.c_string(&json)
+        pool.c_string(&json)
     })
 }
 

@@ -28,6 +28,10 @@ mod exchange;
 mod handles;
 mod info;
 mod page;
+mod pool;
+mod respond;
+mod settings;
+mod store;
 
 pub use ahead::*;
 pub use answer::*;
@@ -36,6 +40,10 @@ pub use exchange::*;
 pub use handles::*;
 pub use info::*;
 pub use page::*;
+pub use pool::*;
+pub use respond::*;
+pub use settings::*;
+pub use store::*;
 
 /// Runs `$body`; a panic inside it yields `$on_panic` instead of unwinding
 /// across the C boundary.

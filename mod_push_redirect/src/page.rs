@@ -5,10 +5,8 @@
 
 use push_redirect_core::PageLearning;
 
-use crate::answer::{
-    push_redirect_answer, push_redirect_page, push_redirect_store, with_store, write_learn,
-    EMPTY_ANSWER,
-};
+use crate::answer::{push_redirect_answer, push_redirect_page, write_learn, EMPTY_ANSWER};
+use crate::store::{push_redirect_store, with_store};
 use crate::{ffi_panic_boundary, push_redirect_result};
 
 unsafe fn page_mut<'a>(page: *mut push_redirect_page) -> Option<&'a mut PageLearning> {
@@ -90,3 +88,6 @@ pub unsafe extern "C" fn push_redirect_page_free(page: *mut push_redirect_page) 
         }
     })
 }
+
+#[cfg(test)]
+mod tests;
