@@ -3,7 +3,7 @@
 use url::{Position, Url};
 
 use crate::exchange::Exchange;
-use crate::plain::plain_request;
+use crate::plain::PlainRequest;
 
 /// The URL the client asked for: scheme, authority (Host, or the server's
 /// name and port) and the origin-form request target.
@@ -37,7 +37,7 @@ pub(crate) fn requested_url(ex: &Exchange<'_>) -> Option<Url> {
 
 /// The URL the client asked for, as a 103 needs it: its path+query, read
 /// without the URL parser where the plain path takes the request
-/// ([`plain_request`]: the parser would keep it byte for byte), and the
+/// ([`PlainRequest`]: the parser would keep it byte for byte), and the
 /// URL itself, parsed only when something needs more than that.
 pub(crate) struct Requested<'e> {
     ex: &'e Exchange<'e>,
@@ -51,7 +51,16 @@ impl<'e> Requested<'e> {
     /// `None` when there is no URL of ours to resolve against (a Host that
     /// is not one, a request target that is not origin-form).
     pub(crate) fn of(ex: &'e Exchange<'e>) -> Option<Requested<'e>> {
-        let plain = plain_request(ex).and_then(|_| std::str::from_utf8(ex.request_target).ok());
+        Requested::with(ex, PlainRequest::of(ex))
+    }
+
+    /// [`Requested::of`] where the plain path's answer for the request is
+    /// known already: not checked again.
+    pub(crate) fn with(
+        ex: &'e Exchange<'e>,
+        plain: Option<PlainRequest<'e>>,
+    ) -> Option<Requested<'e>> {
+        let plain = plain.and_then(|plain| std::str::from_utf8(plain.request_target()).ok());
         let url = match plain {
             Some(_) => None,
             None => Some(requested_url(ex)?),
