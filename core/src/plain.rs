@@ -1,6 +1,7 @@
 //! The plain fast path: a redirect decided without the URL parser.
 
-use crate::exchange::Exchange;
+use crate::exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
+use crate::rules::check_target_path;
 
 /// The request as the plain path takes it: its scheme (`https` or `http`),
 /// a Host that is a plain name or dotted-quad IPv4 address with an optional
@@ -54,16 +55,11 @@ impl<'b> PlainRequest<'b> {
     /// differential tests hold the two to that). Parsing two URLs is most
     /// of the cost of a redirect's decision; this is the common case it
     /// skips.
-    pub(crate) fn target<'a>(&self, location: &'a [u8]) -> Option<&'a str> {
+    fn target<'a>(&self, location: &'a [u8]) -> Option<&'a str> {
         let at = self.target_at(location)?;
         // A plain path is ASCII, so this never fails; the Location need
         // not have been validated as text before.
         std::str::from_utf8(&location[at..]).ok()
-    }
-
-    /// [`PlainRequest::target`] for a Location already read as text.
-    pub(crate) fn target_of_text<'a>(&self, location: &'a str) -> Option<&'a str> {
-        location.get(self.target_at(location.as_bytes())?..)
     }
 
     /// Where the plain target starts in `location`, when the plain path
@@ -76,6 +72,46 @@ impl<'b> PlainRequest<'b> {
             authority_and_path.strip_prefix(self.host)?
         };
         is_plain_path(target).then_some(location.len() - target.len())
+    }
+}
+
+/// A redirect the plain path takes whole: the request ([`PlainRequest`])
+/// and the one Location's target, no longer than [`MAX_LOCATION_LEN`].
+/// Found once per response, for the push, the 103's first hop and what is
+/// learned: what it takes is a valid Location (visible ASCII), so none of
+/// them validates it as text first.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlainRedirect<'a, 'b> {
+    request: PlainRequest<'b>,
+    target: &'a str,
+}
+
+impl<'a, 'b> PlainRedirect<'a, 'b> {
+    /// `None` when the plain path does not take the request or the
+    /// Location: the URL parser decides.
+    pub(crate) fn of(ex: &Exchange<'b>, location: &'a [u8]) -> Option<PlainRedirect<'a, 'b>> {
+        if location.len() > MAX_LOCATION_LEN {
+            return None;
+        }
+        let request = PlainRequest::of(ex)?;
+        let target = request.target(location)?;
+        Some(PlainRedirect { request, target })
+    }
+
+    /// The target's path+query, whatever rules 7 to 10 say of it.
+    #[cfg(test)]
+    pub(crate) fn target(&self) -> &'a str {
+        self.target
+    }
+
+    pub(crate) fn request(&self) -> PlainRequest<'b> {
+        self.request
+    }
+
+    /// Rules 7 to 10 for the target: its path+query where they hold.
+    pub(crate) fn check(&self, policy: &Policy<'_>) -> Result<&'a str, Reason> {
+        check_target_path(policy, self.target, self.request.request_target())?;
+        Ok(self.target)
     }
 }
 
