@@ -118,6 +118,13 @@ pub(crate) fn authority(host: &[u8]) -> Option<&str> {
 }
 
 pub(crate) fn itoa_port(port: u16, buf: &mut [u8; 5]) -> &str {
+    std::str::from_utf8(port_digits(port, buf)).expect("ASCII digits")
+}
+
+/// The decimal digits of `port`, written at the end of `buf`: as bytes
+/// for a record's key text (core/src/record/mod.rs), which needs no text
+/// and so no check that digits are UTF-8.
+pub(crate) fn port_digits(port: u16, buf: &mut [u8; 5]) -> &[u8] {
     let mut n = port;
     let mut i = buf.len();
     loop {
@@ -128,7 +135,7 @@ pub(crate) fn itoa_port(port: u16, buf: &mut [u8; 5]) -> &str {
             break;
         }
     }
-    std::str::from_utf8(&buf[i..]).expect("ASCII digits")
+    &buf[i..]
 }
 
 /// Same scheme, host (after IDNA and case folding, as the URL parser does
