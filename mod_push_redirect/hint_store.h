@@ -93,7 +93,9 @@ typedef struct {
 void hint_store_view_get(hint_store_view *view);
 
 /* store_threads.c: the child's threads that alone call a provider that
- * can hang. Started from child_init; stopped with `pchild`. */
+ * can hang. Started from child_init; stopped with `pchild`. The requests'
+ * side of their jobs, store_threads_fetch and store_threads_store, is
+ * store_jobs.c. */
 apr_status_t store_threads_start(apr_pool_t *pchild, server_rec *s,
                                  const char *name,
                                  const push_redirect_write_budget *budget);

@@ -384,7 +384,7 @@ def test_a_flood_of_queries_is_bounded_by_the_write_budget(httpd_redis, redis, w
     bound = children * (QUERY_BURST + QUERY_PER_SECOND * (seconds + 1))
     stored = len(redis.keys())
     # Not the whole burst necessarily: a write waits for one of the store
-    # threads' 8 slots (hint_store.c) and is dropped when all are taken,
+    # threads' 8 slots (store_threads.h) and is dropped when all are taken,
     # which a flood's burst of writes can do.
     assert 0 < stored <= bound, (stored, bound, seconds, children)
     assert stored < FLOOD / 10

@@ -4,11 +4,11 @@ use std::borrow::Cow;
 
 use url::Url;
 
-use crate::exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
+use crate::exchange::{Exchange, Policy, Reason};
 use crate::link::{link_value, link_value_len, write_link_value};
 use crate::origin::path_and_query;
-use crate::plain::plain_target;
-use crate::rules::{check_request, check_target_path, links_to, resolve_target, Rules};
+use crate::plain::PlainRedirect;
+use crate::rules::{check_request, links_to, resolve_target, Rules};
 
 /// The target of a pushed redirect: borrowed from the Location when the
 /// plain path found it, else the URL parser's serialisation.
@@ -84,7 +84,7 @@ pub fn decide<'a>(policy: &Policy<'_>, exchange: &Exchange<'a>) -> Decision<'a> 
 /// How rules 7 to 10 find the target.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Resolution {
-    /// [`plain_target`] where it applies, else the URL parser.
+    /// [`PlainRedirect`] where it applies, else the URL parser.
     PlainFirst,
     /// Always the URL parser: for a Location the plain path has declined
     /// already, and as the reference the plain path is tested against.
@@ -112,7 +112,7 @@ pub(crate) fn push_target<'a>(
     resolved: &mut Option<Resolved>,
 ) -> Result<Push<'a>, Reason> {
     if resolution == Resolution::PlainFirst {
-        if let Some(push) = plain_push(policy, ex, location.as_bytes()) {
+        if let Some(push) = plain_push(policy, ex, PlainRedirect::of(ex, location.as_bytes())) {
             return push;
         }
     }
@@ -128,18 +128,18 @@ pub(crate) fn push_target<'a>(
     })
 }
 
-/// Rules 7 to 10 by the plain path, for a Location it takes (`None`: the
-/// URL parser must decide): its bytes need no validation as text first.
+/// Rules 7 to 10 by the plain path, for a redirect it takes (`None`: the
+/// URL parser must decide, as it must when the response has `Link` fields
+/// already, which rule 11 resolves).
 pub(crate) fn plain_push<'a>(
     policy: &Policy<'_>,
     ex: &Exchange<'_>,
-    location: &'a [u8],
+    plain: Option<PlainRedirect<'a, '_>>,
 ) -> Option<Result<Push<'a>, Reason>> {
-    if !ex.links.is_empty() || location.len() > MAX_LOCATION_LEN {
+    if !ex.links.is_empty() {
         return None;
     }
-    let (target, requested) = plain_target(ex, location)?;
-    Some(check_target_path(policy, target, requested).map(|()| Push {
+    Some(plain?.check(policy).map(|target| Push {
         target: Cow::Borrowed(target),
     }))
 }

@@ -3,7 +3,7 @@
 use url::{Position, Url};
 
 use crate::exchange::Exchange;
-use crate::plain::plain_request;
+use crate::plain::PlainRequest;
 
 /// The URL the client asked for: scheme, authority (Host, or the server's
 /// name and port) and the origin-form request target.
@@ -37,7 +37,7 @@ pub(crate) fn requested_url(ex: &Exchange<'_>) -> Option<Url> {
 
 /// The URL the client asked for, as a 103 needs it: its path+query, read
 /// without the URL parser where the plain path takes the request
-/// ([`plain_request`]: the parser would keep it byte for byte), and the
+/// ([`PlainRequest`]: the parser would keep it byte for byte), and the
 /// URL itself, parsed only when something needs more than that.
 pub(crate) struct Requested<'e> {
     ex: &'e Exchange<'e>,
@@ -51,7 +51,16 @@ impl<'e> Requested<'e> {
     /// `None` when there is no URL of ours to resolve against (a Host that
     /// is not one, a request target that is not origin-form).
     pub(crate) fn of(ex: &'e Exchange<'e>) -> Option<Requested<'e>> {
-        let plain = plain_request(ex).and_then(|_| std::str::from_utf8(ex.request_target).ok());
+        Requested::with(ex, PlainRequest::of(ex))
+    }
+
+    /// [`Requested::of`] where the plain path's answer for the request is
+    /// known already: not checked again.
+    pub(crate) fn with(
+        ex: &'e Exchange<'e>,
+        plain: Option<PlainRequest<'e>>,
+    ) -> Option<Requested<'e>> {
+        let plain = plain.and_then(|plain| std::str::from_utf8(plain.request_target()).ok());
         let url = match plain {
             Some(_) => None,
             None => Some(requested_url(ex)?),
@@ -109,6 +118,13 @@ pub(crate) fn authority(host: &[u8]) -> Option<&str> {
 }
 
 pub(crate) fn itoa_port(port: u16, buf: &mut [u8; 5]) -> &str {
+    std::str::from_utf8(port_digits(port, buf)).expect("ASCII digits")
+}
+
+/// The decimal digits of `port`, written at the end of `buf`: as bytes
+/// for a record's key text (core/src/record/mod.rs), which needs no text
+/// and so no check that digits are UTF-8.
+pub(crate) fn port_digits(port: u16, buf: &mut [u8; 5]) -> &[u8] {
     let mut n = port;
     let mut i = buf.len();
     loop {
@@ -119,7 +135,7 @@ pub(crate) fn itoa_port(port: u16, buf: &mut [u8; 5]) -> &str {
             break;
         }
     }
-    std::str::from_utf8(&buf[i..]).expect("ASCII digits")
+    &buf[i..]
 }
 
 /// Same scheme, host (after IDNA and case folding, as the URL parser does

@@ -1,66 +1,118 @@
 //! The plain fast path: a redirect decided without the URL parser.
 
-use crate::exchange::Exchange;
+use crate::exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
+use crate::rules::check_target_path;
 
-/// The target's path+query and the request's, without the URL parser, for
-/// the shapes where resolving is the identity: a path-absolute Location, or
-/// an absolute one that starts with the request's scheme and Host byte for
-/// byte; a Host that is a plain name or dotted-quad IPv4 address with an
-/// optional port; a request target and a target path made only of bytes the
-/// URL standard leaves as they are, with no dot segment, no `%`, no `//`
-/// prefix. Then the resolved target is the same origin and its path+query
-/// is the Location's own, which is what the URL parser would say too (the
-/// differential tests hold the two to that). Parsing two URLs is most of
-/// the cost of a redirect's decision; this is the common case it skips.
-pub(crate) fn plain_target<'a, 'b>(
-    ex: &Exchange<'b>,
-    location: &'a [u8],
-) -> Option<(&'a str, &'b [u8])> {
-    let at = plain_target_at(ex, location)?;
-    // A plain path is ASCII, so this never fails; the Location need not
-    // have been validated as text before.
-    let target = std::str::from_utf8(&location[at..]).ok()?;
-    Some((target, ex.request_target))
+/// The request as the plain path takes it: its scheme (`https` or `http`),
+/// a Host that is a plain name or dotted-quad IPv4 address with an optional
+/// port, and a request target made only of bytes the URL standard leaves as
+/// they are, which the URL parser would keep byte for byte. Checked once
+/// per response ([`PlainRequest::of`]) and handed to each part of the
+/// answer that reads the Location against it: the push, the 103's first
+/// hop and what is learned.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlainRequest<'b> {
+    scheme: &'static [u8],
+    host: &'b [u8],
+    request_target: &'b [u8],
 }
 
-/// [`plain_target`] for a Location already read as text.
-pub(crate) fn plain_target_of_text<'a, 'b>(
-    ex: &Exchange<'b>,
-    location: &'a str,
-) -> Option<(&'a str, &'b [u8])> {
-    let at = plain_target_at(ex, location.as_bytes())?;
-    Some((location.get(at..)?, ex.request_target))
+impl<'b> PlainRequest<'b> {
+    /// `None` when the plain path does not take the request.
+    #[inline]
+    pub(crate) fn of(ex: &Exchange<'b>) -> Option<PlainRequest<'b>> {
+        // Apache says `https` or `http`, in lower case: compared as they
+        // are first.
+        let scheme: &[u8] = match ex.scheme {
+            b"https" => b"https",
+            b"http" => b"http",
+            s if s.eq_ignore_ascii_case(b"https") => b"https",
+            s if s.eq_ignore_ascii_case(b"http") => b"http",
+            _ => return None,
+        };
+        let host = ex.host.filter(|host| is_plain_authority(host))?;
+        is_plain_path(ex.request_target).then_some(PlainRequest {
+            scheme,
+            host,
+            request_target: ex.request_target,
+        })
+    }
+
+    /// The request target (origin-form path+query), plain: ASCII, whose
+    /// reading as text never fails (the push compares bytes and needs no
+    /// text).
+    pub(crate) fn request_target(&self) -> &'b [u8] {
+        self.request_target
+    }
+
+    /// The target's path+query without the URL parser, for the shapes
+    /// where resolving is the identity: a path-absolute Location, or an
+    /// absolute one that starts with the request's scheme and Host byte
+    /// for byte; a target path made only of bytes the URL standard leaves
+    /// as they are, with no dot segment, no `%`, no `//` prefix. Then the
+    /// resolved target is the same origin and its path+query is the
+    /// Location's own, which is what the URL parser would say too (the
+    /// differential tests hold the two to that). Parsing two URLs is most
+    /// of the cost of a redirect's decision; this is the common case it
+    /// skips.
+    fn target<'a>(&self, location: &'a [u8]) -> Option<&'a str> {
+        let at = self.target_at(location)?;
+        // A plain path is ASCII, so this never fails; the Location need
+        // not have been validated as text before.
+        std::str::from_utf8(&location[at..]).ok()
+    }
+
+    /// Where the plain target starts in `location`, when the plain path
+    /// takes it.
+    fn target_at(&self, location: &[u8]) -> Option<usize> {
+        let target = if location.starts_with(b"/") {
+            location
+        } else {
+            let authority_and_path = location.strip_prefix(self.scheme)?.strip_prefix(b"://")?;
+            authority_and_path.strip_prefix(self.host)?
+        };
+        is_plain_path(target).then_some(location.len() - target.len())
+    }
 }
 
-/// Where the plain target starts in `location`, when the plain path takes
-/// it.
-fn plain_target_at(ex: &Exchange<'_>, location: &[u8]) -> Option<usize> {
-    let (scheme, host) = plain_request(ex)?;
-    let target = if location.starts_with(b"/") {
-        location
-    } else {
-        let authority_and_path = location.strip_prefix(scheme)?.strip_prefix(b"://")?;
-        authority_and_path.strip_prefix(host)?
-    };
-    is_plain_path(target).then_some(location.len() - target.len())
+/// A redirect the plain path takes whole: the request ([`PlainRequest`])
+/// and the one Location's target, no longer than [`MAX_LOCATION_LEN`].
+/// Found once per response, for the push, the 103's first hop and what is
+/// learned: what it takes is a valid Location (visible ASCII), so none of
+/// them validates it as text first.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlainRedirect<'a, 'b> {
+    request: PlainRequest<'b>,
+    target: &'a str,
 }
 
-/// The request's scheme (`https` or `http`) and Host when the plain path
-/// takes the request: a plain Host and a plain request target, whose
-/// path+query the URL parser would keep byte for byte.
-#[inline]
-pub(crate) fn plain_request<'b>(ex: &Exchange<'b>) -> Option<(&'static [u8], &'b [u8])> {
-    // Apache says `https` or `http`, in lower case: compared as they are
-    // first.
-    let scheme: &[u8] = match ex.scheme {
-        b"https" => b"https",
-        b"http" => b"http",
-        s if s.eq_ignore_ascii_case(b"https") => b"https",
-        s if s.eq_ignore_ascii_case(b"http") => b"http",
-        _ => return None,
-    };
-    let host = ex.host.filter(|host| is_plain_authority(host))?;
-    is_plain_path(ex.request_target).then_some((scheme, host))
+impl<'a, 'b> PlainRedirect<'a, 'b> {
+    /// `None` when the plain path does not take the request or the
+    /// Location: the URL parser decides.
+    pub(crate) fn of(ex: &Exchange<'b>, location: &'a [u8]) -> Option<PlainRedirect<'a, 'b>> {
+        if location.len() > MAX_LOCATION_LEN {
+            return None;
+        }
+        let request = PlainRequest::of(ex)?;
+        let target = request.target(location)?;
+        Some(PlainRedirect { request, target })
+    }
+
+    /// The target's path+query, whatever rules 7 to 10 say of it.
+    #[cfg(test)]
+    pub(crate) fn target(&self) -> &'a str {
+        self.target
+    }
+
+    pub(crate) fn request(&self) -> PlainRequest<'b> {
+        self.request
+    }
+
+    /// Rules 7 to 10 for the target: its path+query where they hold.
+    pub(crate) fn check(&self, policy: &Policy<'_>) -> Result<&'a str, Reason> {
+        check_target_path(policy, self.target, self.request.request_target())?;
+        Ok(self.target)
+    }
 }
 
 /// What [`is_plain_path`] and [`is_plain_authority`] need to know of a

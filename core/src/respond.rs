@@ -9,14 +9,13 @@ use crate::config::{ExcludeSet, StatusSet};
 use crate::decide::{plain_push, push_target, Decision, Resolution, Resolved};
 use crate::declared::DeclaredHints;
 use crate::early_hints::{check_client, decision};
-use crate::exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
+use crate::exchange::{Exchange, Policy, Reason};
 use crate::hints::{EarlyHintsDecision, EarlyHintsSkip};
 use crate::learn::{Learn, Lesson, PageLearning, Store};
 use crate::origin::{path_and_query, Requested};
-use crate::plain::{plain_target, plain_target_of_text};
+use crate::plain::PlainRedirect;
 use crate::rules::{
-    check_push_only, check_shared, check_target_path, is_opted_out, one_location, resolve_target,
-    validate_location,
+    check_push_only, check_shared, is_opted_out, one_location, resolve_target, validate_location,
 };
 
 /// An `On|Off` directive as a scope left it: `Unset` inherits, and at the
@@ -214,6 +213,9 @@ pub fn respond<'a>(
     let one = one_location(ex.locations);
     let mut checked: Option<Result<&'a str, Reason>> = None;
     let mut resolved: Option<Resolved> = None;
+    // Whether the plain path takes the request and its one Location,
+    // checked once for the push, the 103's first hop and what is learned.
+    let plain = one.ok().and_then(|bytes| PlainRedirect::of(ex, bytes));
     // Each part of the answer is its own variable until the end, where the
     // answer is built in the caller's place (a struct filled field by field
     // here would be copied there whole).
@@ -221,7 +223,7 @@ pub fn respond<'a>(
         let push = shared
             .and_then(|()| check_push_only(&policy, ex))
             .and(one)
-            .and_then(|bytes| match plain_push(&policy, ex, bytes) {
+            .and_then(|_| match plain_push(&policy, ex, plain) {
                 Some(push) => push,
                 // Declined by the plain path: not asked again.
                 None => validated(one, &mut checked).and_then(|location| {
@@ -237,7 +239,9 @@ pub fn respond<'a>(
     let early_hints = early_hints_on.then(|| match check_client(&policy, ex) {
         Err(skip) => EarlyHintsDecision::Skip(skip),
         Ok(()) => {
-            match shared.and_then(|()| first_hop(&policy, ex, one, &mut checked, &mut resolved)) {
+            match shared
+                .and_then(|()| first_hop(&policy, ex, plain, one, &mut checked, &mut resolved))
+            {
                 Ok((mut requested, target)) => {
                     let mut lookup = |t: &[u8]| store.as_deref_mut()?.looked_up(ex, t);
                     let followed = chain.insert(follow(&mut requested, &target, &mut lookup));
@@ -287,9 +291,12 @@ pub fn respond<'a>(
             // A pushed redirect's Location is valid: its target is learned.
             let target = match &push {
                 Some(Decision::Push(push)) => Some(Cow::Borrowed(push.target())),
-                _ => validated(one, &mut checked)
-                    .ok()
-                    .and_then(|location| learned_target(&policy, ex, location, &mut resolved)),
+                _ => match plain {
+                    Some(plain) => plain.check(&policy).ok().map(Cow::Borrowed),
+                    None => validated(one, &mut checked)
+                        .ok()
+                        .and_then(|location| learned_target(&policy, ex, location, &mut resolved)),
+                },
             };
             learn = target.and_then(|target| store.learn_redirect(ex, &target));
         }
@@ -307,20 +314,19 @@ pub fn respond<'a>(
 /// target, for the 103: rules 6 to 10 by the plain path where it takes the
 /// Location (its bytes need no validation as text, and no URL is parsed),
 /// else by the URL parser, whose answer is kept in `resolved` for the push
-/// side.
+/// side. `plain`: the plain path's reading of the redirect, if it takes it.
 fn first_hop<'e, 'a: 'e>(
     policy: &Policy<'_>,
     ex: &'e Exchange<'a>,
+    plain: Option<PlainRedirect<'a, 'a>>,
     one: Result<&'a [u8], Reason>,
     checked: &mut Option<Result<&'a str, Reason>>,
     resolved: &mut Option<Resolved>,
 ) -> Result<(Requested<'e>, Cow<'a, str>), Reason> {
-    let bytes = one?;
-    if let Some((target, requested)) =
-        plain_target(ex, bytes).filter(|_| bytes.len() <= MAX_LOCATION_LEN)
-    {
-        check_target_path(policy, target, requested)?;
-        let requested = Requested::of(ex).ok_or(Reason::BadLocation)?;
+    one?;
+    if let Some(plain) = plain {
+        let target = plain.check(policy)?;
+        let requested = Requested::with(ex, Some(plain.request())).ok_or(Reason::BadLocation)?;
         return Ok((requested, Cow::Borrowed(target)));
     }
     let location = validated(one, checked)?;
@@ -340,19 +346,15 @@ fn validated<'a>(
     *checked.get_or_insert_with(|| one.and_then(validate_location))
 }
 
-/// The same-origin path+query a redirect that is not pushed teaches, when
-/// rules 7 to 10 hold for it: the plain path's, else the URL parser's.
+/// The same-origin path+query a redirect that is not pushed, and that the
+/// plain path does not take, teaches when rules 7 to 10 hold for it, by
+/// the URL parser.
 fn learned_target<'t>(
     policy: &Policy<'_>,
     ex: &Exchange<'t>,
     location: &'t str,
     resolved: &mut Option<Resolved>,
 ) -> Option<Cow<'t, str>> {
-    if let Some((target, requested)) = plain_target_of_text(ex, location) {
-        return check_target_path(policy, target, requested)
-            .ok()
-            .map(|()| Cow::Borrowed(target));
-    }
     let (_, target) = resolved
         .get_or_insert_with(|| resolve_target(policy, ex, location))
         .as_ref()

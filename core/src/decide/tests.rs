@@ -192,7 +192,7 @@ fn the_plain_path_takes_the_common_shapes() {
             request_target: target.as_bytes(),
             ..redirect_to(locations)
         };
-        plain_target(&ex, location.as_bytes()).map(|(target, _)| target)
+        PlainRedirect::of(&ex, location.as_bytes()).map(|plain| plain.target())
     };
     assert_eq!(
         plain("example.com:8443", "/old", "/new?a=1"),

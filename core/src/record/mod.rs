@@ -55,7 +55,7 @@ use url::Url;
 use crate::exchange::MAX_LOCATION_LEN;
 use crate::hints::{Hint, MAX_HINTS, MAX_HINTS_LEN, MAX_LEARNED_PATH_LEN};
 use crate::link::link_values;
-use crate::origin::{is_linkable, itoa_port, path_and_query, same_origin};
+use crate::origin::{is_linkable, path_and_query, port_digits, same_origin};
 use crate::plain::is_plain_path;
 use crate::table::Table;
 use crate::tally::{Event, Tally};
@@ -368,16 +368,16 @@ fn key_text<'p>(
     target: &'p [u8],
     digits: &'p mut [[u8; 5]; 2],
 ) -> [&'p [u8]; 9] {
-    let [len, port_digits] = digits;
+    let [len, port_text] = digits;
     let name_len = u16::try_from(server_name.len()).expect("a keyable name");
     [
         VERSION.as_bytes(),
         b":",
-        itoa_port(name_len, len).as_bytes(),
+        port_digits(name_len, len),
         b":",
         server_name,
         b":",
-        itoa_port(port, port_digits).as_bytes(),
+        port_digits(port, port_text),
         b":",
         target,
     ]
