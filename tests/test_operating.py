@@ -240,9 +240,12 @@ def test_server_status_counts_known_traffic_over_every_child(site):
             if "[push_redirect:trace1]" in line and "pid " in line}
     assert len(pids) >= 2, f"all the traffic went to one child: {pids}"
 
-    # A flood of distinct query URLs over one connection (one child): each
-    # looks up its own record and its path's; the write budget lets 16 of
-    # them through at once, then 2 a second, and refuses the rest.
+    # A flood of distinct query URLs over one connection (one child): the
+    # write budget lets 16 of them through at once, then 2 a second, and
+    # refuses the rest; each let through looks up its own record and its
+    # path's, one refused is not looked up (docs/behaviour.md, "Bounded
+    # writes"), but for the few that find the last write taken by another
+    # stream between the budget's check and its write.
     urls = [h.url("main", f"/raw/q?n={i}") for i in range(FLOOD)]
     started = time.monotonic()
     p = subprocess.run([env.NGHTTP, "-n", *urls], capture_output=True, timeout=60)
@@ -253,7 +256,9 @@ def test_server_status_counts_known_traffic_over_every_child(site):
     assert learned + refused == FLOOD, flood
     assert 16 <= learned <= 16 + 2 * (took + 1), (learned, took)
     print(f"flood of {FLOOD} query URLs in {took:.2f} s: {learned} written, {refused} refused")
-    assert flood["PushRedirectLookupsMissed"] == 2 * FLOOD, flood
+    looked_up, odd = divmod(flood["PushRedirectLookupsMissed"], 2)
+    print(f"{looked_up} looked up")
+    assert odd == 0 and learned <= looked_up <= learned + 4, (looked_up, flood)
     assert {v for k, v in flood.items()
             if k not in ("PushRedirectLearnedPagesFromLink", "PushRedirectWritesRefused",
                          "PushRedirectLookupsMissed")} == {0}, flood

@@ -320,6 +320,16 @@ impl<'a> Store<'a> {
         if settled.is_settled(fingerprint, self.now_ms) {
             return None;
         }
+        // A bucket that is empty now will most likely refuse the write: the
+        // store is not read for it. A flood of distinct query URLs would
+        // otherwise keep the store busy with lookups for writes it cannot
+        // make, and the pages without a query answered meanwhile wait for
+        // the store, or go without what it holds (docs/behaviour.md,
+        // "Bounded writes").
+        if !budget.has_left(target, self.now_ms) {
+            self.count(Event::WriteRefused);
+            return None;
+        }
         // Asked last, as it may cost the shim a lookup: the request
         // authenticated otherwise than by its headers (a verified client
         // certificate, a user Apache knows) teaches nothing either.

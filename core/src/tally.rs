@@ -19,8 +19,9 @@ pub enum Event {
     LookupMissed,
     /// A lookup got no answer: the store is failing, hung or too busy.
     LookupUnanswered,
-    /// A record that was worth a write was not written: the write budget
-    /// of the process was spent.
+    /// A response that would teach was refused by the write budget of the
+    /// process: a record worth a write, or, while the budget's part for
+    /// the URL is spent, a response not looked up for one.
     WriteRefused,
     /// A redirect's record was written.
     LearnedRedirect,

@@ -693,9 +693,20 @@ impl WriteBudget {
     /// query, the URL of its key) from its bucket, if there is one left
     /// at `now_ms`.
     pub fn take(&self, target: &[u8], now_ms: u64) -> bool {
+        self.bucket(target).take(now_ms)
+    }
+
+    /// Whether the bucket of `target` has a write left at `now_ms`, taking
+    /// none: a response whose bucket is empty is refused before the store
+    /// is read for it (learn.rs).
+    pub fn has_left(&self, target: &[u8], now_ms: u64) -> bool {
+        self.bucket(target).has_left(now_ms)
+    }
+
+    fn bucket(&self, target: &[u8]) -> &TokenBucket {
         match without_query(target) {
-            Some(_) => self.queries.take(now_ms),
-            None => self.paths.take(now_ms),
+            Some(_) => &self.queries,
+            None => &self.paths,
         }
     }
 }
@@ -742,18 +753,30 @@ impl TokenBucket {
     /// ten times the budget).
     fn take(&self, now_ms: u64) -> bool {
         let mut bucket = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let elapsed = now_ms.saturating_sub(bucket.last_ms);
+        bucket.tokens = self.refilled(&bucket, now_ms);
         bucket.last_ms = bucket.last_ms.max(now_ms);
-        bucket.tokens = bucket
-            .tokens
-            .saturating_add(elapsed.saturating_mul(self.per_second))
-            .min(self.burst * 1000);
         if bucket.tokens >= 1000 {
             bucket.tokens -= 1000;
             true
         } else {
             false
         }
+    }
+
+    /// Whether a write is left at `now_ms`, as [`TokenBucket::take`]
+    /// would find, taking none.
+    fn has_left(&self, now_ms: u64) -> bool {
+        let bucket = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        self.refilled(&bucket, now_ms) >= 1000
+    }
+
+    /// `bucket`'s tokens refilled up to `now_ms`.
+    fn refilled(&self, bucket: &Bucket, now_ms: u64) -> u64 {
+        let elapsed = now_ms.saturating_sub(bucket.last_ms);
+        bucket
+            .tokens
+            .saturating_add(elapsed.saturating_mul(self.per_second))
+            .min(self.burst * 1000)
     }
 }
 
