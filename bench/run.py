@@ -502,7 +502,8 @@ def store_section(workdir: Path, cert, results: Results):
     cold_off = per_request("cold", shmcb, "off", "/r", distinct=True)
     row("HTTP/1.1+TLS redirect, each to a URL the store has never seen: "
         "added by module On vs Off", cold_on, cold_off,
-        "; past the write budget of query URLs (16, then 2/s) the rest are read, not written")
+        "; past the write budget of query URLs (16, then 2/s) the rest are refused before "
+        "the store is read")
     none = store_httpd("none")
     for path, kind in (("/r", "redirect"), (TARGET, "non-redirect (200)")):
         on = per_request("none", none, "on", path)
@@ -657,8 +658,9 @@ def browser_section(workdir: Path, cert, results: Results):
     scanned_on = per_request("hints", STYLED, distinct=True)
     scanned_off = per_request("off2", STYLED, distinct=True)
     row("HTTP/2+TLS 200 text/html read for its hints (a head of 2 stylesheets and a "
-        "script, no Link field), each to a URL never seen: added by PushRedirect + "
-        "Early Hints On vs Off", scanned_on, scanned_off)
+        "script, no Link field), each to a URL never seen (past the write budget of query "
+        "URLs, 16 then 2/s, the rest are refused before their HTML is read): added by "
+        "PushRedirect + Early Hints On vs Off", scanned_on, scanned_off)
     settled_on = per_request("hints", STYLED, warm=[STYLED])
     settled_off = per_request("off2", STYLED, warm=[STYLED])
     settled_link_only = per_request("linkonly", STYLED, warm=[STYLED])
