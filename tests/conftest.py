@@ -84,13 +84,18 @@ def httpd_factory(request, workdir, cert):
         return h
 
     yield make
-    crashes = []
+    crashes, tails = [], []
     for h in made:
         h.stop()
-        crashes += [f"{h.name}: {line}" for line in h.read_error_log().splitlines()
-                    if CRASH_LINE.search(line)]
+        log = h.read_error_log().splitlines()
+        crashed = [f"{h.name}: {line}" for line in log if CRASH_LINE.search(line)]
+        crashes += crashed
+        # What a child said before it died (an ap_assert's line, glibc's
+        # message on stderr) matches no crash pattern: keep it in the report.
+        if crashed:
+            tails += [f"--- the end of {h.name}'s error log:"] + log[-40:]
     # A child crash can be logged by the parent after the test that caused it ended.
-    assert not crashes, "Apache crashed during this module:\n" + "\n".join(crashes)
+    assert not crashes, "\n".join(["Apache crashed during this module:", *crashes, *tails])
 
 
 @pytest.fixture(autouse=True)
