@@ -12,7 +12,7 @@ use crate::hints::{EarlyHints, EarlyHintsSkip};
 use crate::learn::Store;
 use crate::origin::Requested;
 use crate::respond::Settings;
-use crate::rules::{check_shared, check_target_path};
+use crate::rules::check_shared;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ahead {
@@ -87,7 +87,9 @@ fn decide_ahead(
         return page_early_hints(settings.declared, requested.path(), Some(&record));
     };
     let target = resolve_learned(&mut requested, location).map_err(rule)?;
-    check_target_path(&policy, &target, requested.path_and_query().as_bytes()).map_err(rule)?;
+    policy
+        .check_target_path(&target, requested.path_and_query().as_bytes())
+        .map_err(rule)?;
     // The URL asked for passed Apache's access control before this fixup;
     // the page its chain ends on is asked for.
     follow(&mut requested, &target, lookup).early_hints(settings.declared, &policy, may_fetch)

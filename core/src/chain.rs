@@ -45,7 +45,7 @@ use crate::link::link_value;
 use crate::origin::{page_path, path_and_query, Requested};
 use crate::plain::is_plain_path;
 use crate::record::{without_query, Record};
-use crate::rules::{check_target_path, links_to, resolve_against};
+use crate::rules::{links_to, resolve_against};
 
 /// The most hops of a chain, the first one included: as many `Link`
 /// fields as a pushed redirect carries for it.
@@ -265,7 +265,7 @@ pub(crate) fn further_links(
             let linked = if hops[..i].contains(hop) {
                 Err(Reason::SelfRedirect)
             } else if let Err(reason) =
-                check_target_path(policy, hop, path_and_query(requested).as_bytes())
+                policy.check_target_path(hop, path_and_query(requested).as_bytes())
             {
                 Err(reason)
             } else if links_to(links, requested, hop) {

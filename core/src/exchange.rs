@@ -36,6 +36,20 @@ impl Default for Policy<'_> {
     }
 }
 
+impl Policy<'_> {
+    /// Rules 9 and 10, on the target's and the request's path+query (bytes:
+    /// the plain path need not validate the request target as text).
+    pub(crate) fn check_target_path(&self, target: &str, requested: &[u8]) -> Result<(), Reason> {
+        if target.as_bytes() == requested {
+            return Err(Reason::SelfRedirect);
+        }
+        if self.excludes.is_some_and(|set| set.is_match(target)) {
+            return Err(Reason::Excluded);
+        }
+        Ok(())
+    }
+}
+
 /// What the decision looks at: the client's request and the response as it
 /// stands when its headers are final. Everything is borrowed, and byte
 /// strings stay bytes until a rule needs text, so nothing is copied or

@@ -15,7 +15,7 @@ use crate::learn::Store;
 use crate::origin::Requested;
 use crate::record::{without_query, Record};
 use crate::respond::Settings;
-use crate::rules::{check_shared, check_target_path};
+use crate::rules::check_shared;
 
 /// What one URL leads to, as far as the server has learned.
 #[derive(Debug)]
@@ -214,7 +214,8 @@ fn preview(
         (None, _) => page_early_hints(settings.declared, requested.path(), Some(record)),
         (Some(Err(reason)), _) => return Err(rule(*reason)),
         (Some(Ok(first)), Some(chain)) => {
-            check_target_path(policy, first, requested.path_and_query().as_bytes())
+            policy
+                .check_target_path(first, requested.path_and_query().as_bytes())
                 .map_err(rule)?;
             chain.early_hints(settings.declared, policy, &mut |_| true)
         }

@@ -1,7 +1,6 @@
 //! The plain fast path: a redirect decided without the URL parser.
 
 use crate::exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
-use crate::rules::check_target_path;
 
 /// The request as the plain path takes it: its scheme (`https` or `http`),
 /// a Host that is a plain name or dotted-quad IPv4 address with an optional
@@ -110,7 +109,7 @@ impl<'a, 'b> PlainRedirect<'a, 'b> {
 
     /// Rules 7 to 10 for the target: its path+query where they hold.
     pub(crate) fn check(&self, policy: &Policy<'_>) -> Result<&'a str, Reason> {
-        check_target_path(policy, self.target, self.request.request_target())?;
+        policy.check_target_path(self.target, self.request.request_target())?;
         Ok(self.target)
     }
 }

@@ -77,8 +77,7 @@ pub(crate) fn resolve_target(
 ) -> Result<(Url, Url), Reason> {
     let requested = requested_url(ex).ok_or(Reason::BadLocation)?;
     let target = resolve_against(&requested, location)?;
-    check_target_path(
-        policy,
+    policy.check_target_path(
         path_and_query(&target),
         path_and_query(&requested).as_bytes(),
     )?;
@@ -98,22 +97,6 @@ pub(crate) fn resolve_against(requested: &Url, location: &str) -> Result<Url, Re
         return Err(Reason::BadLocation);
     }
     Ok(target)
-}
-
-/// Rules 9 and 10, on the target's and the request's path+query (bytes:
-/// the plain path need not validate the request target as text).
-pub(crate) fn check_target_path(
-    policy: &Policy<'_>,
-    target: &str,
-    requested: &[u8],
-) -> Result<(), Reason> {
-    if target.as_bytes() == requested {
-        return Err(Reason::SelfRedirect);
-    }
-    if policy.excludes.is_some_and(|set| set.is_match(target)) {
-        return Err(Reason::Excluded);
-    }
-    Ok(())
 }
 
 /// Rule 1: the opt-out variable or header.
