@@ -7,20 +7,21 @@
  * post_config and destroyed with the configuration pool; a global mutex,
  * registered as "push-redirect-hints" so that `Mutex` can configure it,
  * serialises providers that are not safe across processes and threads
- * (shmcb, dbm), never waited on for more than LOCK_TIMEOUT. Those are
- * called by the request's own thread; the others (memcache, redis), which
- * can hang, only by the child's store threads (store_threads.c).
+ * (shmcb, dbm). Those are called by the request's own thread; the others
+ * (memcache, redis), which can hang, only by the child's store threads
+ * (store_threads.c). Either way through store_call.c.
  *
- * A store that fails (a redis that is down, say) or hangs is backed off,
- * which the child's write budget keeps: its provider logs each failure
- * itself, so calling it on every request would fill the error log.
- * Meanwhile the core neither fetches nor learns, and nothing is written.
- * A provider behind the mutex is used again PUSH_REDIRECT_BACKOFF_SECS
- * later; one of the store threads' once a probe finds it answering.
+ * A store that fails (a redis that is down, say) or hangs is backed off
+ * (store_call.c, store_jobs.c). Meanwhile the core neither fetches nor
+ * learns, and nothing is written. A provider behind the mutex is used
+ * again PUSH_REDIRECT_BACKOFF_SECS later; one of the store threads' once
+ * a probe finds it answering.
  */
 
 #include "push_redirect_private.h"
 #include "hint_store.h"
+#include "store_call.h"
+#include "store_threads.h"
 
 #include "http_core.h"
 #include "http_log.h"
@@ -30,7 +31,6 @@
 #include "util_mutex.h"
 
 #include "apr_global_mutex.h"
-#include "apr_strings.h"
 
 APLOG_USE_MODULE(push_redirect);
 
@@ -38,95 +38,33 @@ APLOG_USE_MODULE(push_redirect);
 #define MUTEX_TYPE "push-redirect-hints"
 /* The provider's namespace: memcache and redis prefix every key with it. */
 #define CACHE_NAME "push-redirect"
-#define LOCK_TIMEOUT apr_time_from_msec(100)
-
-struct hint_store_conf hint_store_conf;
-
-static push_redirect_write_budget *budget; /* this child's */
-static int threaded; /* this child's provider is called by its store threads */
-
-/* Whether the store answered: a miss, a value longer than the buffer, an
- * expiry already past are answers, not a failing store. dbm answers a
- * miss with APR_EGENERAL, which memcache and redis give when their server
- * is gone: only the providers behind the mutex are taken at their word. */
-int hint_store_answered(apr_status_t rv)
-{
-    return rv == APR_SUCCESS || APR_STATUS_IS_NOTFOUND(rv)
-           || APR_STATUS_IS_ENOSPC(rv) || APR_STATUS_IS_ENOMEM(rv)
-           || APR_STATUS_IS_EINVAL(rv) || (hint_store_conf.mutex && APR_STATUS_IS_EGENERAL(rv));
-}
-
-/* A failure (not a busy mutex, which only makes this a miss) of a call
- * begun at `epoch` backs the store off, with one warning from whichever
- * thread saw it first. */
-apr_status_t hint_store_call(server_rec *s, apr_pool_t *p,
-                             const unsigned char *key, unsigned int key_len,
-                             unsigned char *data, unsigned int *len,
-                             apr_time_t expiry, apr_uint64_t epoch)
-{
-    apr_status_t rv = hint_store_conf.mutex
-                          ? apr_global_mutex_timedlock(hint_store_conf.mutex, LOCK_TIMEOUT)
-                          : APR_SUCCESS;
-
-    if (APR_STATUS_IS_ENOTIMPL(rv)) {
-        rv = apr_global_mutex_lock(hint_store_conf.mutex);
-    }
-    if (rv != APR_SUCCESS) {
-        return APR_EBUSY;
-    }
-    rv = !data   ? hint_store_conf.provider->remove(hint_store_conf.ready, s, key, key_len, p)
-         : expiry ? hint_store_conf.provider->store(hint_store_conf.ready, s, key, key_len, expiry,
-                                         data, *len, p)
-                  : hint_store_conf.provider->retrieve(hint_store_conf.ready, s, key, key_len, data,
-                                            len, p);
-    if (hint_store_conf.mutex) {
-        apr_global_mutex_unlock(hint_store_conf.mutex);
-    }
-    if (!hint_store_answered(rv)
-        && push_redirect_write_budget_fail(budget, epoch)) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PRLOGNO(0102)
-                     "hint store %s: %s failed; not used %s", hint_store_conf.value,
-                     !data ? "remove" : expiry ? "store" : "fetch",
-                     threaded ? "until it answers again"
-                              : "for " APR_STRINGIFY(
-                                    PUSH_REDIRECT_BACKOFF_SECS) " s");
-        push_redirect_counts_backoff(threaded ? 0 : PUSH_REDIRECT_BACKOFF_SECS);
-    }
-    return rv;
-}
-
-push_redirect_fetched hint_store_fetched(apr_status_t rv)
-{
-    return rv == APR_SUCCESS             ? PUSH_REDIRECT_FETCHED_FOUND
-           : hint_store_answered(rv) ? PUSH_REDIRECT_FETCHED_MISS
-                                     : PUSH_REDIRECT_FETCHED_UNANSWERED;
-}
-
 /* The core's fetch: unanswered while the store is backed off, which an
  * earlier fetch of this response may have started. */
-static push_redirect_fetched fetch(void *ctx, const uint8_t *key,
-                                   size_t key_len, uint8_t *buf,
-                                   unsigned int *len)
+static push_redirect_fetched core_fetch(void *ctx, const uint8_t *key,
+                                        size_t key_len, uint8_t *buf,
+                                        unsigned int *len)
 {
     request_rec *r = ctx;
     apr_status_t rv;
 
-    if (!push_redirect_write_budget_usable(budget)
+    if (!push_redirect_write_budget_usable(hint_store_budget)
         || key_len != PUSH_REDIRECT_KEY_LEN) {
         return PUSH_REDIRECT_FETCHED_UNANSWERED;
     }
-    if (threaded) {
+    if (hint_store_threaded) {
         return store_threads_fetch(key, buf, len);
     }
     rv = hint_store_call(r->server, r->pool, key, PUSH_REDIRECT_KEY_LEN, buf,
-                         len, 0, push_redirect_write_budget_epoch(budget));
+                         len, 0,
+                         push_redirect_write_budget_epoch(hint_store_budget));
     return hint_store_fetched(rv);
 }
 
 /* The core's put, during its call: a record (or a page's hints not yet
  * public) copied into a store thread's slot, or stored at once. */
-static void put(void *ctx, const uint8_t *key, size_t key_len,
-                const uint8_t *record, size_t record_len, uint64_t lifetime)
+static void core_put(void *ctx, const uint8_t *key, size_t key_len,
+                     const uint8_t *record, size_t record_len,
+                     uint64_t lifetime)
 {
     request_rec *r = ctx;
     unsigned int len = (unsigned int)record_len;
@@ -135,7 +73,7 @@ static void put(void *ctx, const uint8_t *key, size_t key_len,
     /* The store may have failed since the core was asked, in a fetch of
      * this very response: then its provider is not called again. */
     if (!record || key_len != PUSH_REDIRECT_KEY_LEN || !hint_store_conf.ready
-        || !push_redirect_write_budget_usable(budget)) {
+        || !push_redirect_write_budget_usable(hint_store_budget)) {
         return;
     }
     /* The expiry is the store's, on the wall clock: mod_socache's
@@ -146,7 +84,7 @@ static void put(void *ctx, const uint8_t *key, size_t key_len,
      * rounded down: round up, so that a lifetime of 1 s is not refused as
      * past. */
     expiry = r->request_time + apr_time_from_sec(lifetime + 1) - 1;
-    if (threaded) {
+    if (hint_store_threaded) {
         store_threads_store(key, record, len, expiry);
         return;
     }
@@ -154,24 +92,24 @@ static void put(void *ctx, const uint8_t *key, size_t key_len,
      * API. */
     hint_store_call(r->server, r->pool, key, PUSH_REDIRECT_KEY_LEN,
                     (unsigned char *)record, &len, expiry,
-                    push_redirect_write_budget_epoch(budget));
+                    push_redirect_write_budget_epoch(hint_store_budget));
 }
 
 int hint_store_learns(void)
 {
-    return hint_store_conf.ready && budget;
+    return hint_store_conf.ready && hint_store_budget;
 }
 
 push_redirect_store hint_store_prepare(request_rec *r)
 {
     return (push_redirect_store){
-        .fetch = hint_store_conf.ready ? fetch : NULL,
-        .put = hint_store_conf.ready ? put : NULL,
+        .fetch = hint_store_conf.ready ? core_fetch : NULL,
+        .put = hint_store_conf.ready ? core_put : NULL,
         .fetch_ctx = r,
         .authenticated = push_redirect_authenticated,
         .may_fetch = push_redirect_may_fetch,
         .stranger_may_fetch = push_redirect_stranger_may_fetch,
-        .budget = budget,
+        .budget = hint_store_budget,
         .lifetime = hint_store_conf.lifetime,
     };
 }
@@ -243,18 +181,19 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     }
     /* A provider safe across threads and processes on its own is one on
      * the network (memcache, redis, a third party's): it can hang. */
-    threaded = hint_store_conf.ready && !hint_store_conf.mutex;
-    budget = push_redirect_write_budget_new(threaded,
-                                            push_redirect_counts_child());
-    if (!threaded) {
+    hint_store_threaded = hint_store_conf.ready && !hint_store_conf.mutex;
+    hint_store_budget = push_redirect_write_budget_new(
+        hint_store_threaded, push_redirect_counts_child());
+    if (!hint_store_threaded) {
         /* Released, and the global cleared, with the child's pool. A
          * store thread's budget is never released: one stuck in a call
          * may return while the child exits, and use it then. */
-        apr_pool_cleanup_register(pchild, &budget,
+        apr_pool_cleanup_register(pchild, &hint_store_budget,
                                   push_redirect_write_budget_release,
                                   apr_pool_cleanup_null);
     }
-    else if ((rv = store_threads_start(pchild, s, hint_store_conf.value, budget))
+    else if ((rv = store_threads_start(pchild, s, hint_store_conf.value,
+                                       hint_store_budget))
              != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, PRLOGNO(0114)
                      "the hint store's threads cannot be started in this "
@@ -265,8 +204,9 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 
 void hint_store_view_get(hint_store_view *view)
 {
-    *view = (hint_store_view){hint_store_conf.value, hint_store_conf.provider, hint_store_conf.ready,
-                              hint_store_conf.mutex, threaded, budget};
+    *view = (hint_store_view){hint_store_conf.value, hint_store_conf.provider,
+                              hint_store_conf.ready, hint_store_conf.mutex,
+                              hint_store_threaded, hint_store_budget};
 }
 
 void hint_store_register_hooks(apr_pool_t *p)

@@ -17,25 +17,11 @@
 
 #include "push_redirect.h"
 
+/* For the module's command table; read in store_config.c. */
 const char *hint_store_set_cache(cmd_parms *cmd, void *dir_conf,
                                  const char *args);
 const char *hint_store_set_lifetime(cmd_parms *cmd, void *dir_conf,
                                     const char *value);
-
-/* For the module's command table. */
-/* What the configuration says and what became of it; reset before each
- * read of the configuration (hint_store.c); the directives are read in
- * store_config.c. */
-struct hint_store_conf {
-    int configured;
-    const char *value;
-    apr_uint64_t lifetime; /* 0: the core's default */
-    const ap_socache_provider_t *provider;
-    ap_socache_instance_t *instance;
-    ap_socache_instance_t *ready; /* initialised, for the requests */
-    apr_global_mutex_t *mutex;    /* for providers not MT/MP-safe */
-};
-extern struct hint_store_conf hint_store_conf;
 
 /* The default when the directive is absent (a check_config hook). */
 int hint_store_check_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -66,18 +52,6 @@ int hint_store_learns(void);
  * queued for the store threads, never waited for. */
 push_redirect_store hint_store_prepare(request_rec *r);
 
-/* One call of the provider (under the mutex for those that need it): a
- * remove when `data` is NULL, a store when `expiry` is set, else a fetch
- * of at most *len bytes into `data`. `epoch` is the budget's when the
- * call began. */
-apr_status_t hint_store_call(server_rec *s, apr_pool_t *p,
-                             const unsigned char *key, unsigned int key_len,
-                             unsigned char *data, unsigned int *len,
-                             apr_time_t expiry, apr_uint64_t epoch);
-/* Whether a call that returned `rv` found the store answering (a miss
- * is an answer). */
-int hint_store_answered(apr_status_t rv);
-
 /* The store as this child has it, for the status page and the info
  * handler: the directive's value, the provider and its instance (NULL:
  * none in this child), the mutex it is called under (NULL: none), whether
@@ -91,25 +65,5 @@ typedef struct {
     const push_redirect_write_budget *budget;
 } hint_store_view;
 void hint_store_view_get(hint_store_view *view);
-
-/* store_threads.c: the child's threads that alone call a provider that
- * can hang. Started from child_init; stopped with `pchild`. The requests'
- * side of their jobs, store_threads_fetch and store_threads_store, is
- * store_jobs.c. */
-apr_status_t store_threads_start(apr_pool_t *pchild, server_rec *s,
-                                 const char *name,
-                                 const push_redirect_write_budget *budget);
-/* What a provider's status says a fetch found: a miss (as the providers
- * say it) from an unanswered call. */
-push_redirect_fetched hint_store_fetched(apr_status_t rv);
-/* A fetch by the store threads, waited for a bounded time: unanswered
- * when no slot was free or the wait ended first. */
-push_redirect_fetched store_threads_fetch(const unsigned char *key,
-                                          unsigned char *buf,
-                                          unsigned int *len);
-/* A store queued for the store threads, a remove when `data` is NULL;
- * dropped when none can take it (false). */
-int store_threads_store(const unsigned char *key, const unsigned char *data,
-                        unsigned int len, apr_time_t expiry);
 
 #endif /* PUSH_REDIRECT_HINT_STORE_H */

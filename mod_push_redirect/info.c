@@ -15,6 +15,8 @@
 
 #include "push_redirect_private.h"
 #include "hint_store.h"
+#include "store_call.h"
+#include "store_threads.h"
 
 #include "http_core.h"
 #include "http_protocol.h"

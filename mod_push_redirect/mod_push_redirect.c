@@ -9,11 +9,12 @@
  * directives, filter.c takes the response to the Rust core (behind
  * push_redirect.h) and applies its answer, ahead.c asks it for a 103 before
  * the handler, early_hints.c sends the 103, hint_store.c keeps what is
- * learned, store_threads.c calls a store that can hang off the requests'
- * threads (store_jobs.c queues their calls), vhost.c names the virtual host it is learned for, proxy.c tells
- * a request from a proxy Apache trusts, conftree.c reads at start-up what
- * other modules' directives say; counts.c and status.c make the
- * module's server-status section, info.c and info_page.c the
+ * learned, store_call.c makes one call of its provider, store_threads.c
+ * calls a store that can hang off the requests' threads (store_jobs.c
+ * queues their calls), vhost.c names the virtual host it is learned for,
+ * proxy.c tells a request from a proxy Apache trusts, conftree.c reads at
+ * start-up what other modules' directives say; counts.c and status.c make
+ * the module's server-status section, info.c and info_page.c the
  * push-redirect-info handler. The behaviour is the contract of
  * docs/behaviour.md; the operator's view, docs/operating.md.
  */

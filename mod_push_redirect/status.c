@@ -14,6 +14,7 @@
 
 #include "push_redirect_private.h"
 #include "hint_store.h"
+#include "store_threads.h"
 
 #include "http_protocol.h"
 #include "mod_status.h"

@@ -9,6 +9,7 @@
 
 #include "push_redirect_private.h"
 #include "hint_store.h"
+#include "store_call.h"
 
 #include "http_log.h"
 

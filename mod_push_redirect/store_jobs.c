@@ -12,7 +12,7 @@
  */
 
 #include "push_redirect_private.h"
-#include "hint_store.h"
+#include "store_call.h"
 #include "store_threads.h"
 #include "http_log.h"
 

@@ -1,9 +1,10 @@
 /* Licensed under the Apache License, Version 2.0 (see Cargo.toml).
  *
- * The store threads' table of jobs, shared by the two sides of it: the
- * requests queue jobs and wait for fetches (store_jobs.c), the child's
- * store threads run them (store_threads.c). Everything in it is read and
- * written under its lock.
+ * The store threads, which alone call a provider that can hang, and their
+ * table of jobs, shared by the two sides of it: the requests queue jobs
+ * and wait for fetches (store_jobs.c), the child's store threads run them
+ * (store_threads.c). Everything in the table is read and written under
+ * its lock.
  */
 
 #ifndef PUSH_REDIRECT_STORE_THREADS_H
@@ -16,6 +17,21 @@
 
 #include "push_redirect.h"
 
+/* Started from child_init (hint_store.c); stopped with `pchild`. */
+apr_status_t store_threads_start(apr_pool_t *pchild, server_rec *s,
+                                 const char *name,
+                                 const push_redirect_write_budget *budget);
+/* A fetch by the store threads, waited for a bounded time: unanswered
+ * when no slot was free or the wait ended first (store_jobs.c). */
+push_redirect_fetched store_threads_fetch(const unsigned char *key,
+                                          unsigned char *buf,
+                                          unsigned int *len);
+/* A store queued for the store threads, a remove when `data` is NULL;
+ * dropped when none can take it (false). */
+int store_threads_store(const unsigned char *key, const unsigned char *data,
+                        unsigned int len, apr_time_t expiry);
+
+/* The table, for its two sides alone. */
 #define THREADS 2
 #define SLOTS 8
 
