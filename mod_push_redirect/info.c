@@ -23,7 +23,6 @@
 #include "apr_strings.h"
 
 #define HANDLER "push-redirect-info"
-#define OPT_OUT_ENV "no-push-redirect"
 
 /* The value of the query's field `name`, decoded as a form's (`+` is a
  * space); NULL when it is absent. A value that does not decode (a `%00`,
