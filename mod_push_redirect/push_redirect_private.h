@@ -52,7 +52,8 @@ void push_redirect_insert_filter(request_rec *r);
  * request of its chain) is answered. push_redirect_read_arrival is its
  * part that says where `first`, the request the client sent, came in: its
  * scheme and authority, and the virtual host of `r` and the port that
- * answer it (the records' key). */
+ * answer it (the records' key). The info handler's question (info.c) is
+ * read with that part too, so that the page says what the filter does. */
 void push_redirect_read_request(request_rec *r, int early_hints,
                                 push_redirect_exchange *x);
 void push_redirect_read_arrival(request_rec *first, request_rec *r,
