@@ -74,9 +74,9 @@ static void navigation(request_rec *r, const char *url,
     push_redirect_read_arrival(r, r, x);
 }
 
-/* Drops the records of `url` (its own and its page's hints not yet
- * public): what became of its own. */
-static const char *forget(request_rec *r, const char *url)
+/* Drops the records of the URL of `x` (its own and its page's hints not
+ * yet public): what became of its own. */
+static const char *forget(request_rec *r, const push_redirect_exchange *x)
 {
     unsigned char keys[2][PUSH_REDIRECT_KEY_LEN];
     hint_store_view v;
@@ -84,9 +84,7 @@ static const char *forget(request_rec *r, const char *url)
     int i;
 
     hint_store_view_get(&v);
-    if (!push_redirect_record_keys(push_redirect_vhost_identity(r->server),
-                                   r->connection->local_addr->port, url,
-                                   strlen(url), keys[0], keys[1])) {
+    if (!push_redirect_record_keys(x, keys[0], keys[1])) {
         return "not-learnable";
     }
     if (!v.instance || !push_redirect_write_budget_usable(v.budget)) {
@@ -167,7 +165,7 @@ static int __attribute__((noinline)) answer(request_rec *r)
     }
     navigation(r, url, &x);
     if (forget_url) {
-        forgotten = forget(r, forget_url);
+        forgotten = forget(r, &x);
     }
     if ((rv = explain(r, &x, &info)) != OK) {
         return rv;

@@ -672,20 +672,17 @@ push_redirect_result push_redirect_explain(const push_redirect_settings *setting
                                            push_redirect_info *info);
 
 /*
- Writes the keys of the records of `target` (a path and query, `len`
- bytes) on the virtual host `vhost` that answers on `port`: its record's
- into `key`, that of its page's hints not yet public into
- `unconfirmed` (`PUSH_REDIRECT_KEY_LEN` bytes each). False, and nothing
- written, when the URL has no key (not a path, too long).
+ Writes the keys of the records of the URL `exchange` asks for (its
+ request target, on its virtual host and port): its record's into
+ `key`, that of its page's hints not yet public into `unconfirmed`
+ (`PUSH_REDIRECT_KEY_LEN` bytes each). False, and nothing written, when
+ the URL has no key (not a path, too long).
 
  # Safety
- `vhost` is NUL-terminated; `target` is valid for `len` bytes; `key` and
- `unconfirmed` are writable for `PUSH_REDIRECT_KEY_LEN` bytes.
+ `exchange` as for `push_redirect_respond`; `key` and `unconfirmed` are
+ writable for `PUSH_REDIRECT_KEY_LEN` bytes.
  */
-bool push_redirect_record_keys(const char *vhost,
-                               uint16_t port,
-                               const char *target,
-                               size_t len,
+bool push_redirect_record_keys(const push_redirect_exchange *exchange,
                                uint8_t *key,
                                uint8_t *unconfirmed);
 

@@ -158,30 +158,30 @@ pub unsafe extern "C" fn push_redirect_explain(
     })
 }
 
-/// Writes the keys of the records of `target` (a path and query, `len`
-/// bytes) on the virtual host `vhost` that answers on `port`: its record's
-/// into `key`, that of its page's hints not yet public into
-/// `unconfirmed` (`PUSH_REDIRECT_KEY_LEN` bytes each). False, and nothing
-/// written, when the URL has no key (not a path, too long).
+/// Writes the keys of the records of the URL `exchange` asks for (its
+/// request target, on its virtual host and port): its record's into
+/// `key`, that of its page's hints not yet public into `unconfirmed`
+/// (`PUSH_REDIRECT_KEY_LEN` bytes each). False, and nothing written, when
+/// the URL has no key (not a path, too long).
 ///
 /// # Safety
-/// `vhost` is NUL-terminated; `target` is valid for `len` bytes; `key` and
-/// `unconfirmed` are writable for `PUSH_REDIRECT_KEY_LEN` bytes.
+/// `exchange` as for `push_redirect_respond`; `key` and `unconfirmed` are
+/// writable for `PUSH_REDIRECT_KEY_LEN` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_record_keys(
-    vhost: *const c_char,
-    port: u16,
-    target: *const c_char,
-    len: usize,
+    exchange: *const push_redirect_exchange,
     key: *mut u8,
     unconfirmed: *mut u8,
 ) -> bool {
     ffi_panic_boundary!(false, {
-        if target.is_null() || key.is_null() || unconfirmed.is_null() {
+        let Some(ex) = exchange.as_ref() else {
+            return false;
+        };
+        if key.is_null() || unconfirmed.is_null() {
             return false;
         }
-        let target = std::slice::from_raw_parts(target.cast::<u8>(), len);
-        let Some(record_key) = RecordKey::new(bytes(vhost), port, target) else {
+        let target = bytes(ex.request_target);
+        let Some(record_key) = RecordKey::new(bytes(ex.vhost), ex.local_port, target) else {
             return false;
         };
         let n = record_key.as_bytes().len();

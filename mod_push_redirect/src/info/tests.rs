@@ -131,35 +131,22 @@ fn a_urls_keys_are_those_its_records_are_stored_under() {
     let mut records = Records::new();
     let mut budget = unsafe { push_redirect_write_budget_new(false, ptr::null_mut()) };
     learned(&mut records, budget);
-    let (mut key, mut unconfirmed) = ([0u8; 32], [0u8; 32]);
-    let target = "/old";
-    let found = unsafe {
-        push_redirect_record_keys(
-            c"localhost".as_ptr(),
-            8443,
-            target.as_ptr().cast(),
-            target.len(),
-            key.as_mut_ptr(),
-            unconfirmed.as_mut_ptr(),
-        )
+    let keys_of = |target| {
+        let mut request = Request::redirect(0, None);
+        request.target = target;
+        let (mut key, mut unconfirmed) = ([0u8; 32], [0u8; 32]);
+        let (key_at, unconfirmed_at) = (key.as_mut_ptr(), unconfirmed.as_mut_ptr());
+        let found =
+            unsafe { push_redirect_record_keys(&request.exchange(), key_at, unconfirmed_at) };
+        found.then_some((key, unconfirmed))
     };
-    assert!(found);
+    let (key, unconfirmed) = keys_of("/old").expect("a path has keys");
     assert_eq!(
         records.get(&key[..]).map(Vec::as_slice),
         Some(&b"pr1 r\n/new\n"[..])
     );
     assert_ne!(key, unconfirmed);
-    let not_a_path = unsafe {
-        push_redirect_record_keys(
-            c"localhost".as_ptr(),
-            8443,
-            c"*".as_ptr(),
-            1,
-            key.as_mut_ptr(),
-            unconfirmed.as_mut_ptr(),
-        )
-    };
-    assert!(!not_a_path);
+    assert!(keys_of("*").is_none(), "not a path");
     unsafe { push_redirect_write_budget_release(ptr::addr_of_mut!(budget).cast()) };
 }
 
