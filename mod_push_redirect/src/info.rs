@@ -191,10 +191,10 @@ pub unsafe extern "C" fn push_redirect_record_keys(
     })
 }
 
-/// `text` as a JSON string, quotes included, from the alloc function:
-/// `"`, `\` and control characters escaped, and `<`, `>`, `&`, U+2028 and
-/// U+2029 too (so that it can stand in HTML or JavaScript); bytes that are
-/// not UTF-8 become U+FFFD. NULL becomes `null`; NULL on a failure.
+/// `text` as a JSON string, quotes included, escaped as the core's
+/// `json_string` escapes it (so that it can stand in HTML or JavaScript),
+/// from the alloc function; bytes that are not UTF-8 become U+FFFD. NULL
+/// becomes `null`; NULL on a failure.
 ///
 /// # Safety
 /// `text` is NULL or NUL-terminated.
