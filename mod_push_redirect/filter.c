@@ -17,7 +17,6 @@
 APLOG_USE_MODULE(push_redirect);
 
 #define OPT_OUT_HEADER "X-Push-Redirect"
-#define OPT_OUT_ENV "no-push-redirect"
 
 /* The request the client sent, before internal redirects and subrequests,
  * and whether the opt-out variable is set in any request of that chain: an
@@ -55,7 +54,7 @@ _Static_assert(sizeof(push_redirect_field) == sizeof(apr_table_entry_t)
                           == offsetof(apr_table_entry_t, val),
                "push_redirect_field is laid out as apr_table_entry_t");
 
-static push_redirect_fields fields_of(const apr_table_t *table)
+push_redirect_fields push_redirect_fields_of(const apr_table_t *table)
 {
     const apr_array_header_t *elts = apr_table_elts(table);
 
@@ -111,6 +110,17 @@ static void server_authority(void *request, const char **name,
     *port = ap_get_server_port(request);
 }
 
+void push_redirect_read_arrival(request_rec *first, request_rec *r,
+                                push_redirect_exchange *x)
+{
+    x->scheme = ap_http_scheme(first);
+    x->trusted_proxy = push_redirect_from_trusted_proxy(first);
+    x->server_authority = server_authority;
+    x->request = first;
+    x->vhost = push_redirect_vhost_identity(r->server);
+    x->local_port = r->connection->local_addr->port;
+}
+
 /* The request half of the core's snapshot, from the request the client
  * sent; designated, so a field the shim does not know of reads as zero.
  * The core reads the header fields it needs from headers_in. */
@@ -124,11 +134,7 @@ void push_redirect_read_request(request_rec *r, int early_hints,
 
     *x = (push_redirect_exchange){
         .method = first->method,
-        .scheme = ap_http_scheme(first),
-        .trusted_proxy = push_redirect_from_trusted_proxy(first),
-        .headers_in = fields_of(first->headers_in),
-        .server_authority = server_authority,
-        .request = first,
+        .headers_in = push_redirect_fields_of(first->headers_in),
         .request_target = first->unparsed_uri,
         .content_type = r->content_type,
         .uri = first->uri,
@@ -137,13 +143,12 @@ void push_redirect_read_request(request_rec *r, int early_hints,
         .h2_push = h2_var(r, http2, "H2_PUSH"),
         .h2_pushed = h2_var(r, http2, "H2_PUSHED"),
         .opt_out_env = opt_out,
-        .vhost = push_redirect_vhost_identity(r->server),
-        .local_port = r->connection->local_addr->port,
         .early_hints = early_hints,
         .early_hints_sent =
             early_hints
             && apr_table_get(first->notes, PUSH_REDIRECT_AHEAD_NOTE) != NULL,
     };
+    push_redirect_read_arrival(first, r, x);
 }
 
 /* Returns the page of the answer to read the body of, if any. */
@@ -157,8 +162,8 @@ static push_redirect_page *respond(request_rec *r,
 
     push_redirect_read_request(r, conf->early_hints_on, &exchange);
     exchange.status = r->status;
-    exchange.headers_out = fields_of(r->headers_out);
-    exchange.err_headers_out = fields_of(r->err_headers_out);
+    exchange.headers_out = push_redirect_fields_of(r->headers_out);
+    exchange.err_headers_out = push_redirect_fields_of(r->err_headers_out);
     rv = push_redirect_respond(conf, &exchange, &store,
                                push_redirect_pool_alloc, r->pool, &answer);
     push_redirect_apply(r, &answer);

@@ -25,7 +25,6 @@
 #include "apr_strings.h"
 
 #define HANDLER "push-redirect-info"
-#define OPT_OUT_ENV "no-push-redirect"
 
 /* The value of the query's field `name`, decoded as a form's (`+` is a
  * space); NULL when it is absent. A value that does not decode (a `%00`,
@@ -50,9 +49,36 @@ static char *field(request_rec *r, const char *name, int *bad)
     return NULL;
 }
 
-/* Drops the records of `url` (its own and its page's hints not yet
- * public): what became of its own. */
-static const char *forget(request_rec *r, const char *url)
+/* A fresh anonymous navigation to `url` from the client that asks: the
+ * exchange the filter would read of it before a response. It carries no
+ * field of the asking request but its Host and the proxy's
+ * X-Forwarded-Proto (which the core reads only from a proxy Apache
+ * trusts); the core makes it a GET over HTTP/2 without credentials
+ * (core/src/explain.rs). */
+static void navigation(request_rec *r, const char *url,
+                       push_redirect_exchange *x)
+{
+    static const char *const carried[] = {"Host", "X-Forwarded-Proto"};
+    apr_table_t *fields = apr_table_make(r->pool, 2);
+    size_t i;
+
+    for (i = 0; i < sizeof(carried) / sizeof(carried[0]); i++) {
+        const char *value = apr_table_get(r->headers_in, carried[i]);
+
+        if (value) {
+            apr_table_setn(fields, carried[i], value);
+        }
+    }
+    *x = (push_redirect_exchange){
+        .headers_in = push_redirect_fields_of(fields),
+        .request_target = url,
+    };
+    push_redirect_read_arrival(r, r, x);
+}
+
+/* Drops the records of the URL of `x` (its own and its page's hints not
+ * yet public): what became of its own. */
+static const char *forget(request_rec *r, const push_redirect_exchange *x)
 {
     unsigned char keys[2][PUSH_REDIRECT_KEY_LEN];
     hint_store_view v;
@@ -60,9 +86,7 @@ static const char *forget(request_rec *r, const char *url)
     int i;
 
     hint_store_view_get(&v);
-    if (!push_redirect_record_keys(push_redirect_vhost_identity(r->server),
-                                   r->connection->local_addr->port, url,
-                                   strlen(url), keys[0], keys[1])) {
+    if (!push_redirect_record_keys(x, keys[0], keys[1])) {
         return "not-learnable";
     }
     if (!v.instance || !push_redirect_write_budget_usable(v.budget)) {
@@ -87,28 +111,20 @@ static const char *forget(request_rec *r, const char *url)
            : rv == APR_EAGAIN ? "queued" : "failed";
 }
 
-/* What `url` leads to, with the settings of its own scope. */
-static int explain(request_rec *r, const char *url, push_redirect_info *info)
+/* What the navigation `x` leads to, with the settings of its URL's own
+ * scope. */
+static int explain(request_rec *r, push_redirect_exchange *x,
+                   push_redirect_info *info)
 {
-    request_rec *sub = ap_sub_req_lookup_uri(url, r, NULL);
+    request_rec *sub = ap_sub_req_lookup_uri(x->request_target, r, NULL);
     const push_redirect_conf *conf =
         ap_get_module_config(sub->per_dir_config, &push_redirect_module);
     push_redirect_store store = hint_store_prepare(r);
-    push_redirect_info_request q = {
-        .target = url,
-        .scheme = ap_http_scheme(r),
-        .trusted_proxy = push_redirect_from_trusted_proxy(r),
-        .forwarded_proto = apr_table_get(r->headers_in, "X-Forwarded-Proto"),
-        .host = apr_table_get(r->headers_in, "Host"),
-        .server_name = ap_get_server_name_for_url(r),
-        .server_port = ap_get_server_port(r),
-        .vhost = push_redirect_vhost_identity(r->server),
-        .local_port = r->connection->local_addr->port,
-        .opt_out_env = apr_table_get(sub->subprocess_env, OPT_OUT_ENV) != NULL,
-    };
-    push_redirect_result rv = push_redirect_explain(
-        conf, &q, &store, push_redirect_pool_alloc, r->pool, info);
+    push_redirect_result rv;
 
+    x->opt_out_env = apr_table_get(sub->subprocess_env, OPT_OUT_ENV) != NULL;
+    rv = push_redirect_explain(conf, x, &store, push_redirect_pool_alloc,
+                               r->pool, info);
     /* The merged settings are in the subrequest's pool. */
     ap_destroy_sub_req(sub);
     return rv == PUSH_REDIRECT_RESULT_OK ? OK : HTTP_INTERNAL_SERVER_ERROR;
@@ -121,6 +137,7 @@ static int __attribute__((noinline)) answer(request_rec *r)
     int bad = 0, json, rv;
     const char *format, *url, *forgotten = NULL;
     char *forget_url;
+    push_redirect_exchange x;
     push_redirect_info info;
 
     format = field(r, "format", &bad);
@@ -148,10 +165,11 @@ static int __attribute__((noinline)) answer(request_rec *r)
         push_redirect_info_form(r);
         return OK;
     }
+    navigation(r, url, &x);
     if (forget_url) {
-        forgotten = forget(r, forget_url);
+        forgotten = forget(r, &x);
     }
-    if ((rv = explain(r, url, &info)) != OK) {
+    if ((rv = explain(r, &x, &info)) != OK) {
         return rv;
     }
     (json ? push_redirect_info_json : push_redirect_info_html)(r, url, &info,

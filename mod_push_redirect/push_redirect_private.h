@@ -44,8 +44,21 @@ const char *push_redirect_directive_error(cmd_parms *cmd,
 /* filter.c */
 apr_status_t push_redirect_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 void push_redirect_insert_filter(request_rec *r);
+/* Set by the administrator to opt a request out (docs/behaviour.md, rule
+ * 1): filter.c reads it along the request's chain, info.c in the lookup
+ * subrequest for the URL asked about. */
+#define OPT_OUT_ENV "no-push-redirect"
+/* The core's snapshot of the request the client sent, read when `r` (a
+ * request of its chain) is answered. push_redirect_read_arrival is its
+ * part that says where `first`, the request the client sent, came in: its
+ * scheme and authority, and the virtual host of `r` and the port that
+ * answer it (the records' key). The info handler's question (info.c) is
+ * read with that part too, so that the page says what the filter does. */
 void push_redirect_read_request(request_rec *r, int early_hints,
                                 push_redirect_exchange *x);
+void push_redirect_read_arrival(request_rec *first, request_rec *r,
+                                push_redirect_exchange *x);
+push_redirect_fields push_redirect_fields_of(const apr_table_t *table);
 void *push_redirect_pool_alloc(void *pool, size_t size);
 /* Sends the answer's 103, sets its variables, adds its Links and strips
  * the opt-out header if it says so. */

@@ -433,43 +433,6 @@ typedef struct {
 } push_redirect_counter_text;
 
 /*
- The URL asked about, and what a fresh anonymous navigation to it
- would be: a GET over HTTP/2 with the scheme and `Host` of the request
- that asks (its scheme as the filter reads it: Apache's, or a trusted
- proxy's `X-Forwarded-Proto`), to the virtual host that answers it.
- Strings are NUL-terminated.
- */
-typedef struct {
-  /*
-   A path and query as a client would send it (`/old?x=1`).
-   */
-  const char *target;
-  const char *scheme;
-  /*
-   The request came through a proxy Apache trusts, and its
-   `X-Forwarded-Proto` (NULL: none).
-   */
-  bool trusted_proxy;
-  const char *forwarded_proto;
-  /*
-   NULL: none; the server's name and port stand in.
-   */
-  const char *host;
-  const char *server_name;
-  uint16_t server_port;
-  /*
-   The virtual host's identity and the port the request came in on:
-   the records' key.
-   */
-  const char *vhost;
-  uint16_t local_port;
-  /*
-   `no-push-redirect` is set for the URL.
-   */
-  bool opt_out_env;
-} push_redirect_info_request;
-
-/*
  What the URL leads to. Strings are from the alloc function or static;
  NULL means "none".
  */
@@ -689,47 +652,45 @@ bool push_redirect_write_budget_probe_due(const push_redirect_write_budget *budg
 bool push_redirect_write_budget_probed(const push_redirect_write_budget *budget, bool answered);
 
 /*
- Explains what `request` leads to with the URL's `settings`, from what
- `store` holds, into `*info`. The lookups are not counted, nor noted
- among what the child settled. A NULL
- argument or a caught panic is an error, with `*info` empty.
+ Explains what the navigation `exchange` leads to with its URL's
+ `settings`, from what `store` holds, into `*info`. `exchange` is read
+ as the filter's request is (no status, no response fields): its request
+ target is the URL asked about, and the core makes it a fresh anonymous
+ GET over HTTP/2 (`push_redirect_core::explain`). The lookups are not
+ counted, nor noted among what the child settled. A NULL argument or a
+ caught panic is an error, with `*info` empty.
 
  # Safety
- `settings` and `request` are valid for reads, their strings
- NUL-terminated; `store` as for
- `push_redirect_respond`; `info` is
- writable.
+ `settings` and `exchange` as for `push_redirect_respond`; `store` too;
+ `info` is writable.
  */
 push_redirect_result push_redirect_explain(const push_redirect_settings *settings,
-                                           const push_redirect_info_request *request,
+                                           const push_redirect_exchange *exchange,
                                            const push_redirect_store *store,
                                            push_redirect_alloc_fn alloc,
                                            void *alloc_ctx,
                                            push_redirect_info *info);
 
 /*
- Writes the keys of the records of `target` (a path and query, `len`
- bytes) on the virtual host `vhost` that answers on `port`: its record's
- into `key`, that of its page's hints not yet public into
- `unconfirmed` (`PUSH_REDIRECT_KEY_LEN` bytes each). False, and nothing
- written, when the URL has no key (not a path, too long).
+ Writes the keys of the records of the URL `exchange` asks for (its
+ request target, on its virtual host and port): its record's into
+ `key`, that of its page's hints not yet public into `unconfirmed`
+ (`PUSH_REDIRECT_KEY_LEN` bytes each). False, and nothing written, when
+ the URL has no key (not a path, too long).
 
  # Safety
- `vhost` is NUL-terminated; `target` is valid for `len` bytes; `key` and
- `unconfirmed` are writable for `PUSH_REDIRECT_KEY_LEN` bytes.
+ `exchange` as for `push_redirect_respond`; `key` and `unconfirmed` are
+ writable for `PUSH_REDIRECT_KEY_LEN` bytes.
  */
-bool push_redirect_record_keys(const char *vhost,
-                               uint16_t port,
-                               const char *target,
-                               size_t len,
+bool push_redirect_record_keys(const push_redirect_exchange *exchange,
                                uint8_t *key,
                                uint8_t *unconfirmed);
 
 /*
- `text` as a JSON string, quotes included, from the alloc function:
- `"`, `\` and control characters escaped, and `<`, `>`, `&`, U+2028 and
- U+2029 too (so that it can stand in HTML or JavaScript); bytes that are
- not UTF-8 become U+FFFD. NULL becomes `null`; NULL on a failure.
+ `text` as a JSON string, quotes included, escaped as the core's
+ `json_string` escapes it (so that it can stand in HTML or JavaScript),
+ from the alloc function; bytes that are not UTF-8 become U+FFFD. NULL
+ becomes `null`; NULL on a failure.
 
  # Safety
  `text` is NULL or NUL-terminated.

@@ -2,45 +2,20 @@
 //! a URL of this virtual host leads to, as the core explains it, in a
 //! structured answer the shim writes out as HTML or JSON; the keys of a
 //! URL's records, for `?forget=`; and the core's JSON escaper for the page.
+//! The URL is asked about as a request the filter reads
+//! ([`push_redirect_exchange`]), with the same reading of its fields.
 
 use std::ffi::{c_char, c_void};
 use std::ptr;
 
-use push_redirect_core::{
-    client_scheme, explain, json_string, Exchange, RecordKey, MAX_HINTS, MAX_HOPS,
-};
+use push_redirect_core::{explain, json_string, RecordKey, MAX_HINTS, MAX_HOPS};
 
+use crate::exchange::{push_redirect_exchange, Fields};
 use crate::handles::try_ref;
 use crate::pool::{push_redirect_alloc_fn, Pool};
 use crate::settings::{push_redirect_settings, settings_view};
 use crate::store::{push_redirect_store, with_store};
 use crate::{bytes, ffi_panic_boundary, push_redirect_result};
-
-/// The URL asked about, and what a fresh anonymous navigation to it
-/// would be: a GET over HTTP/2 with the scheme and `Host` of the request
-/// that asks (its scheme as the filter reads it: Apache's, or a trusted
-/// proxy's `X-Forwarded-Proto`), to the virtual host that answers it.
-/// Strings are NUL-terminated.
-#[repr(C)]
-pub struct push_redirect_info_request {
-    /// A path and query as a client would send it (`/old?x=1`).
-    pub target: *const c_char,
-    pub scheme: *const c_char,
-    /// The request came through a proxy Apache trusts, and its
-    /// `X-Forwarded-Proto` (NULL: none).
-    pub trusted_proxy: bool,
-    pub forwarded_proto: *const c_char,
-    /// NULL: none; the server's name and port stand in.
-    pub host: *const c_char,
-    pub server_name: *const c_char,
-    pub server_port: u16,
-    /// The virtual host's identity and the port the request came in on:
-    /// the records' key.
-    pub vhost: *const c_char,
-    pub local_port: u16,
-    /// `no-push-redirect` is set for the URL.
-    pub opt_out_env: bool,
-}
 
 /// What the URL leads to. Strings are from the alloc function or static;
 /// NULL means "none".
@@ -98,20 +73,21 @@ pub const PUSH_REDIRECT_INFO_HINTS: usize = 16;
 pub const PUSH_REDIRECT_INFO_HOPS: usize = 4;
 const _: () = assert!(PUSH_REDIRECT_INFO_HINTS == MAX_HINTS && PUSH_REDIRECT_INFO_HOPS == MAX_HOPS);
 
-/// Explains what `request` leads to with the URL's `settings`, from what
-/// `store` holds, into `*info`. The lookups are not counted, nor noted
-/// among what the child settled. A NULL
-/// argument or a caught panic is an error, with `*info` empty.
+/// Explains what the navigation `exchange` leads to with its URL's
+/// `settings`, from what `store` holds, into `*info`. `exchange` is read
+/// as the filter's request is (no status, no response fields): its request
+/// target is the URL asked about, and the core makes it a fresh anonymous
+/// GET over HTTP/2 (`push_redirect_core::explain`). The lookups are not
+/// counted, nor noted among what the child settled. A NULL argument or a
+/// caught panic is an error, with `*info` empty.
 ///
 /// # Safety
-/// `settings` and `request` are valid for reads, their strings
-/// NUL-terminated; `store` as for
-/// `push_redirect_respond`; `info` is
-/// writable.
+/// `settings` and `exchange` as for `push_redirect_respond`; `store` too;
+/// `info` is writable.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_explain(
     settings: *const push_redirect_settings,
-    request: *const push_redirect_info_request,
+    exchange: *const push_redirect_exchange,
     store: *const push_redirect_store,
     alloc: push_redirect_alloc_fn,
     alloc_ctx: *mut c_void,
@@ -122,28 +98,16 @@ pub unsafe extern "C" fn push_redirect_explain(
     };
     *info = EMPTY;
     ffi_panic_boundary!(push_redirect_result::Panic, {
-        let (Some(settings), Some(request), Some(mut pool)) = (
+        let (Some(settings), Some(exchange), Some(mut pool)) = (
             settings.as_ref(),
-            request.as_ref(),
+            exchange.as_ref(),
             Pool::new(alloc, alloc_ctx),
         ) else {
             return push_redirect_result::NullParameter;
         };
-        let asked = Exchange {
-            scheme: client_scheme(
-                bytes(request.scheme),
-                request.trusted_proxy,
-                (!request.forwarded_proto.is_null()).then(|| bytes(request.forwarded_proto)),
-            ),
-            host: (!request.host.is_null()).then(|| bytes(request.host)),
-            server_name: bytes(request.server_name),
-            server_port: request.server_port,
-            request_target: bytes(request.target),
-            vhost: bytes(request.vhost),
-            local_port: request.local_port,
-            opt_out_env: request.opt_out_env,
-            ..Exchange::default()
-        };
+        let mut fields = Fields::new();
+        fields.read_all(exchange);
+        let asked = fields.view(exchange);
         let backed_off = store
             .as_ref()
             .and_then(|store| try_ref(store.budget))
@@ -194,30 +158,30 @@ pub unsafe extern "C" fn push_redirect_explain(
     })
 }
 
-/// Writes the keys of the records of `target` (a path and query, `len`
-/// bytes) on the virtual host `vhost` that answers on `port`: its record's
-/// into `key`, that of its page's hints not yet public into
-/// `unconfirmed` (`PUSH_REDIRECT_KEY_LEN` bytes each). False, and nothing
-/// written, when the URL has no key (not a path, too long).
+/// Writes the keys of the records of the URL `exchange` asks for (its
+/// request target, on its virtual host and port): its record's into
+/// `key`, that of its page's hints not yet public into `unconfirmed`
+/// (`PUSH_REDIRECT_KEY_LEN` bytes each). False, and nothing written, when
+/// the URL has no key (not a path, too long).
 ///
 /// # Safety
-/// `vhost` is NUL-terminated; `target` is valid for `len` bytes; `key` and
-/// `unconfirmed` are writable for `PUSH_REDIRECT_KEY_LEN` bytes.
+/// `exchange` as for `push_redirect_respond`; `key` and `unconfirmed` are
+/// writable for `PUSH_REDIRECT_KEY_LEN` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_record_keys(
-    vhost: *const c_char,
-    port: u16,
-    target: *const c_char,
-    len: usize,
+    exchange: *const push_redirect_exchange,
     key: *mut u8,
     unconfirmed: *mut u8,
 ) -> bool {
     ffi_panic_boundary!(false, {
-        if target.is_null() || key.is_null() || unconfirmed.is_null() {
+        let Some(ex) = exchange.as_ref() else {
+            return false;
+        };
+        if key.is_null() || unconfirmed.is_null() {
             return false;
         }
-        let target = std::slice::from_raw_parts(target.cast::<u8>(), len);
-        let Some(record_key) = RecordKey::new(bytes(vhost), port, target) else {
+        let target = bytes(ex.request_target);
+        let Some(record_key) = RecordKey::new(bytes(ex.vhost), ex.local_port, target) else {
             return false;
         };
         let n = record_key.as_bytes().len();
@@ -227,10 +191,10 @@ pub unsafe extern "C" fn push_redirect_record_keys(
     })
 }
 
-/// `text` as a JSON string, quotes included, from the alloc function:
-/// `"`, `\` and control characters escaped, and `<`, `>`, `&`, U+2028 and
-/// U+2029 too (so that it can stand in HTML or JavaScript); bytes that are
-/// not UTF-8 become U+FFFD. NULL becomes `null`; NULL on a failure.
+/// `text` as a JSON string, quotes included, escaped as the core's
+/// `json_string` escapes it (so that it can stand in HTML or JavaScript),
+/// from the alloc function; bytes that are not UTF-8 become U+FFFD. NULL
+/// becomes `null`; NULL on a failure.
 ///
 /// # Safety
 /// `text` is NULL or NUL-terminated.

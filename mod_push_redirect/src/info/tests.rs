@@ -25,40 +25,38 @@ fn learned(records: &mut Records, budget: *mut push_redirect_write_budget) {
 
 fn info_of(
     settings: &push_redirect_settings,
-    target: &str,
+    target: &'static str,
     store: *const push_redirect_store,
     arena: &mut Arena,
 ) -> push_redirect_info {
     info_through(settings, target, store, arena, (c"https", false, None))
 }
 
-/// [`info_of`] asked with this scheme, through a trusted proxy or not,
+/// What info.c asks: a navigation to `target` with the `Host` of the
+/// request that asks; with this scheme, through a trusted proxy or not,
 /// with this `X-Forwarded-Proto`.
 fn info_through(
     settings: &push_redirect_settings,
-    target: &str,
+    target: &'static str,
     store: *const push_redirect_store,
     arena: &mut Arena,
-    (scheme, trusted_proxy, forwarded_proto): (&CStr, bool, Option<&CStr>),
+    (scheme, trusted_proxy, forwarded_proto): (&CStr, bool, Option<&str>),
 ) -> push_redirect_info {
-    let target = std::ffi::CString::new(target).unwrap();
-    let request = push_redirect_info_request {
-        target: target.as_ptr(),
+    let mut request = Request::redirect(0, None);
+    request.target = target;
+    if let Some(proto) = forwarded_proto {
+        request.field(2, "X-Forwarded-Proto", proto);
+    }
+    let exchange = push_redirect_exchange {
         scheme: scheme.as_ptr(),
         trusted_proxy,
-        forwarded_proto: forwarded_proto.map_or(ptr::null(), CStr::as_ptr),
-        host: c"localhost:8443".as_ptr(),
-        server_name: c"localhost".as_ptr(),
-        server_port: 8443,
-        vhost: c"localhost".as_ptr(),
-        local_port: 8443,
-        opt_out_env: false,
+        ..request.exchange()
     };
     let mut info = EMPTY;
     let rv = unsafe {
         push_redirect_explain(
             settings,
-            &request,
+            &exchange,
             store,
             Some(arena_alloc),
             (arena as *mut Arena).cast(),
@@ -110,10 +108,10 @@ fn a_learned_redirect_shows_its_record_chain_and_103_and_an_unknown_url_nothing(
 
     // Asked over plain HTTP: a navigation so would get none, unless a
     // proxy Apache trusts says the client used https.
-    let http = (c"http", false, Some(c"https"));
+    let http = (c"http", false, Some("https"));
     let info = info_through(&on, "/old", &store, &mut arena, http);
     assert_eq!(text(info.no_early_hints).as_deref(), Some("insecure"));
-    let proxied = (c"http", true, Some(c"https"));
+    let proxied = (c"http", true, Some("https"));
     let info = info_through(&on, "/old", &store, &mut arena, proxied);
     assert_eq!(text(info.early_hints).as_deref(), Some(CSS));
 
@@ -133,35 +131,22 @@ fn a_urls_keys_are_those_its_records_are_stored_under() {
     let mut records = Records::new();
     let mut budget = unsafe { push_redirect_write_budget_new(false, ptr::null_mut()) };
     learned(&mut records, budget);
-    let (mut key, mut unconfirmed) = ([0u8; 32], [0u8; 32]);
-    let target = "/old";
-    let found = unsafe {
-        push_redirect_record_keys(
-            c"localhost".as_ptr(),
-            8443,
-            target.as_ptr().cast(),
-            target.len(),
-            key.as_mut_ptr(),
-            unconfirmed.as_mut_ptr(),
-        )
+    let keys_of = |target| {
+        let mut request = Request::redirect(0, None);
+        request.target = target;
+        let (mut key, mut unconfirmed) = ([0u8; 32], [0u8; 32]);
+        let (key_at, unconfirmed_at) = (key.as_mut_ptr(), unconfirmed.as_mut_ptr());
+        let found =
+            unsafe { push_redirect_record_keys(&request.exchange(), key_at, unconfirmed_at) };
+        found.then_some((key, unconfirmed))
     };
-    assert!(found);
+    let (key, unconfirmed) = keys_of("/old").expect("a path has keys");
     assert_eq!(
         records.get(&key[..]).map(Vec::as_slice),
         Some(&b"pr1 r\n/new\n"[..])
     );
     assert_ne!(key, unconfirmed);
-    let not_a_path = unsafe {
-        push_redirect_record_keys(
-            c"localhost".as_ptr(),
-            8443,
-            c"*".as_ptr(),
-            1,
-            key.as_mut_ptr(),
-            unconfirmed.as_mut_ptr(),
-        )
-    };
-    assert!(!not_a_path);
+    assert!(keys_of("*").is_none(), "not a path");
     unsafe { push_redirect_write_budget_release(ptr::addr_of_mut!(budget).cast()) };
 }
 
