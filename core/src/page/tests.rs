@@ -3,6 +3,7 @@ use std::io::Write as _;
 use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
 use flate2::Compression;
 
+use super::attribute::decode_references;
 use super::*;
 use crate::hints::{MAX_HINTS, MAX_HINTS_LEN};
 
