@@ -522,10 +522,10 @@ extern "C" {
 #endif // __cplusplus
 
 /*
- The startup log line (`debug`, tag `PR0002`): the crate version and,
- when mod_http2 is not loaded (`http2` false), that nothing can be pushed.
+ The crate's version, static: mod_push_redirect.c names it in the
+ startup line (`PR0002`).
  */
-const char *push_redirect_loaded_message(bool http2);
+const char *push_redirect_version(void);
 
 /*
  Decides the 103 to send before the handler runs, from what `store`

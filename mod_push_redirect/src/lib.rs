@@ -8,7 +8,7 @@
 //! - null pointers and non-UTF-8 text are dealt with in this crate, never by
 //!   the core;
 //! - a directive's function answers as Apache's cmd_func (NULL or the
-//!   message);
+//!   message), and the shim formats every log line;
 //! - opaque types are `struct { _private: [u8; 0] }` tied to their Rust type
 //!   by [`handles::Castable`], built by `_new` and released by null-tolerant
 //!   `_free`; small values (the status set, the switches) are `repr(C)` and
@@ -69,33 +69,12 @@ pub enum push_redirect_result {
     Panic = 3,
 }
 
-/// The startup log line (`debug`, tag `PR0002`): the crate version and,
-/// when mod_http2 is not loaded (`http2` false), that nothing can be pushed.
+/// The crate's version, static: mod_push_redirect.c names it in the
+/// startup line (`PR0002`).
 #[no_mangle]
-pub extern "C" fn push_redirect_loaded_message(http2: bool) -> *const c_char {
-    macro_rules! loaded {
-        ($tail:literal) => {
-            match CStr::from_bytes_with_nul(
-                concat!(
-                    "PR0002: mod_push_redirect ",
-                    env!("CARGO_PKG_VERSION"),
-                    " loaded",
-                    $tail,
-                    "\0"
-                )
-                .as_bytes(),
-            ) {
-                Ok(message) => message,
-                Err(_) => panic!("the version has no NUL"),
-            }
-        };
-    }
-    const WITH_HTTP2: &CStr = loaded!("");
-    const WITHOUT_HTTP2: &CStr = loaded!(
-        "; mod_http2 is not loaded, so nothing can be pushed (HTTP/1.1 still gets the Link)"
-    );
+pub extern "C" fn push_redirect_version() -> *const c_char {
     ffi_panic_boundary!(ptr::null(), {
-        if http2 { WITH_HTTP2 } else { WITHOUT_HTTP2 }.as_ptr()
+        concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
     })
 }
 
