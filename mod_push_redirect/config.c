@@ -53,12 +53,12 @@ void *push_redirect_merge_dir_conf(apr_pool_t *p, void *outer_conf,
     return merged;
 }
 
-const char *push_redirect_directive_error(cmd_parms *cmd,
-                                          push_redirect_result rv,
-                                          const char *message)
+/* Apache prints a directive's error as it is: the message names the
+ * value, and the directive is added here. */
+static const char *directive_error(cmd_parms *cmd, const char *message)
 {
-    return rv == PUSH_REDIRECT_RESULT_OK
-               ? NULL : apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, message);
+    return message ? apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, message)
+                   : NULL;
 }
 
 /* Every directive's last step: the core works out again what the scope's
@@ -194,8 +194,7 @@ static const char *add_excludes(cmd_parms *cmd, void *dir_conf,
                                 const char *args)
 {
     push_redirect_conf *conf = dir_conf;
-    char message[512];
-    push_redirect_result rv = PUSH_REDIRECT_RESULT_OK;
+    const char *message = NULL;
 
     if (!*args) {
         return apr_psprintf(cmd->pool, "%s: needs at least one pattern",
@@ -206,12 +205,12 @@ static const char *add_excludes(cmd_parms *cmd, void *dir_conf,
         apr_pool_cleanup_register(cmd->pool, conf->excludes, free_excludes,
                                   apr_pool_cleanup_null);
     }
-    while (*args && rv == PUSH_REDIRECT_RESULT_OK) {
-        rv = push_redirect_excludes_add(conf->excludes,
-                                        ap_getword_conf(cmd->temp_pool, &args),
-                                        message, sizeof(message));
+    while (*args && !message) {
+        message = push_redirect_excludes_add(
+            conf->excludes, ap_getword_conf(cmd->temp_pool, &args),
+            push_redirect_pool_alloc, cmd->pool);
     }
-    return resolved(conf, push_redirect_directive_error(cmd, rv, message));
+    return resolved(conf, directive_error(cmd, message));
 }
 
 /* PushRedirectEarlyHint <target-path> "<link-value>": lines accumulate in
@@ -220,17 +219,17 @@ static const char *add_declared_hint(cmd_parms *cmd, void *dir_conf,
                                      const char *path, const char *value)
 {
     push_redirect_conf *conf = dir_conf;
-    char message[512];
-    push_redirect_result rv;
+    const char *message;
 
     if (!conf->declared_hints) {
         conf->declared_hints = push_redirect_declared_hints_new();
         apr_pool_cleanup_register(cmd->pool, conf->declared_hints,
                                   free_declared_hints, apr_pool_cleanup_null);
     }
-    rv = push_redirect_declared_hints_add(conf->declared_hints, path, value,
-                                          message, sizeof(message));
-    return resolved(conf, push_redirect_directive_error(cmd, rv, message));
+    message = push_redirect_declared_hints_add(conf->declared_hints, path,
+                                               value, push_redirect_pool_alloc,
+                                               cmd->pool);
+    return resolved(conf, directive_error(cmd, message));
 }
 
 #define DIRECTIVE_SCOPES (RSRC_CONF | ACCESS_CONF | OR_FILEINFO)

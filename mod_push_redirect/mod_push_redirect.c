@@ -51,8 +51,12 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         push_redirect_check_h2_early_hints(s, tree);
     }
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "%s",
-                 push_redirect_loaded_message(push_redirect_h2_var_lookup));
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
+                 "PR0002: mod_push_redirect %s loaded%s",
+                 push_redirect_version(),
+                 push_redirect_h2_var_lookup
+                     ? "" : "; mod_http2 is not loaded, so nothing can be "
+                            "pushed (HTTP/1.1 still gets the Link)");
     return OK;
 }
 

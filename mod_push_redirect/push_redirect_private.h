@@ -33,13 +33,8 @@ typedef push_redirect_settings push_redirect_conf;
 extern const command_rec push_redirect_cmds[];
 void *push_redirect_create_dir_conf(apr_pool_t *p, char *dir);
 void *push_redirect_merge_dir_conf(apr_pool_t *p, void *outer, void *inner);
-/* NULL for OK, else the error of the directive being read, with the
- * core's message (which it writes for every failure). */
 /* `value` quoted for an error message, cut to 120 bytes when longer. */
 const char *push_redirect_quoted(apr_pool_t *p, const char *value);
-const char *push_redirect_directive_error(cmd_parms *cmd,
-                                          push_redirect_result rv,
-                                          const char *message);
 
 /* filter.c */
 apr_status_t push_redirect_filter(ap_filter_t *f, apr_bucket_brigade *bb);

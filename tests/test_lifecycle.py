@@ -3,10 +3,11 @@ on a restart and a graceful restart, and the module keeps deciding afterwards.""
 
 import signal
 import time
+import tomllib
 
 import pytest
 
-from harness import clients, sites
+from harness import clients, env, sites
 from harness.asserts import assert_pushed, assert_skipped
 
 TARGET = sites.TARGET
@@ -20,6 +21,14 @@ def httpd(httpd_factory, module_so):
     sites.push_and_exclude(h, BODY)
     h.start()
     return h
+
+
+def test_startup_line_names_the_version(httpd):
+    # PR0002 (docs/behaviour.md), written by mod_push_redirect.c's post_config.
+    cargo = tomllib.loads((env.REPO / "Cargo.toml").read_text())
+    line = f": PR0002: mod_push_redirect {cargo['workspace']['package']['version']} loaded"
+    logged = [l for l in httpd.read_error_log().splitlines() if "PR0002" in l]
+    assert logged and all(l.endswith(line) for l in logged), logged
 
 
 def restart(httpd, sig):

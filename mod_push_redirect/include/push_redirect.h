@@ -78,10 +78,6 @@ typedef enum {
 typedef enum {
   PUSH_REDIRECT_RESULT_OK = 0,
   /*
-   The value is not acceptable; the error buffer says why.
-   */
-  PUSH_REDIRECT_RESULT_INVALID_VALUE = 1,
-  /*
    A required pointer was NULL.
    */
   PUSH_REDIRECT_RESULT_NULL_PARAMETER = 2,
@@ -357,8 +353,9 @@ typedef struct {
 } push_redirect_store;
 
 /*
- Allocates `size` bytes that live as long as the response (the shim passes
- `apr_palloc` on the request pool). Returns NULL on failure.
+ Allocates `size` bytes that live as long as the caller reads them (the
+ shim passes `apr_palloc` on the request pool, or on `cmd->pool` for a
+ directive). Returns NULL on failure.
  */
 typedef void *(*push_redirect_alloc_fn)(void *alloc_ctx, size_t size);
 
@@ -488,10 +485,10 @@ extern "C" {
 #endif // __cplusplus
 
 /*
- The startup log line (`debug`, tag `PR0002`): the crate version and,
- when mod_http2 is not loaded (`http2` false), that nothing can be pushed.
+ The crate's version, static: mod_push_redirect.c names it in the
+ startup line (`PR0002`).
  */
-const char *push_redirect_loaded_message(bool http2);
+const char *push_redirect_version(void);
 
 /*
  Decides the 103 to send before the handler runs, from what `store`
@@ -524,18 +521,18 @@ push_redirect_counter_text push_redirect_counter_describe(size_t counter);
 push_redirect_excludes *push_redirect_excludes_new(void);
 
 /*
- Compiles `pattern` and adds it to `set`. On `InvalidValue` the set is
- unchanged and `err` names the pattern and the problem. Not thread-safe:
- call it while reading the configuration only.
+ Compiles `pattern` and adds it to `set`, as an Apache cmd_func: NULL
+ when it was added, else (the set unchanged) the message, from `alloc`
+ (static when that fails). Not thread-safe: call it while reading the configuration only.
 
  # Safety
  `set` is from [`push_redirect_excludes_new`] or NULL; `pattern` is a
- NUL-terminated string or NULL; `err` points to `err_len` writable bytes or is NULL.
+ NUL-terminated string or NULL; `alloc` is NULL or takes `alloc_ctx`.
  */
-push_redirect_result push_redirect_excludes_add(push_redirect_excludes *set,
-                                                const char *pattern,
-                                                char *err,
-                                                size_t err_len);
+const char *push_redirect_excludes_add(push_redirect_excludes *set,
+                                       const char *pattern,
+                                       push_redirect_alloc_fn alloc,
+                                       void *alloc_ctx);
 
 /*
  Releases a set from [`push_redirect_excludes_new`]; NULL is ignored.
@@ -552,19 +549,18 @@ void push_redirect_excludes_free(push_redirect_excludes *set);
 push_redirect_declared_hints *push_redirect_declared_hints_new(void);
 
 /*
- Adds one `PushRedirectEarlyHint <target_path> <link_value>` to `set`. On
- `InvalidValue` the set is unchanged and `err` names the value. Not
- thread-safe: call it while reading the configuration only.
+ Adds one `PushRedirectEarlyHint <target_path> <link_value>` to `set`,
+ as [`push_redirect_excludes_add`] adds a pattern.
 
  # Safety
  `set` is from [`push_redirect_declared_hints_new`] or NULL; the strings
- are NUL-terminated or NULL; `err` points to `err_len` writable bytes or is NULL.
+ are NUL-terminated or NULL; `alloc` is NULL or takes `alloc_ctx`.
  */
-push_redirect_result push_redirect_declared_hints_add(push_redirect_declared_hints *set,
-                                                      const char *target_path,
-                                                      const char *link_value,
-                                                      char *err,
-                                                      size_t err_len);
+const char *push_redirect_declared_hints_add(push_redirect_declared_hints *set,
+                                             const char *target_path,
+                                             const char *link_value,
+                                             push_redirect_alloc_fn alloc,
+                                             void *alloc_ctx);
 
 /*
  Releases a set from [`push_redirect_declared_hints_new`]; NULL is ignored.

@@ -1,15 +1,17 @@
 //! The directives' values as the shim keeps them: opaque handles for what
 //! is built once (patterns, declared hints, a child's write budget), plain `repr(C)` values for the rest.
 
-use std::ffi::{c_char, c_int, c_void};
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr;
 
 use push_redirect_core::{
-    Counter, DeclaredHints, ExcludeSet, StatusSet, StoreHealth, Switch, Tally, WriteBudget,
+    ConfigError, Counter, DeclaredHints, ExcludeSet, StatusSet, StoreHealth, Switch, Tally,
+    WriteBudget,
 };
 
 use crate::counts::Counts;
-use crate::{directive_boundary, ffi_panic_boundary, parse_directive, push_redirect_result};
+use crate::pool::{push_redirect_alloc_fn, Pool};
+use crate::{ffi_panic_boundary, push_redirect_result};
 
 /// Ties an opaque C type to the Rust value behind its pointers (as
 /// rustls-ffi's `Castable`), so that each conversion is checked by type.
@@ -137,34 +139,103 @@ impl push_redirect_statuses {
     }
 }
 
+/// Why a directive's value was not added.
+pub(crate) enum Refusal {
+    /// The value's fault: the message names it and says why.
+    Invalid(String),
+    /// The shim's (a NULL argument) or ours (a panic).
+    Internal(push_redirect_result),
+}
+
+impl Refusal {
+    const NULL: Refusal = Refusal::Internal(push_redirect_result::NullParameter);
+}
+
+impl From<ConfigError> for Refusal {
+    fn from(error: ConfigError) -> Refusal {
+        Refusal::Invalid(error.to_string())
+    }
+}
+
+/// A directive's argument as text.
+unsafe fn argument<'a>(value: *const c_char) -> Result<&'a str, Refusal> {
+    if value.is_null() {
+        return Err(Refusal::NULL);
+    }
+    let raw = CStr::from_ptr(value);
+    raw.to_str()
+        .map_err(|_| Refusal::Invalid(format!("'{}' is not valid UTF-8", raw.to_string_lossy())))
+}
+
+/// The bytes of a message at most: what the shim's buffer held when it
+/// had one, which bounds a message that names a huge value in full (one
+/// that is not UTF-8, or an internal error).
+const MESSAGE_MAX: usize = 511;
+
+/// The message when the shim's allocator cannot give one: never NULL,
+/// which Apache would read as success.
+const NO_MESSAGE: &CStr = c"internal error: no memory for the message";
+
+/// Runs `add` inside the panic boundary and answers as an Apache cmd_func:
+/// NULL when it added the value, else the message, copied with `alloc`.
+/// A failure that is not the value's is `internal error (N) reading
+/// 'VALUE'`, N its [`push_redirect_result`].
+pub(crate) unsafe fn directive(
+    alloc: push_redirect_alloc_fn,
+    alloc_ctx: *mut c_void,
+    value: *const c_char,
+    add: impl FnOnce() -> Result<(), Refusal>,
+) -> *const c_char {
+    ffi_panic_boundary!(NO_MESSAGE.as_ptr(), {
+        let panicked = Err(Refusal::Internal(push_redirect_result::Panic));
+        let message = match ffi_panic_boundary!(panicked, { add() }) {
+            Ok(()) => return ptr::null(),
+            Err(Refusal::Invalid(message)) => message,
+            Err(Refusal::Internal(result)) => {
+                let value = match value.as_ref() {
+                    Some(value) => CStr::from_ptr(value).to_string_lossy(),
+                    None => "(null)".into(),
+                };
+                format!("internal error ({}) reading '{value}'", result as i32)
+            }
+        };
+        let mut len = message.len().min(MESSAGE_MAX);
+        while !message.is_char_boundary(len) {
+            len -= 1;
+        }
+        let copy = Pool::new(alloc, alloc_ctx)
+            .map_or(ptr::null(), |mut pool| pool.c_string(&message[..len]));
+        if copy.is_null() {
+            NO_MESSAGE.as_ptr()
+        } else {
+            copy
+        }
+    })
+}
+
 /// A new, empty pattern set, to be released with [`push_redirect_excludes_free`].
 #[no_mangle]
 pub extern "C" fn push_redirect_excludes_new() -> *mut push_redirect_excludes {
     new_handle(ExcludeSet::new)
 }
 
-/// Compiles `pattern` and adds it to `set`. On `InvalidValue` the set is
-/// unchanged and `err` names the pattern and the problem. Not thread-safe:
-/// call it while reading the configuration only.
+/// Compiles `pattern` and adds it to `set`, as an Apache cmd_func: NULL
+/// when it was added, else (the set unchanged) the message, from `alloc`
+/// (static when that fails). Not thread-safe: call it while reading the configuration only.
 ///
 /// # Safety
 /// `set` is from [`push_redirect_excludes_new`] or NULL; `pattern` is a
-/// NUL-terminated string or NULL; `err` points to `err_len` writable bytes or is NULL.
+/// NUL-terminated string or NULL; `alloc` is NULL or takes `alloc_ctx`.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_excludes_add(
     set: *mut push_redirect_excludes,
     pattern: *const c_char,
-    err: *mut c_char,
-    err_len: usize,
-) -> push_redirect_result {
-    directive_boundary(pattern, err, err_len, || {
-        let Some(set) = try_mut(set) else {
-            return push_redirect_result::NullParameter;
-        };
-        match parse_directive(pattern, err, err_len, |text| set.add(text)) {
-            Ok(()) => push_redirect_result::Ok,
-            Err(result) => result,
-        }
+    alloc: push_redirect_alloc_fn,
+    alloc_ctx: *mut c_void,
+) -> *const c_char {
+    directive(alloc, alloc_ctx, pattern, || {
+        let set = try_mut(set).ok_or(Refusal::NULL)?;
+        Ok(set.add(argument(pattern)?)?)
     })
 }
 
@@ -184,33 +255,24 @@ pub extern "C" fn push_redirect_declared_hints_new() -> *mut push_redirect_decla
     new_handle(DeclaredHints::new)
 }
 
-/// Adds one `PushRedirectEarlyHint <target_path> <link_value>` to `set`. On
-/// `InvalidValue` the set is unchanged and `err` names the value. Not
-/// thread-safe: call it while reading the configuration only.
+/// Adds one `PushRedirectEarlyHint <target_path> <link_value>` to `set`,
+/// as [`push_redirect_excludes_add`] adds a pattern.
 ///
 /// # Safety
 /// `set` is from [`push_redirect_declared_hints_new`] or NULL; the strings
-/// are NUL-terminated or NULL; `err` points to `err_len` writable bytes or is NULL.
+/// are NUL-terminated or NULL; `alloc` is NULL or takes `alloc_ctx`.
 #[no_mangle]
 pub unsafe extern "C" fn push_redirect_declared_hints_add(
     set: *mut push_redirect_declared_hints,
     target_path: *const c_char,
     link_value: *const c_char,
-    err: *mut c_char,
-    err_len: usize,
-) -> push_redirect_result {
-    directive_boundary(link_value, err, err_len, || {
-        let Some(set) = try_mut(set) else {
-            return push_redirect_result::NullParameter;
-        };
-        let paths = parse_directive(target_path, err, err_len, |path| Ok(path.to_owned()));
-        let added = paths.and_then(|path| {
-            parse_directive(link_value, err, err_len, |value| set.add(&path, value))
-        });
-        match added {
-            Ok(()) => push_redirect_result::Ok,
-            Err(result) => result,
-        }
+    alloc: push_redirect_alloc_fn,
+    alloc_ctx: *mut c_void,
+) -> *const c_char {
+    directive(alloc, alloc_ctx, link_value, || {
+        let set = try_mut(set).ok_or(Refusal::NULL)?;
+        let path = argument(target_path)?;
+        Ok(set.add(path, argument(link_value)?)?)
     })
 }
 

@@ -3,9 +3,12 @@
 //! Conventions (after rustls-ffi):
 //! - every `extern "C"` function runs its body inside [`ffi_panic_boundary!`],
 //!   so a panic never unwinds into Apache: it becomes a defined return value
-//!   (for a decision, the skip reason `internal-error`);
-//! - null pointers and non-UTF-8 text are dealt with here, once, by the
-//!   helpers below, never by the core;
+//!   (for a decision, the skip reason `internal-error`; for a directive, a
+//!   message);
+//! - null pointers and non-UTF-8 text are dealt with in this crate, never by
+//!   the core;
+//! - a directive's function answers as Apache's cmd_func (NULL or the
+//!   message), and the shim formats every log line;
 //! - opaque types are `struct { _private: [u8; 0] }` tied to their Rust type
 //!   by [`handles::Castable`], built by `_new` and released by null-tolerant
 //!   `_free`; small values (the status set, the switches) are `repr(C)` and
@@ -18,8 +21,6 @@
 
 use std::ffi::{c_char, CStr};
 use std::ptr;
-
-use push_redirect_core::ConfigError;
 
 mod ahead;
 mod answer;
@@ -62,41 +63,18 @@ pub(crate) use ffi_panic_boundary;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum push_redirect_result {
     Ok = 0,
-    /// The value is not acceptable; the error buffer says why.
-    InvalidValue = 1,
     /// A required pointer was NULL.
     NullParameter = 2,
     /// A bug: a panic was caught. Nothing was changed.
     Panic = 3,
 }
 
-/// The startup log line (`debug`, tag `PR0002`): the crate version and,
-/// when mod_http2 is not loaded (`http2` false), that nothing can be pushed.
+/// The crate's version, static: mod_push_redirect.c names it in the
+/// startup line (`PR0002`).
 #[no_mangle]
-pub extern "C" fn push_redirect_loaded_message(http2: bool) -> *const c_char {
-    macro_rules! loaded {
-        ($tail:literal) => {
-            match CStr::from_bytes_with_nul(
-                concat!(
-                    "PR0002: mod_push_redirect ",
-                    env!("CARGO_PKG_VERSION"),
-                    " loaded",
-                    $tail,
-                    "\0"
-                )
-                .as_bytes(),
-            ) {
-                Ok(message) => message,
-                Err(_) => panic!("the version has no NUL"),
-            }
-        };
-    }
-    const WITH_HTTP2: &CStr = loaded!("");
-    const WITHOUT_HTTP2: &CStr = loaded!(
-        "; mod_http2 is not loaded, so nothing can be pushed (HTTP/1.1 still gets the Link)"
-    );
+pub extern "C" fn push_redirect_version() -> *const c_char {
     ffi_panic_boundary!(ptr::null(), {
-        if http2 { WITH_HTTP2 } else { WITHOUT_HTTP2 }.as_ptr()
+        concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
     })
 }
 
@@ -107,83 +85,6 @@ pub(crate) unsafe fn bytes<'a>(text: *const c_char) -> &'a [u8] {
     } else {
         CStr::from_ptr(text).to_bytes()
     }
-}
-
-/// Parses a directive argument with `parse`. A NULL argument, non-UTF-8
-/// text or a parse error becomes the result to return, with the message in
-/// `err`.
-pub(crate) unsafe fn parse_directive<T>(
-    value: *const c_char,
-    err: *mut c_char,
-    err_len: usize,
-    parse: impl FnOnce(&str) -> Result<T, ConfigError>,
-) -> Result<T, push_redirect_result> {
-    if value.is_null() {
-        return Err(push_redirect_result::NullParameter);
-    }
-    let raw = CStr::from_ptr(value);
-    let message = match raw.to_str() {
-        Ok(text) => match parse(text) {
-            Ok(parsed) => return Ok(parsed),
-            Err(error) => error.to_string(),
-        },
-        Err(_) => format!("'{}' is not valid UTF-8", raw.to_string_lossy()),
-    };
-    write_message(&message, err, err_len);
-    Err(push_redirect_result::InvalidValue)
-}
-
-/// Runs `body` inside the panic boundary and [`explained`] its result.
-pub(crate) unsafe fn directive_boundary(
-    value: *const c_char,
-    err: *mut c_char,
-    err_len: usize,
-    body: impl FnOnce() -> push_redirect_result,
-) -> push_redirect_result {
-    ffi_panic_boundary!(push_redirect_result::Panic, {
-        let result = ffi_panic_boundary!(push_redirect_result::Panic, { body() });
-        explained(result, value, err, err_len)
-    })
-}
-
-/// `result` as the shim reports it: a failure that is not the value's
-/// (a NULL argument, a caught panic) gets its message in `err` too,
-/// `internal error (N) reading 'VALUE'`, so that every result but `Ok`
-/// comes with one.
-pub(crate) unsafe fn explained(
-    result: push_redirect_result,
-    value: *const c_char,
-    err: *mut c_char,
-    err_len: usize,
-) -> push_redirect_result {
-    if !matches!(
-        result,
-        push_redirect_result::Ok | push_redirect_result::InvalidValue
-    ) {
-        let mut message = format!("internal error ({}) reading '", result as i32).into_bytes();
-        message.extend_from_slice(if value.is_null() {
-            b"(null)"
-        } else {
-            bytes(value)
-        });
-        message.push(b'\'');
-        write_message(&String::from_utf8_lossy(&message), err, err_len);
-    }
-    result
-}
-
-/// Writes `message` into `err` as a NUL-terminated string, cut at a
-/// character boundary if it does not fit.
-unsafe fn write_message(message: &str, err: *mut c_char, err_len: usize) {
-    if err.is_null() || err_len == 0 {
-        return;
-    }
-    let mut len = message.len().min(err_len - 1);
-    while !message.is_char_boundary(len) {
-        len -= 1;
-    }
-    ptr::copy_nonoverlapping(message.as_ptr(), err.cast::<u8>(), len);
-    err.add(len).write(0);
 }
 
 #[cfg(test)]

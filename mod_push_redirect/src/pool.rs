@@ -1,11 +1,13 @@
-//! Memory from the shim's allocator (`apr_palloc` on the request pool):
-//! where the strings of an answer and of the info page live.
+//! Memory from the shim's allocator (`apr_palloc` on an Apache pool):
+//! where the strings of an answer, of the info page and of a directive's
+//! error live.
 
 use std::ffi::{c_char, c_void};
 use std::ptr;
 
-/// Allocates `size` bytes that live as long as the response (the shim passes
-/// `apr_palloc` on the request pool). Returns NULL on failure.
+/// Allocates `size` bytes that live as long as the caller reads them (the
+/// shim passes `apr_palloc` on the request pool, or on `cmd->pool` for a
+/// directive). Returns NULL on failure.
 pub type push_redirect_alloc_fn =
     Option<unsafe extern "C" fn(alloc_ctx: *mut c_void, size: usize) -> *mut c_void>;
 

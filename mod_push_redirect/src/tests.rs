@@ -277,10 +277,36 @@ fn null_parameters_are_refused() {
             respond(&push_on(), &exchange, None, &mut answer),
             push_redirect_result::NullParameter
         );
-        assert_eq!(
-            push_redirect_excludes_add(ptr::null_mut(), c"x".as_ptr(), ptr::null_mut(), 0),
-            push_redirect_result::NullParameter
-        );
+        let alloc = Some(arena_alloc as unsafe extern "C" fn(_, _) -> _);
+        let excludes = push_redirect_excludes_new();
+        let hints = push_redirect_declared_hints_new();
+        for (message, naming) in [
+            (
+                push_redirect_excludes_add(ptr::null_mut(), c"x".as_ptr(), alloc, arena.cast()),
+                "'x'",
+            ),
+            (
+                push_redirect_excludes_add(excludes, ptr::null(), alloc, arena.cast()),
+                "'(null)'",
+            ),
+            (
+                push_redirect_declared_hints_add(
+                    hints,
+                    ptr::null(),
+                    c"</a.css>".as_ptr(),
+                    alloc,
+                    arena.cast(),
+                ),
+                "'</a.css>'",
+            ),
+        ] {
+            assert_eq!(
+                text(message).unwrap(),
+                format!("internal error (2) reading {naming}")
+            );
+        }
+        push_redirect_excludes_free(excludes);
+        push_redirect_declared_hints_free(hints);
         push_redirect_excludes_free(ptr::null_mut());
         push_redirect_declared_hints_free(ptr::null_mut());
         assert_eq!(push_redirect_write_budget_release(ptr::null_mut()), 0);
@@ -293,43 +319,58 @@ fn null_parameters_are_refused() {
 }
 
 #[test]
-fn config_errors_are_written_to_the_buffer_and_cut_to_fit() {
-    let mut err = [0 as c_char; 256];
+fn config_errors_come_from_the_pool_cut_to_511_bytes() {
+    let mut arena = Arena::default();
+    let arena: *mut Arena = &mut arena;
     unsafe {
         let excludes = push_redirect_excludes_new();
+        let add = |pattern: *const c_char| {
+            text(push_redirect_excludes_add(
+                excludes,
+                pattern,
+                Some(arena_alloc),
+                arena.cast(),
+            ))
+        };
+        assert_eq!(add(c"^/a".as_ptr()), None);
         assert_eq!(
-            push_redirect_excludes_add(excludes, c"(".as_ptr(), err.as_mut_ptr(), err.len()),
-            push_redirect_result::InvalidValue
-        );
-        assert_eq!(
-            text(err.as_ptr()).unwrap(),
+            add(c"(".as_ptr()).unwrap(),
             "'(' is not a valid regular expression: unclosed group"
         );
-        let latin1 = [b'\xe9', 0u8];
         assert_eq!(
-            push_redirect_excludes_add(
-                excludes,
-                latin1.as_ptr().cast(),
-                err.as_mut_ptr(),
-                err.len()
-            ),
-            push_redirect_result::InvalidValue
+            add(c"\xe9".as_ptr()).unwrap(),
+            "'\u{fffd}' is not valid UTF-8"
         );
-        assert_eq!(text(err.as_ptr()).unwrap(), "'\u{fffd}' is not valid UTF-8");
-
-        let mut small = [0x7f as c_char; 8];
+        // Named in full, each byte 3 once replaced: cut after 170 of them.
+        let long = [vec![b'\xe9'; 600], vec![0]].concat();
+        let cut = add(long.as_ptr().cast()).unwrap();
+        assert_eq!(cut, format!("'{}", "\u{fffd}".repeat(170)));
+        // No allocator: still a message, never NULL (success).
+        let message = push_redirect_excludes_add(excludes, c"(".as_ptr(), None, ptr::null_mut());
         assert_eq!(
-            push_redirect_excludes_add(excludes, c"(".as_ptr(), small.as_mut_ptr(), small.len()),
-            push_redirect_result::InvalidValue
-        );
-        assert_eq!(text(small.as_ptr()).unwrap(), "'(' is ");
-        // A zero-length buffer is never written.
-        assert_eq!(
-            push_redirect_excludes_add(excludes, c"(".as_ptr(), small.as_mut_ptr(), 0),
-            push_redirect_result::InvalidValue
+            text(message).unwrap(),
+            "internal error: no memory for the message"
         );
         push_redirect_excludes_free(excludes);
     }
+}
+
+#[test]
+fn a_panic_adding_a_directive_is_an_internal_error_naming_the_value() {
+    silence_deliberate_panics();
+    let mut arena = Arena::default();
+    let message = unsafe {
+        handles::directive(
+            Some(arena_alloc),
+            ptr::addr_of_mut!(arena).cast(),
+            c"</a.css>".as_ptr(),
+            || panic!("deliberate"),
+        )
+    };
+    assert_eq!(
+        text(message).unwrap(),
+        "internal error (3) reading '</a.css>'"
+    );
 }
 
 /// Panics these tests cause on purpose are not printed; others still are.
@@ -368,18 +409,10 @@ fn the_boundary_turns_a_panic_into_its_fallback() {
 }
 
 #[test]
-fn the_loaded_line_names_the_crates_version() {
-    let version = env!("CARGO_PKG_VERSION");
+fn the_version_is_the_crates() {
     assert_eq!(
-        text(push_redirect_loaded_message(true)).unwrap(),
-        format!("PR0002: mod_push_redirect {version} loaded")
-    );
-    assert_eq!(
-        text(push_redirect_loaded_message(false)).unwrap(),
-        format!(
-            "PR0002: mod_push_redirect {version} loaded; mod_http2 is not loaded, so nothing \
-             can be pushed (HTTP/1.1 still gets the Link)"
-        )
+        text(push_redirect_version()).unwrap(),
+        env!("CARGO_PKG_VERSION")
     );
 }
 

@@ -100,18 +100,17 @@ fn not_a_redirect_reads_nothing_but_the_status() {
 
 #[test]
 fn statuses_and_excludes_from_directives_steer_the_decision() {
-    let mut err = [0 as c_char; 256];
+    let mut arena = Arena::default();
     let mut with = push_on();
     with.statuses = status_bits(&[303, 307]);
     let excludes = push_redirect_excludes_new();
     unsafe {
-        assert_eq!(
-            push_redirect_excludes_add(excludes, c"^/new".as_ptr(), err.as_mut_ptr(), err.len()),
-            push_redirect_result::Ok
-        );
+        let alloc_ctx = ptr::addr_of_mut!(arena).cast();
+        let error =
+            push_redirect_excludes_add(excludes, c"^/new".as_ptr(), Some(arena_alloc), alloc_ctx);
+        assert!(error.is_null());
     }
     with.excludes = excludes;
-    let mut arena = Arena::default();
     let answer_for = |status, location: &str, arena: &mut Arena| {
         let mut request = Request::redirect(status, Some(location));
         let exchange = request.exchange();
@@ -227,25 +226,17 @@ fn a_panic_while_deciding_is_an_internal_error_on_both_sides() {
 fn declared_and_learned_hints_come_back_as_one_link_value() {
     let mut arena = Arena::default();
     let declared = push_redirect_declared_hints_new();
-    let mut err = [0 as c_char; 256];
-    let add = |value: &CStr, err: &mut [c_char; 256]| unsafe {
-        push_redirect_declared_hints_add(
+    let mut add = |value: &CStr| unsafe {
+        text(push_redirect_declared_hints_add(
             declared,
             c"/new".as_ptr(),
             value.as_ptr(),
-            err.as_mut_ptr(),
-            err.len(),
-        )
+            Some(arena_alloc),
+            ptr::addr_of_mut!(arena).cast(),
+        ))
     };
-    assert_eq!(
-        add(c"</d.css>; rel=preload; as=style", &mut err),
-        push_redirect_result::Ok
-    );
-    assert_eq!(
-        add(c"</d.css>; rel=stylesheet", &mut err),
-        push_redirect_result::InvalidValue
-    );
-    assert!(text(err.as_ptr())
+    assert_eq!(add(c"</d.css>; rel=preload; as=style"), None);
+    assert!(add(c"</d.css>; rel=stylesheet")
         .unwrap()
         .starts_with("'</d.css>; rel=stylesheet' is not a hint"));
 
