@@ -3,19 +3,24 @@
 //! written through `Fetch::put`, a page's body read), or none: arbitrary settings
 //! (switches, status set, exclude patterns, declared hints), records in the
 //! cache before the first response (generated or raw bytes), a visitor
-//! with fixed answers, and for each response the request, its status,
-//! Location, Link, Set-Cookie and Cache-Control fields, Fetch metadata,
-//! media type and body. Checks the invariants of
-//! core/tests/invariants/respond.rs on every answer (shared with the
-//! property tests): the push is `decide`'s, the further links and the 103
-//! keep the contract, and only what may teach is learned.
+//! with fixed answers, and for each response the request (its scheme as
+//! Apache reports it or as a trusted proxy's `X-Forwarded-Proto` says,
+//! `client_scheme`), its status, Location, Link, Set-Cookie and
+//! Cache-Control fields, Fetch metadata, media type and body. Checks the
+//! invariants of core/tests/invariants/respond.rs on every answer (shared
+//! with the property tests): the push is `decide`'s, the further links and
+//! the 103 keep the contract, and only what may teach is learned.
+//!
+//! The seeds in corpus/respond are written for this input's layout
+//! (fuzz/respond_seeds.py): a field added here changes what every seed
+//! means, so the script migrates them.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use push_redirect_core::{DeclaredHints, Exchange, RecordKey, Settings, Switch};
+use push_redirect_core::{client_scheme, DeclaredHints, Exchange, RecordKey, Settings, Switch};
 
 mod common;
 #[path = "../../core/tests/invariants/mod.rs"]
@@ -136,6 +141,10 @@ struct Response<'a> {
     odd_status: Option<i32>,
     method: Text<'a>,
     scheme: Text<'a>,
+    /// Apache took the client's address from a proxy it trusts, whose
+    /// `X-Forwarded-Proto` then gives the scheme (read only then).
+    trusted_proxy: bool,
+    forwarded_proto: Option<Text<'a>>,
     host: Option<Text<'a>>,
     server_port: u16,
     request_target: Pick<'a>,
@@ -239,10 +248,18 @@ fuzz_target!(|input: Input<'_>| {
             .map(|value| value.pick(b"max-age=60", b"no-store, private"))
             .collect();
         let status = [200, 301, 302, 303, 307, 308, 300, 200][usize::from(response.status % 8)];
+        let apaches = response.scheme.pick(b"https", b"http");
+        let forwarded_proto = maybe(&response.forwarded_proto, b"https", b"http");
+        let scheme = client_scheme(apaches, response.trusted_proxy, forwarded_proto);
+        assert!(
+            scheme == apaches
+                || (response.trusted_proxy && [&b"https"[..], b"http"].contains(&scheme)),
+            "the scheme is Apache's or a trusted proxy's"
+        );
         let ex = Exchange {
             status: response.odd_status.unwrap_or(status),
             method: response.method.pick(b"GET", b"HEAD"),
-            scheme: response.scheme.pick(b"https", b"http"),
+            scheme,
             host: maybe(&response.host, b"example.com", b"example.com:8443"),
             server_name: b"example.com",
             server_port: response.server_port,
