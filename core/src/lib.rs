@@ -83,7 +83,9 @@ pub use hints::{
     EarlyHints, EarlyHintsDecision, EarlyHintsSkip, Hint, MAX_HINTS, MAX_HINTS_LEN,
     MAX_LEARNED_PATH_LEN,
 };
-pub use learn::{Fetch, Learn, Lesson, PageLearning, Store, Visitor, FETCH_BUF_LEN, MAX_LOOKUPS};
+pub use learn::{
+    Learn, Lesson, PageLearning, Provider, Store, Visitor, FETCH_BUF_LEN, MAX_LOOKUPS,
+};
 pub use page::{NotScanned, PageScan, MAX_SCANNED_LEN};
 pub use proxy::client_scheme;
 pub use record::{

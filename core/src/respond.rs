@@ -166,7 +166,7 @@ pub struct Response<'a> {
     /// The 103 decision; `None` where `PushRedirectEarlyHints` is not on.
     pub early_hints: Option<EarlyHintsDecision>,
     /// What a 200 or a redirect taught, already written through the store
-    /// ([`Fetch::put`](crate::Fetch::put)).
+    /// ([`Provider::put`](crate::Provider::put)).
     pub learn: Option<Learn>,
     /// A 200 whose body is to be read before it teaches: fed its body, then
     /// finished ([`PageLearning`]).

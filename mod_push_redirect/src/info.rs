@@ -118,7 +118,7 @@ pub unsafe extern "C" fn push_redirect_explain(
                 // and leave what the child settled as it was.
                 store.budget = None;
                 let explanation = explain(&settings_view(settings), &asked, Some(&mut *store));
-                let answered = store.fetch.all_answered();
+                let answered = store.provider.all_answered();
                 (explanation, if answered { c"ok" } else { c"unanswered" })
             }
             None => (

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use super::*;
 use crate::config::ExcludeSet;
 use crate::declared::DeclaredHints;
-use crate::learn::{Fetch, Store};
+use crate::learn::{Provider, Store};
 use crate::navigation::FetchMetadata;
 use crate::record::{Record, RecordKey};
 use crate::respond::Switch;
@@ -399,7 +399,7 @@ fn another_virtual_host_learned_nothing_here() {
     // Through the store, as the shim calls it: the key's virtual host is
     // the one that answers.
     struct Bytes(HashMap<[u8; 32], Vec<u8>>);
-    impl Fetch for Bytes {
+    impl Provider for Bytes {
         fn fetch(&mut self, key: &[u8; 32]) -> Option<&[u8]> {
             self.0.get(key).map(Vec::as_slice)
         }

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use super::*;
 use crate::config::ExcludeSet;
 use crate::declared::DeclaredHints;
-use crate::learn::{Fetch, Store};
+use crate::learn::{Provider, Store};
 use crate::record::{RecordKey, WriteBudget};
 use crate::respond::Switch;
 use crate::tally::tests::Recorded;
@@ -16,7 +16,7 @@ const JS: &str = "</s/app.js>; rel=preload; as=script";
 /// The store's bytes, by key, and how many fetches it answered.
 struct Bytes(HashMap<[u8; 32], Vec<u8>>, usize);
 
-impl Fetch for Bytes {
+impl Provider for Bytes {
     fn fetch(&mut self, key: &[u8; 32]) -> Option<&[u8]> {
         self.1 += 1;
         self.0.get(key).map(Vec::as_slice)

@@ -2,7 +2,7 @@ use super::*;
 use crate::decide::decide;
 use crate::early_hints::early_hints;
 use crate::exchange::MAX_LOCATION_LEN;
-use crate::learn::{Fetch, Store, Visitor, FETCH_BUF_LEN};
+use crate::learn::{Provider, Store, Visitor, FETCH_BUF_LEN};
 use crate::record::{RecordKey, Settled, Strangers, WriteBudget, WriteRate, DEFAULT_LIFETIME_SECS};
 use std::collections::HashMap;
 
@@ -10,7 +10,7 @@ use std::collections::HashMap;
 #[derive(Default)]
 struct Memory(HashMap<Vec<u8>, Vec<u8>>, usize);
 
-impl Fetch for Memory {
+impl Provider for Memory {
     fn fetch(&mut self, key: &[u8; 32]) -> Option<&[u8]> {
         self.1 += 1;
         self.0
@@ -692,7 +692,7 @@ fn a_pushed_query_target_is_probed_every_time() {
 /// A store that answers nothing in time: every fetch is unanswered.
 struct Unanswering;
 
-impl Fetch for Unanswering {
+impl Provider for Unanswering {
     fn fetch(&mut self, _: &[u8; 32]) -> Option<&[u8]> {
         None
     }
