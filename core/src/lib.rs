@@ -52,6 +52,7 @@ mod declared;
 mod early_hints;
 mod exchange;
 mod explain;
+mod failed;
 mod fields;
 mod health;
 mod hints;
@@ -77,6 +78,7 @@ pub use declared::DeclaredHints;
 pub use early_hints::early_hints;
 pub use exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
 pub use explain::{explain, json_string, ChainEnd, Explanation, NoEarlyHints, Preview};
+pub use failed::Failed;
 pub use fields::{FieldName, FieldValue, Fields};
 pub use health::StoreHealth;
 pub use hints::{

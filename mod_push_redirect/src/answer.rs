@@ -7,7 +7,7 @@ use std::ffi::c_char;
 use std::ptr;
 
 use push_redirect_core::{
-    Call, Decision, EarlyHintsDecision, EarlyHintsSkip, Learn, Reason, Response, Settings,
+    Call, Decision, EarlyHintsDecision, EarlyHintsSkip, Failed, Learn, Reason, Response, Settings,
 };
 
 use crate::counts::Counts;
@@ -79,7 +79,7 @@ pub(crate) const EMPTY_ANSWER: push_redirect_answer = push_redirect_answer {
     learned_from_html: 0,
     awaiting_confirmation: false,
     page: ptr::null_mut(),
-    strip_opt_out: true,
+    strip_opt_out: Call::Respond.strips_unread_opt_out(),
 };
 
 impl push_redirect_answer {
@@ -152,21 +152,15 @@ pub(crate) unsafe fn answer_call(
 
 /// Makes `*answer` the empty answer of `call`: [`EMPTY_ANSWER`] for the
 /// respond call, without copying it from memory (all zero bytes are valid
-/// for every field). `strip_opt_out` is the one field of an empty answer
-/// that is not zero: a response may carry `X-Push-Redirect` even when the
-/// call fails; ahead of the handler there is no response to strip it from.
+/// for every field), but for `strip_opt_out`, as the core says for `call`
+/// ([`Call::strips_unread_opt_out`]).
 unsafe fn empty(answer: *mut push_redirect_answer, call: Call) {
     answer.write_bytes(0, 1);
-    (*answer).strip_opt_out = match call {
-        Call::Respond => EMPTY_ANSWER.strip_opt_out,
-        Call::Ahead => false,
-    };
+    (*answer).strip_opt_out = call.strips_unread_opt_out();
 }
 
-/// The answer to a call that failed: nothing to add or send, and
-/// `internal-error` on each side of `call` that the settings turn on (both
-/// when they cannot be read); ahead of the handler there is only the 103.
-/// Counted in `counts` as the call's decisions are.
+/// The answer to a call that failed, as the core says ([`Failed`]) with
+/// the settings (`None` where they cannot be read), counted in `counts`.
 unsafe fn fail(
     answer: &mut push_redirect_answer,
     settings: *const push_redirect_settings,
@@ -174,32 +168,16 @@ unsafe fn fail(
     counts: Option<&Counts>,
 ) {
     empty(answer, call);
-    let (push, early_hints) = match (call, settings.as_ref()) {
-        (Call::Ahead, _) => (false, true),
-        (Call::Respond, Some(settings)) => {
-            let view = settings_view(settings);
-            (view.push_on(), view.early_hints_on())
-        }
-        (Call::Respond, None) => (true, true),
-    };
-    if push {
-        answer.skip(Reason::InternalError);
+    let view = settings.as_ref().map(|settings| settings_view(settings));
+    let failed = Failed::new(call, view.as_ref());
+    if let Some(reason) = failed.push {
+        answer.skip(reason);
     }
-    if early_hints {
-        answer.skip_early_hints(INTERNAL_ERROR);
+    if let Some(skip) = failed.early_hints {
+        answer.skip_early_hints(skip);
     }
-    let failed = EarlyHintsDecision::Skip(INTERNAL_ERROR);
-    match (counts, call) {
-        (Some(counts), Call::Respond) => Response {
-            push: push.then_some(Decision::Skip(Reason::InternalError)),
-            further_links: Vec::new(),
-            early_hints: early_hints.then_some(failed),
-            learn: None,
-            page: None,
-        }
-        .count(counts),
-        (Some(counts), Call::Ahead) => failed.count(Call::Ahead, counts),
-        (None, _) => {}
+    if let Some(counts) = counts {
+        failed.count(counts);
     }
 }
 
