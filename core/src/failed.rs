@@ -1,12 +1,14 @@
 //! What a call of the module answers where it fails: an argument it was
-//! given is NULL, or it caught a panic. The decision it could not make is
-//! then the skip `internal-error`, on each side of the call that is on,
+//! given is NULL, it caught a panic, or it could not get the memory to
+//! write what was decided. The decision it could not make, or not apply,
+//! is then the skip `internal-error`, on each side of the call that is on,
 //! and is counted as one.
 
 use crate::count::Call;
+use crate::decide::Decision;
 use crate::exchange::Reason;
 use crate::hints::{EarlyHintsDecision, EarlyHintsSkip};
-use crate::respond::Settings;
+use crate::respond::{Response, Settings};
 use crate::tally::{Counter, Tally};
 
 /// The 103's `internal-error`.
@@ -63,6 +65,34 @@ impl Call {
         match self {
             Call::Respond => true,
             Call::Ahead => false,
+        }
+    }
+}
+
+impl Response<'_> {
+    /// The module could not write the push's `Link` value (its allocator
+    /// failed): the push is the skip `internal-error`, with no further hop.
+    pub fn push_not_written(&mut self) {
+        if let Some(Decision::Push(_)) = self.push {
+            self.push = Some(Decision::Skip(Reason::InternalError));
+            self.further_links.clear();
+        }
+    }
+
+    /// Keeps the further links that `write` wrote, calling it on each in
+    /// order: one it could not write is left out, and the push and the
+    /// other hops stand. What is kept is what [`Response::count`] counts.
+    pub fn keep_written_links(&mut self, mut write: impl FnMut(&str) -> bool) {
+        self.further_links.retain(|link| write(link));
+    }
+}
+
+impl EarlyHintsDecision {
+    /// The module could not write the 103's `Link` value (its allocator
+    /// failed): no 103, for `internal-error`.
+    pub fn not_written(&mut self) {
+        if let EarlyHintsDecision::Send(_) = self {
+            *self = EarlyHintsDecision::Skip(INTERNAL_ERROR);
         }
     }
 }

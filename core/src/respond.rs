@@ -161,7 +161,8 @@ pub struct Response<'a> {
     /// The push decision; `None` where `PushRedirect` is not on.
     pub push: Option<Decision<'a>>,
     /// The `Link` values of the further hops of a pushed redirect's learned
-    /// chain, to append after the push's own (at most `MAX_HOPS - 1`).
+    /// chain, to append after the push's own: at most `MAX_HOPS - 1`
+    /// ([`MAX_HOPS`](crate::MAX_HOPS)), which the module has room for.
     pub further_links: Vec<String>,
     /// The 103 decision; `None` where `PushRedirectEarlyHints` is not on.
     pub early_hints: Option<EarlyHintsDecision>,

@@ -8,7 +8,8 @@
 #include <stdint.h>
 
 /*
- The most `Link` fields one answer adds.
+ The most `Link` fields one answer adds: the push's and one per further
+ hop of its chain (`MAX_HOPS`).
  */
 #define PUSH_REDIRECT_MAX_LINKS 4
 

@@ -8,6 +8,7 @@ use std::ptr;
 
 use push_redirect_core::{
     Call, Decision, EarlyHintsDecision, EarlyHintsSkip, Failed, Learn, Reason, Response, Settings,
+    MAX_HOPS,
 };
 
 use crate::counts::Counts;
@@ -16,8 +17,10 @@ use crate::pool::Pool;
 use crate::settings::{push_redirect_settings, settings_view};
 use crate::{ffi_panic_boundary, push_redirect_result};
 
-/// The most `Link` fields one answer adds.
+/// The most `Link` fields one answer adds: the push's and one per further
+/// hop of its chain (`MAX_HOPS`).
 pub const PUSH_REDIRECT_MAX_LINKS: usize = 4;
+const _: () = assert!(PUSH_REDIRECT_MAX_LINKS == MAX_HOPS);
 
 /// A page being read (opaque): from a `push_redirect_answer`, owned by
 /// the shim until it is finished or freed (page.rs).
@@ -182,49 +185,49 @@ unsafe fn fail(
 }
 
 /// The push side of an answer: the `Link` values of the push and of the
-/// further hops of its learned chain, and the pushed target, or why none.
-/// Where the pool fails, the push becomes the skip `internal-error`, and a
-/// further hop is left out: `response` becomes what the answer carries.
+/// further hops of its learned chain (at most `MAX_HOPS - 1`, as the core
+/// guarantees), and the pushed target, or why none. Where the pool fails,
+/// `response` becomes what the answer carries, as the core says
+/// ([`Response::push_not_written`], [`Response::keep_written_links`]).
 pub(crate) unsafe fn write_push(
     answer: &mut push_redirect_answer,
     pool: &mut Pool,
     response: &mut Response<'_>,
 ) {
     if let Some(Decision::Push(push)) = &response.push {
-        match pool.strings(push.link_value_len(), push.path_and_query()) {
-            Some((link, target)) => {
-                push.write_link_value(&mut *link);
-                answer.links[0] = link.as_ptr().cast();
-                answer.link_count = 1;
-                answer.pushed = target;
-                // Each further learned hop, for mod_http2 to push the whole
-                // chain.
-                let further = &mut response.further_links;
-                further.truncate(PUSH_REDIRECT_MAX_LINKS - 1);
-                further.retain(|hop| {
-                    let Some((link, _)) = pool.strings(hop.len(), "") else {
-                        return false;
-                    };
-                    link.copy_from_slice(hop.as_bytes());
-                    answer.links[answer.link_count] = link.as_ptr().cast();
-                    answer.link_count += 1;
-                    true
-                });
-            }
-            None => {
-                response.push = Some(Decision::Skip(Reason::InternalError));
-                response.further_links.clear();
-            }
-        }
+        let Some((link, target)) = pool.strings(push.link_value_len(), push.path_and_query())
+        else {
+            response.push_not_written();
+            return write_skip(answer, response);
+        };
+        push.write_link_value(&mut *link);
+        answer.links[0] = link.as_ptr().cast();
+        answer.link_count = 1;
+        answer.pushed = target;
+        // Each further learned hop, for mod_http2 to push the whole chain.
+        response.keep_written_links(|hop| {
+            let Some((link, _)) = pool.strings(hop.len(), "") else {
+                return false;
+            };
+            link.copy_from_slice(hop.as_bytes());
+            answer.links[answer.link_count] = link.as_ptr().cast();
+            answer.link_count += 1;
+            true
+        });
     }
+    write_skip(answer, response);
+}
+
+/// The push's skip reason, if it has one.
+fn write_skip(answer: &mut push_redirect_answer, response: &Response<'_>) {
     if let Some(Decision::Skip(reason)) = response.push {
         answer.skip(reason);
     }
 }
 
 /// The 103 side of an answer: its `Link` value and page, or why none.
-/// Where the pool fails, `decision` becomes the skip `internal-error`:
-/// what the answer carries.
+/// Where the pool fails, `decision` becomes what the answer carries, as
+/// the core says ([`EarlyHintsDecision::not_written`]).
 pub(crate) unsafe fn write_early_hints(
     answer: &mut push_redirect_answer,
     pool: &mut Pool,
@@ -238,16 +241,13 @@ pub(crate) unsafe fn write_early_hints(
                 answer.early_hints = link.as_ptr().cast();
                 answer.early_hints_target = target;
             }
-            None => *decision = EarlyHintsDecision::Skip(INTERNAL_ERROR),
+            None => decision.not_written(),
         }
     }
     if let EarlyHintsDecision::Skip(skip) = *decision {
         answer.skip_early_hints(skip);
     }
 }
-
-/// The 103's `internal-error`.
-const INTERNAL_ERROR: EarlyHintsSkip = EarlyHintsSkip::Rule(Reason::InternalError);
 
 /// What `learn` wrote, for the log (the writes went through the store's
 /// `put`).

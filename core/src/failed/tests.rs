@@ -1,8 +1,8 @@
 //! What a call that failed answers, and how it counts.
 
 use super::*;
-use crate::respond::Switch;
-use crate::tally::tests::Added;
+use crate::respond::{respond, Switch};
+use crate::tally::tests::{redirect, Added};
 
 fn on(push: bool, early_hints: bool) -> Settings<'static> {
     let switch = |on| if on { Switch::On } else { Switch::Off };
@@ -62,4 +62,55 @@ fn a_failure_counts_as_internal_error_where_the_calls_decisions_count() {
 fn only_the_response_strips_an_opt_out_it_did_not_read() {
     assert!(Call::Respond.strips_unread_opt_out());
     assert!(!Call::Ahead.strips_unread_opt_out());
+}
+
+#[test]
+fn a_push_not_written_is_an_internal_error_without_further_hops() {
+    let added = Added::default();
+    let mut response = respond(&on(true, false), &redirect(), None);
+    response.further_links = vec!["</b>; as=document; rel=preload".into()];
+    response.push_not_written();
+    assert_eq!(response.push, Some(Decision::Skip(Reason::InternalError)));
+    assert!(response.further_links.is_empty());
+    response.count(&added);
+    assert_eq!(added.taken(), [(Counter::SkippedInternalError, 1)]);
+    // A skip stays what it is.
+    response.push = Some(Decision::Skip(Reason::CrossOrigin));
+    response.push_not_written();
+    assert_eq!(response.push, Some(Decision::Skip(Reason::CrossOrigin)));
+}
+
+#[test]
+fn a_further_link_not_written_is_left_out_and_the_push_stands() {
+    let added = Added::default();
+    let mut response = respond(&on(true, false), &redirect(), None);
+    let links = [
+        "</b>; as=document; rel=preload",
+        "</c>; as=document; rel=preload",
+    ];
+    response.further_links = links.map(String::from).to_vec();
+    let mut written = Vec::new();
+    response.keep_written_links(|link| {
+        written.push(link.to_owned());
+        link != links[0]
+    });
+    assert_eq!(written, links, "each, in order");
+    assert_eq!(response.further_links, [links[1]]);
+    assert!(matches!(response.push, Some(Decision::Push(_))));
+    response.count(&added);
+    assert_eq!(
+        added.taken(),
+        [(Counter::Linked, 1), (Counter::FurtherHopsLinked, 1)]
+    );
+}
+
+#[test]
+fn a_103_not_written_is_an_internal_error() {
+    let hints = crate::hints::EarlyHints::from_link("</a.css>; rel=preload; as=style", 1, "/new");
+    let mut decision = EarlyHintsDecision::Send(hints.unwrap());
+    decision.not_written();
+    assert_eq!(decision, EarlyHintsDecision::Skip(INTERNAL_ERROR));
+    let mut skipped = EarlyHintsDecision::Skip(EarlyHintsSkip::NoHints);
+    skipped.not_written();
+    assert_eq!(skipped, EarlyHintsDecision::Skip(EarlyHintsSkip::NoHints));
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::chain::MAX_HOPS;
 use crate::decide::decide;
 use crate::early_hints::early_hints;
 use crate::exchange::MAX_LOCATION_LEN;
@@ -375,6 +376,25 @@ fn a_pushed_redirect_links_each_further_hop() {
         );
         assert!(answer.further_links.is_empty(), "the target is the page");
     }
+}
+
+#[test]
+fn a_pushed_redirect_links_at_most_max_hops_however_long_its_chain() {
+    // The module's answer has room for MAX_HOPS Link fields: the push's
+    // and the further hops', which the core bounds.
+    let (mut memory, budget) = (Memory::default(), WriteBudget::default());
+    let teach = settings(Switch::On, Switch::On);
+    let path = |i: usize| -> &'static str { Box::leak(format!("/d{i}").into_boxed_str()) };
+    for i in (1..3 * MAX_HOPS).rev() {
+        let to: &'static [&'static [u8]] = Box::leak(Box::new([path(i + 1).as_bytes()]));
+        let answer = respond_stored(&teach, &at(path(i), 302, to), &mut memory, &budget);
+        assert!(answer.learn.is_some());
+    }
+    let push = settings(Switch::On, Switch::Unset);
+    let answer = respond_stored(&push, &at("/d0", 302, &[b"/d1"]), &mut memory, &budget);
+    assert!(matches!(answer.push, Some(Decision::Push(_))));
+    let further: Vec<_> = (2..=MAX_HOPS).map(|i| link(path(i))).collect();
+    assert_eq!(answer.further_links, further);
 }
 
 #[test]

@@ -67,7 +67,7 @@ fn an_event_adds_one_to_its_counter() {
 }
 
 /// A GET over HTTP/2 to https://example.com/old, answered 302 to /new.
-fn redirect() -> Exchange<'static> {
+pub(crate) fn redirect() -> Exchange<'static> {
     Exchange {
         status: 302,
         method: b"GET",
