@@ -77,7 +77,10 @@ pub use decide::{decide, Decision, Push};
 pub use declared::DeclaredHints;
 pub use early_hints::early_hints;
 pub use exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
-pub use explain::{explain, json_string, ChainEnd, Explanation, NoEarlyHints, Preview};
+pub use explain::{
+    explain, explain_for_page, json_string, ChainEnd, Explanation, NoEarlyHints, Preview,
+    StoreState,
+};
 pub use failed::Failed;
 pub use fields::{FieldName, FieldValue, Fields};
 pub use health::StoreHealth;
