@@ -423,3 +423,18 @@ fn another_virtual_host_learned_nothing_here() {
     let answer = ahead(&settings, &get("/p"), None);
     assert_eq!(answer, Ahead::Skip(EarlyHintsSkip::NoHints), "no store");
 }
+
+#[test]
+fn an_ahead_decision_is_the_103_decision_it_answers_and_counts_as() {
+    assert_eq!(Ahead::Off.decision(), None, "nothing decided");
+    let skip = EarlyHintsSkip::NoHints;
+    assert_eq!(
+        Ahead::Skip(skip).decision(),
+        Some(EarlyHintsDecision::Skip(skip))
+    );
+    let hints = EarlyHints::from_link(CSS, 1, "/new").unwrap();
+    assert_eq!(
+        Ahead::Send(hints.clone()).decision(),
+        Some(EarlyHintsDecision::Send(hints))
+    );
+}
