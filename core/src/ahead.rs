@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use crate::chain::{follow, learned, page_early_hints, resolve_learned, Lookup};
 use crate::early_hints::check_client;
 use crate::exchange::{Exchange, Reason};
-use crate::hints::{EarlyHints, EarlyHintsSkip};
+use crate::hints::{EarlyHints, EarlyHintsDecision, EarlyHintsSkip};
 use crate::learn::Store;
 use crate::origin::Requested;
 use crate::respond::Settings;
@@ -22,6 +22,19 @@ pub enum Ahead {
     /// Send this 103 now; none goes out at the redirect.
     Send(EarlyHints),
     Skip(EarlyHintsSkip),
+}
+
+impl Ahead {
+    /// The 103 decision this is, as the module answers and counts it
+    /// ([`EarlyHintsDecision::count`] for [`Call::Ahead`](crate::Call));
+    /// `None` where it is off: nothing is decided.
+    pub fn decision(self) -> Option<EarlyHintsDecision> {
+        match self {
+            Ahead::Off => None,
+            Ahead::Send(hints) => Some(EarlyHintsDecision::Send(hints)),
+            Ahead::Skip(skip) => Some(EarlyHintsDecision::Skip(skip)),
+        }
+    }
 }
 
 /// The 103 to send before the handler runs, where

@@ -6,6 +6,7 @@
 //! so that the page says what the server does.
 
 use std::borrow::Cow;
+use std::ffi::CStr;
 use std::sync::Arc;
 
 use crate::chain::{follow, page_early_hints, resolve_learned, Chain, End, Lookup};
@@ -94,6 +95,62 @@ impl NoEarlyHints {
             NoEarlyHints::Off => "off",
             NoEarlyHints::NotLearned => "not-learned",
             NoEarlyHints::NotRedirect => "not-redirect",
+        }
+    }
+}
+
+/// The shared store as the process that answers sees it, for the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreState {
+    /// It answered every lookup.
+    Ok,
+    /// Nothing is learned here: no store, or one that cannot be used.
+    None,
+    /// It failed lately: nothing was looked up.
+    BackedOff,
+    /// A lookup got no answer in time: what is shown may be incomplete.
+    Unanswered,
+}
+
+impl StoreState {
+    /// The state's token, NUL-terminated in static storage.
+    pub const fn as_c_str(self) -> &'static CStr {
+        match self {
+            StoreState::Ok => c"ok",
+            StoreState::None => c"none",
+            StoreState::BackedOff => c"backed-off",
+            StoreState::Unanswered => c"unanswered",
+        }
+    }
+}
+
+/// [`explain`] for the operator's page, and the state of the store as it
+/// read it. Its lookups are made without the store's budget (taken out
+/// of `store`): they are not counted, and leave what the process settled
+/// as it was. `backed_off`: where there is no store, whether that is
+/// because the store failed lately.
+pub fn explain_for_page(
+    settings: &Settings<'_>,
+    asked: &Exchange<'_>,
+    store: Option<&mut Store<'_>>,
+    backed_off: bool,
+) -> (Explanation, StoreState) {
+    match store {
+        Some(store) => {
+            store.budget = None;
+            let explanation = explain(settings, asked, Some(&mut *store));
+            let state = match store.provider.all_answered() {
+                true => StoreState::Ok,
+                false => StoreState::Unanswered,
+            };
+            (explanation, state)
+        }
+        None => {
+            let state = match backed_off {
+                true => StoreState::BackedOff,
+                false => StoreState::None,
+            };
+            (explain(settings, asked, None), state)
         }
     }
 }

@@ -16,6 +16,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use crate::tally::{Counted, Event, Tally};
+
 /// One process's view of the store's health, and its clock (thread-safe).
 #[derive(Debug)]
 pub struct StoreHealth {
@@ -27,6 +29,9 @@ pub struct StoreHealth {
     /// that (one abandoned to a hang that fails at last) says nothing of
     /// the store as it is now.
     epoch: AtomicU64,
+    /// Where each back-off started is counted ([`Event::BackedOff`], the
+    /// module's server-status); `None`: nowhere.
+    tally: Counted,
 }
 
 impl StoreHealth {
@@ -51,7 +56,14 @@ impl StoreHealth {
             resume_at_ms: AtomicU64::new(0),
             backoff_ms: AtomicU64::new(0),
             epoch: AtomicU64::new(0),
+            tally: Counted::default(),
         }
+    }
+
+    /// The store's health, counting each back-off it starts in `tally`.
+    pub fn with_tally(mut self, tally: Box<dyn Tally>) -> StoreHealth {
+        self.tally = Counted(Some(tally));
+        self
     }
 
     /// The process's clock: milliseconds since this was made, on `Instant`
@@ -80,8 +92,9 @@ impl StoreHealth {
 
     /// A call begun at `epoch` failed or hung at `now_ms`: unless a
     /// back-off is running, or the store became healthy again since the
-    /// call began, one starts. True for the one call, of all the threads
-    /// that saw failures, that started it.
+    /// call began, one starts, and is counted ([`Event::BackedOff`]). True
+    /// for the one call, of all the threads that saw failures, that
+    /// started it.
     pub fn fail(&self, epoch: u64, now_ms: u64) -> bool {
         let seen = self.resume_at_ms.load(Ordering::Acquire);
         let over = seen == 0 || (!self.probed && seen <= now_ms);
@@ -104,6 +117,7 @@ impl StoreHealth {
             .is_ok();
         if started {
             self.backoff_ms.store(backoff_ms, Ordering::Release);
+            self.tally.count(Event::BackedOff);
         }
         started
     }

@@ -1,6 +1,6 @@
 //! What one response looks up in the shared store and what it teaches it
 //! (docs/behaviour.md, "What is learned"). The shim fetches and stores bytes
-//! by key ([`Fetch`]); the records, their keys, every rule about them and
+//! by key ([`Provider`]); the records, their keys, every rule about them and
 //! so what is written are here.
 
 use std::hash::{Hash, Hasher};
@@ -35,9 +35,13 @@ pub const FETCH_BUF_LEN: usize = 16384;
 /// hints not yet public.
 pub const MAX_LOOKUPS: usize = 2 * MAX_HOPS + 5;
 
-/// The shared store as one call sees it: read, and written when the
-/// response teaches.
-pub trait Fetch {
+/// The shared store's provider as one call sees it (mod_socache's word
+/// for what stores: shmcb, dbm, memcache, redis): read by [`fetch`], and
+/// written by [`put`] when the response teaches.
+///
+/// [`fetch`]: Provider::fetch
+/// [`put`]: Provider::put
+pub trait Provider {
     /// The value stored under `key`, at most [`FETCH_BUF_LEN`] bytes, valid
     /// until the next fetch; `None` for a miss, a failing store, or a longer
     /// value. The store owns the buffer, so no fetch zeroes one.
@@ -64,12 +68,12 @@ pub trait Fetch {
     }
 }
 
-/// The shared store for one response: what it fetches through, the writes
-/// left to this process, the lifetime of a record (`None`: the default),
-/// and the time in milliseconds on the budget's clock, one that does not
-/// jump (see [`WriteBudget`]).
+/// The shared store for one response: the provider it reads and writes
+/// through, the writes left to this process, the lifetime of a record
+/// (`None`: the default), and the time in milliseconds on the budget's
+/// clock, one that does not jump (see [`WriteBudget`]).
 pub struct Store<'a> {
-    pub fetch: &'a mut dyn Fetch,
+    pub provider: &'a mut dyn Provider,
     pub budget: Option<&'a WriteBudget>,
     pub lifetime_secs: Option<u64>,
     pub now_ms: u64,
@@ -104,13 +108,13 @@ pub trait Visitor {
 
 impl<'a> Store<'a> {
     pub fn new(
-        fetch: &'a mut dyn Fetch,
+        provider: &'a mut dyn Provider,
         budget: Option<&'a WriteBudget>,
         lifetime_secs: Option<u64>,
         now_ms: u64,
     ) -> Store<'a> {
         Store {
-            fetch,
+            provider,
             budget,
             lifetime_secs,
             now_ms,
@@ -165,8 +169,8 @@ impl<'a> Store<'a> {
             return None;
         }
         self.lookups += 1;
-        let Some(bytes) = self.fetch.fetch(key.as_bytes()) else {
-            self.count(match self.fetch.last_answered() {
+        let Some(bytes) = self.provider.fetch(key.as_bytes()) else {
+            self.count(match self.provider.last_answered() {
                 true => Event::LookupMissed,
                 false => Event::LookupUnanswered,
             });
@@ -200,7 +204,7 @@ impl<'a> Store<'a> {
     pub(crate) fn looked_up(&mut self, ex: &Exchange<'_>, target: &[u8]) -> Option<Arc<Record>> {
         let key = self.key(ex, target)?;
         let record = self.record(&key);
-        if let (Some(budget), true) = (self.budget, self.fetch.all_answered()) {
+        if let (Some(budget), true) = (self.budget, self.provider.all_answered()) {
             let held = match &record {
                 None => Held::Nothing,
                 Some(record) if record.redirect_target().is_some() => Held::Redirect,
@@ -365,7 +369,7 @@ impl<'a> Store<'a> {
     }
 
     /// Writes `record` (and a page's hints not yet public, `unconfirmed`)
-    /// through [`Fetch::put`] when the store would not say the same without
+    /// through [`Provider::put`] when the store would not say the same without
     /// the write, within the budget; settles what needs no write.
     fn teach(
         &mut self,
@@ -377,7 +381,7 @@ impl<'a> Store<'a> {
     ) -> Option<Learn> {
         let budget = self.budget?;
         // What the store holds is not known: no write, nothing settled.
-        if !self.fetch.all_answered() {
+        if !self.provider.all_answered() {
             return None;
         }
         let settled = budget.settled();
@@ -413,13 +417,13 @@ impl<'a> Store<'a> {
         let record = learn.record.as_deref().map(|record| (&learn.key, record));
         let unconfirmed = learn.unconfirmed.as_ref().map(|(key, r)| (key, &r[..]));
         for (key, bytes) in record.into_iter().chain(unconfirmed) {
-            self.fetch.put(key, bytes, learn.lifetime_secs);
+            self.provider.put(key, bytes, learn.lifetime_secs);
         }
         Some(learn)
     }
 }
 
-/// What one response wrote to the store ([`Fetch::put`], once the budget
+/// What one response wrote to the store ([`Provider::put`], once the budget
 /// let it through): what the log, the counters and the tests read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Learn {

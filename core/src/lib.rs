@@ -52,6 +52,7 @@ mod declared;
 mod early_hints;
 mod exchange;
 mod explain;
+mod failed;
 mod fields;
 mod health;
 mod hints;
@@ -76,14 +77,20 @@ pub use decide::{decide, Decision, Push};
 pub use declared::DeclaredHints;
 pub use early_hints::early_hints;
 pub use exchange::{Exchange, Policy, Reason, MAX_LOCATION_LEN};
-pub use explain::{explain, json_string, ChainEnd, Explanation, NoEarlyHints, Preview};
+pub use explain::{
+    explain, explain_for_page, json_string, ChainEnd, Explanation, NoEarlyHints, Preview,
+    StoreState,
+};
+pub use failed::Failed;
 pub use fields::{FieldName, FieldValue, Fields};
 pub use health::StoreHealth;
 pub use hints::{
     EarlyHints, EarlyHintsDecision, EarlyHintsSkip, Hint, MAX_HINTS, MAX_HINTS_LEN,
     MAX_LEARNED_PATH_LEN,
 };
-pub use learn::{Fetch, Learn, Lesson, PageLearning, Store, Visitor, FETCH_BUF_LEN, MAX_LOOKUPS};
+pub use learn::{
+    Learn, Lesson, PageLearning, Provider, Store, Visitor, FETCH_BUF_LEN, MAX_LOOKUPS,
+};
 pub use page::{NotScanned, PageScan, MAX_SCANNED_LEN};
 pub use proxy::client_scheme;
 pub use record::{

@@ -161,12 +161,13 @@ pub struct Response<'a> {
     /// The push decision; `None` where `PushRedirect` is not on.
     pub push: Option<Decision<'a>>,
     /// The `Link` values of the further hops of a pushed redirect's learned
-    /// chain, to append after the push's own (at most `MAX_HOPS - 1`).
+    /// chain, to append after the push's own: at most `MAX_HOPS - 1`
+    /// ([`MAX_HOPS`](crate::MAX_HOPS)), which the module has room for.
     pub further_links: Vec<String>,
     /// The 103 decision; `None` where `PushRedirectEarlyHints` is not on.
     pub early_hints: Option<EarlyHintsDecision>,
     /// What a 200 or a redirect taught, already written through the store
-    /// ([`Fetch::put`](crate::Fetch::put)).
+    /// ([`Provider::put`](crate::Provider::put)).
     pub learn: Option<Learn>,
     /// A 200 whose body is to be read before it teaches: fed its body, then
     /// finished ([`PageLearning`]).

@@ -31,10 +31,15 @@ pub enum Event {
     LearnedPageFromHtml,
     /// ...or with none (a page whose hints are gone).
     LearnedPageWithoutHints,
+    /// A call of the store failed or hung and started a back-off
+    /// ([`StoreHealth::fail`](crate::StoreHealth::fail)): once per
+    /// back-off, whatever the threads that saw failures.
+    BackedOff,
 }
 
 /// Where the counters are added to: the store's events (a process's
-/// [`WriteBudget`](crate::WriteBudget) holds one, which the threads of the
+/// [`WriteBudget`](crate::WriteBudget) and
+/// [`StoreHealth`](crate::StoreHealth) hold one, which the threads of the
 /// process share) and what a call decided
 /// ([`Response::count`](crate::Response::count)). Adding
 /// must be cheap and never fail: the module adds to a counter of shared
@@ -46,6 +51,30 @@ pub trait Tally: Send + Sync {
     /// Counts one `event` of the store, on its counter.
     fn count(&self, event: Event) {
         self.add(event.into(), 1);
+    }
+}
+
+/// Where a process's [`WriteBudget`](crate::WriteBudget) or
+/// [`StoreHealth`](crate::StoreHealth) counts its events; `None`: nowhere.
+#[derive(Default)]
+pub(crate) struct Counted(pub(crate) Option<Box<dyn Tally>>);
+
+impl Counted {
+    /// Counts `event`, if this counts.
+    pub(crate) fn count(&self, event: Event) {
+        if let Some(tally) = &self.0 {
+            tally.count(event);
+        }
+    }
+}
+
+impl std::fmt::Debug for Counted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Counted"
+        } else {
+            "Uncounted"
+        })
     }
 }
 
@@ -262,6 +291,7 @@ impl From<Event> for Counter {
             Event::LearnedPageFromLink => Counter::LearnedPagesFromLink,
             Event::LearnedPageFromHtml => Counter::LearnedPagesFromHtml,
             Event::LearnedPageWithoutHints => Counter::LearnedPagesWithoutHints,
+            Event::BackedOff => Counter::StoreFailures,
         }
     }
 }

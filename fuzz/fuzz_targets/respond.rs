@@ -1,6 +1,6 @@
 //! Fuzzes `respond`, the module's entry point, on up to 6 responses in a row
 //! against one model of the shared cache (core/tests/invariants/store.rs:
-//! written through `Fetch::put`, a page's body read), or none: arbitrary settings
+//! written through `Provider::put`, a page's body read), or none: arbitrary settings
 //! (switches, status set, exclude patterns, declared hints), records in the
 //! cache before the first response (generated or raw bytes), a visitor
 //! with fixed answers, and for each response the request (its scheme as

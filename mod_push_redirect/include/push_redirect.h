@@ -8,7 +8,8 @@
 #include <stdint.h>
 
 /*
- The most `Link` fields one answer adds.
+ The most `Link` fields one answer adds: the push's and one per further
+ hop of its chain (`MAX_HOPS`).
  */
 #define PUSH_REDIRECT_MAX_LINKS 4
 
@@ -653,8 +654,9 @@ bool push_redirect_write_budget_probed(const push_redirect_write_budget *budget,
  as the filter's request is (no status, no response fields): its request
  target is the URL asked about, and the core makes it a fresh anonymous
  GET over HTTP/2 (`push_redirect_core::explain`). The lookups are not
- counted, nor noted among what the child settled. A NULL argument or a
- caught panic is an error, with `*info` empty.
+ counted, nor noted among what the child settled
+ (`push_redirect_core::explain_for_page`). A NULL argument or a caught
+ panic is an error, with `*info` empty.
 
  # Safety
  `settings` and `exchange` as for `push_redirect_respond`; `store` too;

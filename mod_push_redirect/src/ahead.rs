@@ -3,7 +3,7 @@
 
 use std::ffi::c_void;
 
-use push_redirect_core::{ahead, Ahead, Call, EarlyHintsDecision};
+use push_redirect_core::{ahead, Call};
 
 use crate::answer::{answer_call, push_redirect_answer, write_early_hints};
 use crate::exchange::{push_redirect_exchange, Fields};
@@ -43,10 +43,9 @@ pub unsafe extern "C" fn push_redirect_ahead(
             let mut fields = Fields::new();
             fields.read_all(exchange);
             let view = fields.view(exchange);
-            let mut decision = match with_store(store, |store| ahead(settings, &view, store)) {
-                Ahead::Off => return,
-                Ahead::Send(hints) => EarlyHintsDecision::Send(hints),
-                Ahead::Skip(skip) => EarlyHintsDecision::Skip(skip),
+            let decided = with_store(store, |store| ahead(settings, &view, store));
+            let Some(mut decision) = decided.decision() else {
+                return;
             };
             write_early_hints(answer, pool, &mut decision);
             if let Some(counts) = counts {

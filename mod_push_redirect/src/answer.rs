@@ -7,7 +7,8 @@ use std::ffi::c_char;
 use std::ptr;
 
 use push_redirect_core::{
-    Call, Decision, EarlyHintsDecision, EarlyHintsSkip, Learn, Reason, Response, Settings,
+    Call, Decision, EarlyHintsDecision, EarlyHintsSkip, Failed, Learn, Reason, Response, Settings,
+    MAX_HOPS,
 };
 
 use crate::counts::Counts;
@@ -16,8 +17,10 @@ use crate::pool::Pool;
 use crate::settings::{push_redirect_settings, settings_view};
 use crate::{ffi_panic_boundary, push_redirect_result};
 
-/// The most `Link` fields one answer adds.
+/// The most `Link` fields one answer adds: the push's and one per further
+/// hop of its chain (`MAX_HOPS`).
 pub const PUSH_REDIRECT_MAX_LINKS: usize = 4;
+const _: () = assert!(PUSH_REDIRECT_MAX_LINKS == MAX_HOPS);
 
 /// A page being read (opaque): from a `push_redirect_answer`, owned by
 /// the shim until it is finished or freed (page.rs).
@@ -79,7 +82,7 @@ pub(crate) const EMPTY_ANSWER: push_redirect_answer = push_redirect_answer {
     learned_from_html: 0,
     awaiting_confirmation: false,
     page: ptr::null_mut(),
-    strip_opt_out: true,
+    strip_opt_out: Call::Respond.strips_unread_opt_out(),
 };
 
 impl push_redirect_answer {
@@ -152,21 +155,15 @@ pub(crate) unsafe fn answer_call(
 
 /// Makes `*answer` the empty answer of `call`: [`EMPTY_ANSWER`] for the
 /// respond call, without copying it from memory (all zero bytes are valid
-/// for every field). `strip_opt_out` is the one field of an empty answer
-/// that is not zero: a response may carry `X-Push-Redirect` even when the
-/// call fails; ahead of the handler there is no response to strip it from.
+/// for every field), but for `strip_opt_out`, as the core says for `call`
+/// ([`Call::strips_unread_opt_out`]).
 unsafe fn empty(answer: *mut push_redirect_answer, call: Call) {
     answer.write_bytes(0, 1);
-    (*answer).strip_opt_out = match call {
-        Call::Respond => EMPTY_ANSWER.strip_opt_out,
-        Call::Ahead => false,
-    };
+    (*answer).strip_opt_out = call.strips_unread_opt_out();
 }
 
-/// The answer to a call that failed: nothing to add or send, and
-/// `internal-error` on each side of `call` that the settings turn on (both
-/// when they cannot be read); ahead of the handler there is only the 103.
-/// Counted in `counts` as the call's decisions are.
+/// The answer to a call that failed, as the core says ([`Failed`]) with
+/// the settings (`None` where they cannot be read), counted in `counts`.
 unsafe fn fail(
     answer: &mut push_redirect_answer,
     settings: *const push_redirect_settings,
@@ -174,79 +171,63 @@ unsafe fn fail(
     counts: Option<&Counts>,
 ) {
     empty(answer, call);
-    let (push, early_hints) = match (call, settings.as_ref()) {
-        (Call::Ahead, _) => (false, true),
-        (Call::Respond, Some(settings)) => {
-            let view = settings_view(settings);
-            (view.push_on(), view.early_hints_on())
-        }
-        (Call::Respond, None) => (true, true),
-    };
-    if push {
-        answer.skip(Reason::InternalError);
+    let view = settings.as_ref().map(|settings| settings_view(settings));
+    let failed = Failed::new(call, view.as_ref());
+    if let Some(reason) = failed.push {
+        answer.skip(reason);
     }
-    if early_hints {
-        answer.skip_early_hints(INTERNAL_ERROR);
+    if let Some(skip) = failed.early_hints {
+        answer.skip_early_hints(skip);
     }
-    let failed = EarlyHintsDecision::Skip(INTERNAL_ERROR);
-    match (counts, call) {
-        (Some(counts), Call::Respond) => Response {
-            push: push.then_some(Decision::Skip(Reason::InternalError)),
-            further_links: Vec::new(),
-            early_hints: early_hints.then_some(failed),
-            learn: None,
-            page: None,
-        }
-        .count(counts),
-        (Some(counts), Call::Ahead) => failed.count(Call::Ahead, counts),
-        (None, _) => {}
+    if let Some(counts) = counts {
+        failed.count(counts);
     }
 }
 
 /// The push side of an answer: the `Link` values of the push and of the
-/// further hops of its learned chain, and the pushed target, or why none.
-/// Where the pool fails, the push becomes the skip `internal-error`, and a
-/// further hop is left out: `response` becomes what the answer carries.
+/// further hops of its learned chain (at most `MAX_HOPS - 1`, as the core
+/// guarantees), and the pushed target, or why none. Where the pool fails,
+/// `response` becomes what the answer carries, as the core says
+/// ([`Response::push_not_written`], [`Response::keep_written_links`]).
 pub(crate) unsafe fn write_push(
     answer: &mut push_redirect_answer,
     pool: &mut Pool,
     response: &mut Response<'_>,
 ) {
     if let Some(Decision::Push(push)) = &response.push {
-        match pool.strings(push.link_value_len(), push.path_and_query()) {
-            Some((link, target)) => {
-                push.write_link_value(&mut *link);
-                answer.links[0] = link.as_ptr().cast();
-                answer.link_count = 1;
-                answer.pushed = target;
-                // Each further learned hop, for mod_http2 to push the whole
-                // chain.
-                let further = &mut response.further_links;
-                further.truncate(PUSH_REDIRECT_MAX_LINKS - 1);
-                further.retain(|hop| {
-                    let Some((link, _)) = pool.strings(hop.len(), "") else {
-                        return false;
-                    };
-                    link.copy_from_slice(hop.as_bytes());
-                    answer.links[answer.link_count] = link.as_ptr().cast();
-                    answer.link_count += 1;
-                    true
-                });
-            }
-            None => {
-                response.push = Some(Decision::Skip(Reason::InternalError));
-                response.further_links.clear();
-            }
-        }
+        let Some((link, target)) = pool.strings(push.link_value_len(), push.path_and_query())
+        else {
+            response.push_not_written();
+            return write_skip(answer, response);
+        };
+        push.write_link_value(&mut *link);
+        answer.links[0] = link.as_ptr().cast();
+        answer.link_count = 1;
+        answer.pushed = target;
+        // Each further learned hop, for mod_http2 to push the whole chain.
+        response.keep_written_links(|hop| {
+            let Some((link, _)) = pool.strings(hop.len(), "") else {
+                return false;
+            };
+            link.copy_from_slice(hop.as_bytes());
+            answer.links[answer.link_count] = link.as_ptr().cast();
+            answer.link_count += 1;
+            true
+        });
     }
+    write_skip(answer, response);
+}
+
+/// The push's skip reason, if it has one.
+fn write_skip(answer: &mut push_redirect_answer, response: &Response<'_>) {
     if let Some(Decision::Skip(reason)) = response.push {
         answer.skip(reason);
     }
 }
 
 /// The 103 side of an answer: its `Link` value and page, or why none.
-/// Where the pool fails, `decision` becomes the skip `internal-error`:
-/// what the answer carries.
+/// Where the pool fails, `decision` becomes what the answer carries, as
+/// the core says ([`EarlyHintsDecision::not_written`]).
 pub(crate) unsafe fn write_early_hints(
     answer: &mut push_redirect_answer,
     pool: &mut Pool,
@@ -260,16 +241,13 @@ pub(crate) unsafe fn write_early_hints(
                 answer.early_hints = link.as_ptr().cast();
                 answer.early_hints_target = target;
             }
-            None => *decision = EarlyHintsDecision::Skip(INTERNAL_ERROR),
+            None => decision.not_written(),
         }
     }
     if let EarlyHintsDecision::Skip(skip) = *decision {
         answer.skip_early_hints(skip);
     }
 }
-
-/// The 103's `internal-error`.
-const INTERNAL_ERROR: EarlyHintsSkip = EarlyHintsSkip::Rule(Reason::InternalError);
 
 /// What `learn` wrote, for the log (the writes went through the store's
 /// `put`).

@@ -5,8 +5,7 @@ use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr;
 
 use push_redirect_core::{
-    ConfigError, Counter, DeclaredHints, ExcludeSet, StatusSet, StoreHealth, Switch, Tally,
-    WriteBudget,
+    ConfigError, DeclaredHints, ExcludeSet, StatusSet, StoreHealth, Switch, WriteBudget,
 };
 
 use crate::counts::Counts;
@@ -307,7 +306,10 @@ pub unsafe extern "C" fn push_redirect_write_budget_new(
             Some(counts) => WriteBudget::default().with_tally(Box::new(counts)),
             None => WriteBudget::default(),
         },
-        health: StoreHealth::new(probed),
+        health: match counts {
+            Some(counts) => StoreHealth::new(probed).with_tally(Box::new(counts)),
+            None => StoreHealth::new(probed),
+        },
         counts,
     })
 }
@@ -371,13 +373,7 @@ pub unsafe extern "C" fn push_redirect_write_budget_fail(
     epoch: u64,
 ) -> bool {
     ffi_panic_boundary!(false, {
-        try_ref(budget).is_some_and(|budget| {
-            let started = budget.health.fail(epoch, budget.now_ms());
-            if let (true, Some(counts)) = (started, &budget.counts) {
-                counts.add(Counter::StoreFailures, 1);
-            }
-            started
-        })
+        try_ref(budget).is_some_and(|budget| budget.health.fail(epoch, budget.now_ms()))
     })
 }
 

@@ -8,7 +8,7 @@
 use std::ffi::{c_char, c_void};
 use std::ptr;
 
-use push_redirect_core::{explain, json_string, RecordKey, MAX_HINTS, MAX_HOPS};
+use push_redirect_core::{explain_for_page, json_string, RecordKey, MAX_HINTS, MAX_HOPS};
 
 use crate::exchange::{push_redirect_exchange, Fields};
 use crate::handles::try_ref;
@@ -78,8 +78,9 @@ const _: () = assert!(PUSH_REDIRECT_INFO_HINTS == MAX_HINTS && PUSH_REDIRECT_INF
 /// as the filter's request is (no status, no response fields): its request
 /// target is the URL asked about, and the core makes it a fresh anonymous
 /// GET over HTTP/2 (`push_redirect_core::explain`). The lookups are not
-/// counted, nor noted among what the child settled. A NULL argument or a
-/// caught panic is an error, with `*info` empty.
+/// counted, nor noted among what the child settled
+/// (`push_redirect_core::explain_for_page`). A NULL argument or a caught
+/// panic is an error, with `*info` empty.
 ///
 /// # Safety
 /// `settings` and `exchange` as for `push_redirect_respond`; `store` too;
@@ -112,21 +113,10 @@ pub unsafe extern "C" fn push_redirect_explain(
             .as_ref()
             .and_then(|store| try_ref(store.budget))
             .is_some_and(|budget| !budget.usable());
-        let (explanation, state) = with_store(store, |store| match store {
-            Some(store) => {
-                // Without the child's budget: its lookups are not counted,
-                // and leave what the child settled as it was.
-                store.budget = None;
-                let explanation = explain(&settings_view(settings), &asked, Some(&mut *store));
-                let answered = store.fetch.all_answered();
-                (explanation, if answered { c"ok" } else { c"unanswered" })
-            }
-            None => (
-                explain(&settings_view(settings), &asked, None),
-                if backed_off { c"backed-off" } else { c"none" },
-            ),
+        let (explanation, state) = with_store(store, |store| {
+            explain_for_page(&settings_view(settings), &asked, store, backed_off)
         });
-        info.store = state.as_ptr();
+        info.store = state.as_c_str().as_ptr();
         if let Some(record) = &explanation.record {
             info.record_of = pool.c_string(explanation.record_of.as_deref().unwrap_or_default());
             for hint in record.hints().unwrap_or_default().iter().take(MAX_HINTS) {

@@ -3,8 +3,11 @@
 //! Conventions (after rustls-ffi):
 //! - every `extern "C"` function runs its body inside [`ffi_panic_boundary!`],
 //!   so a panic never unwinds into Apache: it becomes a defined return value
-//!   (for a decision, the skip reason `internal-error`; for a directive, a
+//!   (for a decision, the skip reason `internal-error`, as the core answers
+//!   a call that failed, `push_redirect_core::Failed`; for a directive, a
 //!   message);
+//! - what a call decides and counts, even when it fails, is the core's:
+//!   this crate converts between C and the core's types;
 //! - null pointers and non-UTF-8 text are dealt with in this crate, never by
 //!   the core;
 //! - a directive's function answers as Apache's cmd_func (NULL or the

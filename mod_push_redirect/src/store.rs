@@ -5,7 +5,7 @@
 
 use std::ffi::{c_char, c_int, c_uint, c_void};
 
-use push_redirect_core::{Fetch, Store, Visitor, FETCH_BUF_LEN, KEY_LEN};
+use push_redirect_core::{Provider, Store, Visitor, FETCH_BUF_LEN, KEY_LEN};
 
 use crate::counts::Counts;
 use crate::handles::{push_redirect_write_budget, try_ref};
@@ -110,8 +110,8 @@ pub(crate) unsafe fn with_store<T>(
         let budget = try_ref(store.budget).filter(|budget| budget.usable())?;
         Some((store, budget))
     });
-    let mut fetch = store.and_then(|(store, _)| {
-        Some(CFetch {
+    let mut provider = store.and_then(|(store, _)| {
+        Some(CProvider {
             fetch: store.fetch?,
             put: store.put?,
             ctx: store.fetch_ctx,
@@ -125,10 +125,11 @@ pub(crate) unsafe fn with_store<T>(
         stranger_may_fetch: store.stranger_may_fetch,
         ctx: store.fetch_ctx,
     });
-    let mut core_store = store.zip(fetch.as_mut()).zip(visitor.as_mut()).map(
-        |(((store, budget), fetch), visitor)| {
+    let mut core_store = store.zip(provider.as_mut()).zip(visitor.as_mut()).map(
+        |(((store, budget), provider), visitor)| {
             let lifetime = (store.lifetime > 0).then_some(store.lifetime);
-            Store::new(fetch, Some(&budget.writes), lifetime, budget.now_ms()).with_visitor(visitor)
+            Store::new(provider, Some(&budget.writes), lifetime, budget.now_ms())
+                .with_visitor(visitor)
         },
     );
     call(core_store.as_mut())
@@ -165,7 +166,9 @@ impl Visitor for CVisitor {
     }
 }
 
-struct CFetch {
+/// The shim's provider (the `fetch` and `put` callbacks of a
+/// [`push_redirect_store`]), as the core's [`Provider`].
+struct CProvider {
     fetch: unsafe extern "C" fn(
         *mut c_void,
         *const u8,
@@ -182,7 +185,7 @@ struct CFetch {
     buf: Vec<u8>,
 }
 
-impl Fetch for CFetch {
+impl Provider for CProvider {
     fn fetch(&mut self, key: &[u8; KEY_LEN]) -> Option<&[u8]> {
         self.buf.clear();
         self.buf.reserve(FETCH_BUF_LEN);

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use super::*;
 use crate::config::ExcludeSet;
 use crate::declared::DeclaredHints;
-use crate::learn::{Fetch, Store};
+use crate::learn::{Provider, Store};
 use crate::navigation::FetchMetadata;
 use crate::record::{Record, RecordKey};
 use crate::respond::Switch;
@@ -399,7 +399,7 @@ fn another_virtual_host_learned_nothing_here() {
     // Through the store, as the shim calls it: the key's virtual host is
     // the one that answers.
     struct Bytes(HashMap<[u8; 32], Vec<u8>>);
-    impl Fetch for Bytes {
+    impl Provider for Bytes {
         fn fetch(&mut self, key: &[u8; 32]) -> Option<&[u8]> {
             self.0.get(key).map(Vec::as_slice)
         }
@@ -422,4 +422,19 @@ fn another_virtual_host_learned_nothing_here() {
     }
     let answer = ahead(&settings, &get("/p"), None);
     assert_eq!(answer, Ahead::Skip(EarlyHintsSkip::NoHints), "no store");
+}
+
+#[test]
+fn an_ahead_decision_is_the_103_decision_it_answers_and_counts_as() {
+    assert_eq!(Ahead::Off.decision(), None, "nothing decided");
+    let skip = EarlyHintsSkip::NoHints;
+    assert_eq!(
+        Ahead::Skip(skip).decision(),
+        Some(EarlyHintsDecision::Skip(skip))
+    );
+    let hints = EarlyHints::from_link(CSS, 1, "/new").unwrap();
+    assert_eq!(
+        Ahead::Send(hints.clone()).decision(),
+        Some(EarlyHintsDecision::Send(hints))
+    );
 }

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use super::*;
 use crate::config::ExcludeSet;
 use crate::declared::DeclaredHints;
-use crate::learn::{Fetch, Store};
+use crate::learn::{Provider, Store};
 use crate::record::{RecordKey, WriteBudget};
 use crate::respond::Switch;
 use crate::tally::tests::Recorded;
@@ -16,7 +16,7 @@ const JS: &str = "</s/app.js>; rel=preload; as=script";
 /// The store's bytes, by key, and how many fetches it answered.
 struct Bytes(HashMap<[u8; 32], Vec<u8>>, usize);
 
-impl Fetch for Bytes {
+impl Provider for Bytes {
     fn fetch(&mut self, key: &[u8; 32]) -> Option<&[u8]> {
         self.1 += 1;
         self.0.get(key).map(Vec::as_slice)
@@ -280,4 +280,59 @@ fn json_strings_escape_what_json_and_html_must_not_see() {
         json_string("</script>\"\\\n\u{1}\u{2028}"),
         "\"\\u003c/script\\u003e\\\"\\\\\\n\\u0001\\u2028\""
     );
+}
+
+/// A store that answers no fetch.
+struct Unanswering(usize);
+
+impl Provider for Unanswering {
+    fn fetch(&mut self, _: &[u8; 32]) -> Option<&[u8]> {
+        self.0 += 1;
+        None
+    }
+
+    fn put(&mut self, _: &[u8; 32], _: &[u8], _: u64) {
+        unreachable!("explaining writes nothing");
+    }
+
+    fn all_answered(&self) -> bool {
+        self.0 == 0
+    }
+}
+
+#[test]
+fn the_page_explains_without_counting_and_says_how_the_store_answered() {
+    let mut store = bytes(&[("/old", redirect("/new")), ("/new", page(&[CSS]))]);
+    let recorded = std::sync::Arc::new(Recorded::default());
+    let budget = WriteBudget::default().with_tally(Box::new(recorded.clone()));
+    let mut s = Store::new(&mut store, Some(&budget), None, 0);
+    let (explanation, state) =
+        explain_for_page(&hints_on(), &navigation("/old"), Some(&mut s), false);
+    assert_eq!(sent(&explanation).1, "/new");
+    assert_eq!(state, StoreState::Ok);
+    assert!(s.budget.is_none(), "the budget is taken out");
+    assert_eq!(recorded.events(), [], "its lookups are not counted");
+    assert_eq!(store.1, 2);
+    let mut silent = Unanswering(0);
+    let mut s = Store::new(&mut silent, Some(&budget), None, 0);
+    let (explanation, state) =
+        explain_for_page(&hints_on(), &navigation("/old"), Some(&mut s), false);
+    assert_eq!(none(&explanation), "not-learned");
+    assert_eq!(state, StoreState::Unanswered);
+    assert_eq!(recorded.events(), []);
+}
+
+#[test]
+fn without_a_store_the_page_says_whether_it_is_backed_off() {
+    for (backed_off, state, token) in [
+        (false, StoreState::None, c"none"),
+        (true, StoreState::BackedOff, c"backed-off"),
+    ] {
+        let (explanation, got) =
+            explain_for_page(&hints_on(), &navigation("/old"), None, backed_off);
+        assert_eq!(none(&explanation), "not-learned");
+        assert_eq!((got, got.as_c_str()), (state, token));
+    }
+    assert_eq!(StoreState::Ok.as_c_str(), c"ok");
+    assert_eq!(StoreState::Unanswered.as_c_str(), c"unanswered");
 }

@@ -1,6 +1,8 @@
 //! The back-off of a store that failed, and the probe of one that hung.
 
 use super::*;
+use crate::tally::tests::Recorded;
+use crate::tally::Counter;
 
 #[test]
 fn the_clock_never_goes_back_and_follows_real_time() {
@@ -30,6 +32,22 @@ fn a_failing_store_starts_one_back_off_that_turns_it_off() {
     assert!(health.fail(0, now), "the first failure logs");
     assert!(!health.fail(0, now), "one line per back-off");
     assert!(!health.usable());
+}
+
+#[test]
+fn each_back_off_started_is_counted_once() {
+    let recorded = std::sync::Arc::new(Recorded::default());
+    let health = StoreHealth::new(true).with_tally(Box::new(recorded.clone()));
+    assert!(health.fail(0, 10));
+    assert!(!health.fail(0, 11), "one back-off, however many failures");
+    assert_eq!(recorded.events(), [Event::BackedOff]);
+    // A failing probe doubles the back-off, and starts none.
+    assert!(!health.probed(false, 10 + StoreHealth::PROBE_MS));
+    assert!(health.probed(true, 10 + 3 * StoreHealth::PROBE_MS));
+    assert_eq!(recorded.events(), [Event::BackedOff]);
+    assert!(health.fail(1, 10 + 3 * StoreHealth::PROBE_MS));
+    assert_eq!(recorded.events(), [Event::BackedOff, Event::BackedOff]);
+    assert_eq!(Counter::from(Event::BackedOff), Counter::StoreFailures);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 #[cfg(doc)]
 use super::{plan_write, KEY_LEN, MAX_RECORD_LEN};
 use super::{without_query, Keys, Settled, Strangers, Validated};
-use crate::tally::{Event, Tally};
+use crate::tally::{Counted, Event, Tally};
 
 /// The writes one process may make to the cache: two token buckets, one
 /// for the records of URLs without a query ([`WriteBudget::PATHS`]) and one
@@ -52,20 +52,6 @@ pub struct WriteBudget {
     tally: Counted,
 }
 
-/// A [`WriteBudget`]'s tally.
-#[derive(Default)]
-struct Counted(Option<Box<dyn Tally>>);
-
-impl std::fmt::Debug for Counted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "Counted"
-        } else {
-            "Uncounted"
-        })
-    }
-}
-
 #[derive(Debug)]
 struct Bucket {
     /// In thousandths of a write.
@@ -107,9 +93,7 @@ impl WriteBudget {
 
     /// Counts `event`, if this budget counts.
     pub(crate) fn count(&self, event: Event) {
-        if let Some(tally) = &self.tally.0 {
-            tally.count(event);
-        }
+        self.tally.count(event);
     }
 
     /// What this process has settled with the store.

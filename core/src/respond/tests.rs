@@ -1,8 +1,9 @@
 use super::*;
+use crate::chain::MAX_HOPS;
 use crate::decide::decide;
 use crate::early_hints::early_hints;
 use crate::exchange::MAX_LOCATION_LEN;
-use crate::learn::{Fetch, Store, Visitor, FETCH_BUF_LEN};
+use crate::learn::{Provider, Store, Visitor, FETCH_BUF_LEN};
 use crate::record::{RecordKey, Settled, Strangers, WriteBudget, WriteRate, DEFAULT_LIFETIME_SECS};
 use std::collections::HashMap;
 
@@ -10,7 +11,7 @@ use std::collections::HashMap;
 #[derive(Default)]
 struct Memory(HashMap<Vec<u8>, Vec<u8>>, usize);
 
-impl Fetch for Memory {
+impl Provider for Memory {
     fn fetch(&mut self, key: &[u8; 32]) -> Option<&[u8]> {
         self.1 += 1;
         self.0
@@ -378,6 +379,25 @@ fn a_pushed_redirect_links_each_further_hop() {
 }
 
 #[test]
+fn a_pushed_redirect_links_at_most_max_hops_however_long_its_chain() {
+    // The module's answer has room for MAX_HOPS Link fields: the push's
+    // and the further hops', which the core bounds.
+    let (mut memory, budget) = (Memory::default(), WriteBudget::default());
+    let teach = settings(Switch::On, Switch::On);
+    let path = |i: usize| -> &'static str { Box::leak(format!("/d{i}").into_boxed_str()) };
+    for i in (1..3 * MAX_HOPS).rev() {
+        let to: &'static [&'static [u8]] = Box::leak(Box::new([path(i + 1).as_bytes()]));
+        let answer = respond_stored(&teach, &at(path(i), 302, to), &mut memory, &budget);
+        assert!(answer.learn.is_some());
+    }
+    let push = settings(Switch::On, Switch::Unset);
+    let answer = respond_stored(&push, &at("/d0", 302, &[b"/d1"]), &mut memory, &budget);
+    assert!(matches!(answer.push, Some(Decision::Push(_))));
+    let further: Vec<_> = (2..=MAX_HOPS).map(|i| link(path(i))).collect();
+    assert_eq!(answer.further_links, further);
+}
+
+#[test]
 fn each_further_hop_is_checked_on_its_own() {
     let (mut memory, budget) = taught_chain();
     let mut set = ExcludeSet::new();
@@ -692,7 +712,7 @@ fn a_pushed_query_target_is_probed_every_time() {
 /// A store that answers nothing in time: every fetch is unanswered.
 struct Unanswering;
 
-impl Fetch for Unanswering {
+impl Provider for Unanswering {
     fn fetch(&mut self, _: &[u8; 32]) -> Option<&[u8]> {
         None
     }

@@ -35,7 +35,7 @@ impl Recorded {
 
 /// What was added to which counter, in order.
 #[derive(Default)]
-struct Added(Mutex<Vec<(Counter, u64)>>);
+pub(crate) struct Added(Mutex<Vec<(Counter, u64)>>);
 
 impl Tally for Added {
     fn add(&self, counter: Counter, n: u64) {
@@ -45,7 +45,7 @@ impl Tally for Added {
 
 impl Added {
     /// What was added since the last call.
-    fn taken(&self) -> Vec<(Counter, u64)> {
+    pub(crate) fn taken(&self) -> Vec<(Counter, u64)> {
         std::mem::take(&mut self.0.lock().unwrap())
     }
 }
@@ -67,7 +67,7 @@ fn an_event_adds_one_to_its_counter() {
 }
 
 /// A GET over HTTP/2 to https://example.com/old, answered 302 to /new.
-fn redirect() -> Exchange<'static> {
+pub(crate) fn redirect() -> Exchange<'static> {
     Exchange {
         status: 302,
         method: b"GET",

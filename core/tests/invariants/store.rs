@@ -1,7 +1,7 @@
 //! A model of what the module gives `respond`: the shared cache
-//! (mod_socache) as a map of keys to bytes behind a [`Fetch`], one child's
+//! (mod_socache) as a map of keys to bytes behind a [`Provider`], one child's
 //! [`WriteBudget`] and clock, and a [`Visitor`] with fixed answers. The
-//! core writes to the map through [`Fetch::put`] as it writes to the
+//! core writes to the map through [`Provider::put`] as it writes to the
 //! shim's store, so later calls see what it wrote; what it reports as
 //! written (`Response::learn`, and a page's once its body is read) is
 //! checked to be exactly that.
@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use push_redirect_core::{
-    early_hints, respond, EarlyHintsDecision, Exchange, Fetch, Learn, Policy, Record, Response,
+    early_hints, respond, EarlyHintsDecision, Exchange, Learn, Policy, Provider, Record, Response,
     Settings, Store, Visitor, WriteBudget, FETCH_BUF_LEN, KEY_LEN,
 };
 
@@ -23,7 +23,7 @@ pub struct Memory {
     pub puts: Vec<([u8; KEY_LEN], Vec<u8>, u64)>,
 }
 
-impl Fetch for Memory {
+impl Provider for Memory {
     fn fetch(&mut self, key: &[u8; KEY_LEN]) -> Option<&[u8]> {
         self.fetches += 1;
         self.values
