@@ -74,7 +74,11 @@ impl StoreHealth {
     /// for `D` seconds, and a step forward refilled the budget.
     pub fn now_ms(&self) -> u64 {
         // Never 0, which means "healthy" in `resume_at_ms`.
-        u64::try_from(self.origin.elapsed().as_millis()).map_or(u64::MAX, |ms| ms.max(1))
+        // Seconds and milliseconds apart rather than `as_millis`, a u128,
+        // on the path of every response the store is used for: a process
+        // runs for less than 584 million years.
+        let elapsed = self.origin.elapsed();
+        (elapsed.as_secs() * 1000 + u64::from(elapsed.subsec_millis())).max(1)
     }
 
     /// Whether the shared store may be used now: false during a back-off.
