@@ -17,7 +17,6 @@
 #include "http_log.h"
 
 #include "apr_global_mutex.h"
-#include "apr_strings.h"
 
 APLOG_USE_MODULE(push_redirect);
 
